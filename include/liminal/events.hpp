@@ -1,0 +1,55 @@
+#pragma once
+// Peer events and the peer view an embedding program can observe.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace liminal {
+
+enum class PeerState {
+    connecting,  // a link exists but no authenticated HELLO yet
+    up,          // authenticated, traffic flows
+    down,        // link lost, rejected or said BYE; ZeroMQ may still reconnect
+};
+
+enum class PeerEventKind {
+    up,        // a peer (name, creation) completed HELLO
+    down,      // a peer's link dropped, it said BYE, or a new creation replaced it
+    rejected,  // a connection failed the cookie proof or spoke a wrong protocol
+};
+
+enum class DownReason {
+    none,
+    link_lost,   // socket-monitor disconnect or heartbeat timeout
+    bye,         // the peer stopped cleanly
+    restarted,   // the same name came back with a new creation
+};
+
+struct PeerEvent {
+    PeerEventKind kind = PeerEventKind::up;
+    std::string name;            // empty for a rejected connection whose name is unproven
+    std::uint64_t creation = 0;
+    std::string endpoint;        // the peer's ROUTER endpoint (or the connecting routing id)
+    DownReason reason = DownReason::none;
+    std::string detail;          // a human-readable explanation
+};
+
+struct PeerInfo {
+    std::string name;
+    std::uint64_t creation = 0;
+    std::string router_endpoint;
+    std::string pub_endpoint;
+    PeerState state = PeerState::connecting;
+    std::chrono::system_clock::time_point since;  // when `state` was entered
+    std::uint64_t messages_out = 0;
+    std::uint64_t bytes_out = 0;
+    std::uint64_t messages_in = 0;
+    std::uint64_t bytes_in = 0;
+};
+
+const char* to_string(PeerState state) noexcept;
+const char* to_string(PeerEventKind kind) noexcept;
+const char* to_string(DownReason reason) noexcept;
+
+}  // namespace liminal

@@ -1,0 +1,10 @@
+#pragma once
+// Everything public in one include.
+
+#include <liminal/events.hpp>
+#include <liminal/message.hpp>
+#include <liminal/node.hpp>
+#include <liminal/options.hpp>
+#include <liminal/pid.hpp>
+#include <liminal/process.hpp>
+#include <liminal/stats.hpp>

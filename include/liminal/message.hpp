@@ -1,0 +1,37 @@
+#pragma once
+// What a mailbox receives.
+
+#include <liminal/pid.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace liminal {
+
+using Headers = std::map<std::string, std::string>;
+
+// One delivered message. Copies are cheap: the payload bytes are shared with
+// the frame they arrived in, never copied per delivery.
+class Message {
+public:
+    Message() = default;
+    // A message that owns a copy of `payload`.
+    Message(Pid from, Headers headers, std::string_view payload);
+    // A message whose payload is a view into memory kept alive by `owner`.
+    Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload);
+
+    const Pid& from() const noexcept { return from_; }
+    const Headers& headers() const noexcept { return headers_; }
+    // Valid as long as this message (or a copy of it) lives.
+    std::string_view payload() const noexcept { return payload_; }
+
+private:
+    Pid from_;
+    Headers headers_;
+    std::shared_ptr<const void> owner_;  // keeps payload_ alive
+    std::string_view payload_;
+};
+
+}  // namespace liminal

@@ -1,0 +1,56 @@
+#pragma once
+// Everything a node is configured with.
+
+#include <liminal/events.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spdlog { class logger; }
+
+namespace liminal {
+
+struct Limits {
+    std::size_t max_frame_bytes = 16u << 20;      // larger frames are dropped and counted
+    std::size_t mailbox_capacity = 100'000;       // messages per process mailbox
+    int send_hwm = 10'000;                        // ZeroMQ high-water marks, in frames
+    int receive_hwm = 100'000;
+    std::size_t peer_queue_bytes = 64u << 20;     // frames waiting for a slow peer, per peer
+};
+
+struct Options {
+    // `name@host`, unique in the cluster. Required.
+    std::string name;
+    // The shared secret. Required; never sent on the wire (HELLO proves it with an HMAC).
+    std::string cookie;
+    // Where the ROUTER (directed traffic) and PUB (gossip) bind. tcp only; a `*` port
+    // takes an ephemeral one, and the real endpoint is read back and advertised.
+    std::string listen = "tcp://127.0.0.1:*";
+    std::string gossip = "tcp://127.0.0.1:*";
+    // The host advertised to peers when binding to 0.0.0.0 or `*`. Empty: the node name's host.
+    std::string advertise_host;
+    // ROUTER endpoints of nodes to join through. One is enough: the mesh forms from it.
+    std::vector<std::string> seeds;
+
+    std::chrono::milliseconds heartbeat_interval{1000};
+    std::chrono::milliseconds heartbeat_timeout{3000};
+    // How long stop() waits for peers to acknowledge BYE before closing anyway.
+    std::chrono::milliseconds bye_grace{500};
+
+    Limits limits;
+
+    // Logger for every line the node writes; each line names the node. Null: a
+    // private stderr logger at level `info` (spdlog's global registry is left alone).
+    std::shared_ptr<spdlog::logger> logger;
+
+    // Called on the node's I/O thread for every peer event, in order. It must
+    // return quickly and must not call back into the node's blocking functions.
+    // Events also go to the queue read by Node::next_event().
+    std::function<void(const PeerEvent&)> on_peer_event;
+};
+
+}  // namespace liminal

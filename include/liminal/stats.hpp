@@ -1,0 +1,36 @@
+#pragma once
+// Node counters. Every message that is not delivered is counted under exactly
+// one `dropped_*` reason.
+
+#include <cstdint>
+
+namespace liminal {
+
+struct Stats {
+    std::uint64_t sends_local = 0;          // send() calls delivered into a local mailbox
+    std::uint64_t sends_remote = 0;         // SEND messages handed to a peer's DEALER
+    std::uint64_t delivered_remote = 0;     // SEND messages from peers delivered to a local mailbox
+    std::uint64_t frames_out = 0;
+    std::uint64_t frames_in = 0;
+    std::uint64_t bytes_out = 0;
+    std::uint64_t bytes_in = 0;
+
+    std::uint64_t dropped_no_such_process = 0;  // local pid unknown or closed
+    std::uint64_t dropped_stale_creation = 0;   // pid of an old incarnation
+    std::uint64_t dropped_unknown_node = 0;     // no peer of that name
+    std::uint64_t dropped_node_down = 0;        // the peer was down, or went down with it queued
+    std::uint64_t dropped_mailbox_full = 0;
+    std::uint64_t dropped_backpressure = 0;     // the peer's outgoing queue was over its limit
+    std::uint64_t dropped_too_large = 0;        // larger than the maximum frame
+
+    std::uint64_t malformed_frames = 0;         // undecodable, wrong version, unknown type
+    std::uint64_t oversized_frames = 0;
+    std::uint64_t unauthenticated_frames = 0;   // from a connection that has not completed HELLO
+    std::uint64_t rejected_peers = 0;           // failed the cookie proof or protocol checks
+
+    std::uint64_t peers_up = 0;                 // peer-up events so far
+    std::uint64_t peers_down = 0;               // peer-down events so far
+    std::uint64_t events_dropped = 0;           // peer events lost because nobody read the queue
+};
+
+}  // namespace liminal

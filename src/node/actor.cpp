@@ -1,0 +1,474 @@
+#include "node/actor.hpp"
+
+#include <liminal/node.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace liminal::detail {
+namespace {
+
+constexpr std::size_t fixed_items = 3;           // doorbell, ROUTER, SUB
+constexpr int max_reads_per_socket = 1024;       // fairness between sockets per iteration
+constexpr std::size_t max_pack_bytes = 256 * 1024;
+
+std::size_t pack_limit(const Options& options) { return std::min(max_pack_bytes, options.limits.max_frame_bytes); }
+
+void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, const char* what) {
+    try {
+        socket.bind(endpoint);
+    } catch (const zmq::error_t& error) {
+        throw Error(std::string("liminal: cannot bind the ") + what + " to " + endpoint + ": " + error.what());
+    }
+}
+
+// Reads and discards the remaining parts of a multipart message.
+std::size_t drain_parts(zmq::socket_t& socket, zmq::message_t& last) {
+    std::size_t extra = 0;
+    while (last.more()) {
+        if (!socket.recv(last, zmq::recv_flags::dontwait)) break;
+        ++extra;
+    }
+    return extra;
+}
+
+}  // namespace
+
+Actor::Actor(NodeCore& core)
+    : core_(core), log_(*core.log), identity_(routing_id(core.options.name, core.creation)),
+      context_(1, 4096), router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
+      sub_(context_, zmq::socket_type::sub) {
+    const Options& options = core_.options;
+    configure_peer_socket(router_, options);
+    router_.set(zmq::sockopt::router_mandatory, 1);
+    // A second connection with a known routing id takes over (ZMQ-NOTES §3).
+    router_.set(zmq::sockopt::router_handover, 1);
+    configure_peer_socket(pub_, options);
+    configure_peer_socket(sub_, options);
+    sub_.set(zmq::sockopt::subscribe, "");
+
+    bind_or_throw(router_, options.listen, "ROUTER");
+    bind_or_throw(pub_, options.gossip, "PUB");
+    core_.router_endpoint = advertised_endpoint(router_, options.advertise_host);
+    core_.pub_endpoint = advertised_endpoint(pub_, options.advertise_host);
+
+    for (const auto& seed : options.seeds) {
+        if (seed == core_.router_endpoint || seed == options.listen) {
+            log_.info("seed {} is this node's own endpoint; ignored", seed);
+            continue;
+        }
+        if (!links_.contains(seed)) open_link(seed, true);
+    }
+}
+
+Actor::~Actor() = default;
+
+void Actor::run() {
+    log_.info("node up: creation={} router={} pub={}", core_.creation, core_.router_endpoint, core_.pub_endpoint);
+    while (!core_.stopping.load(std::memory_order_acquire)) poll_once(next_timeout());
+    shutdown();
+}
+
+std::chrono::milliseconds Actor::next_timeout() const {
+    // Nothing here needs finer timing: heartbeats run inside libzmq. The wake-up
+    // only expires half-done handshakes.
+    return std::chrono::milliseconds(1000);
+}
+
+void Actor::poll_once(std::chrono::milliseconds timeout) {
+    items_.clear();
+    item_links_.clear();
+    items_.push_back({nullptr, core_.commands.fd(), ZMQ_POLLIN, 0});
+    items_.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
+    items_.push_back({sub_.handle(), 0, ZMQ_POLLIN, 0});
+    for (auto& [endpoint, link] : links_) {
+        const short events = ZMQ_POLLIN | (link->pending.empty() ? 0 : ZMQ_POLLOUT);
+        items_.push_back({link->dealer.handle(), 0, events, 0});
+        items_.push_back({link->monitor.handle(), 0, ZMQ_POLLIN, 0});
+        item_links_.push_back(link.get());
+    }
+    zmq::poll(items_, timeout);
+
+    if (items_[0].revents & ZMQ_POLLIN) on_commands();
+    if (items_[1].revents & ZMQ_POLLIN) on_router();
+    if (items_[2].revents & ZMQ_POLLIN) on_sub();
+    for (std::size_t i = 0; i < item_links_.size(); ++i) {
+        Link& link = *item_links_[i];
+        const auto& dealer_item = items_[fixed_items + 2 * i];
+        const auto& monitor_item = items_[fixed_items + 2 * i + 1];
+        // Monitor first: a HANDSHAKE_SUCCEEDED must send HELLO before anything is read.
+        if (!link.closing && (monitor_item.revents & ZMQ_POLLIN)) on_link_monitor(link);
+        if (!link.closing && (dealer_item.revents & ZMQ_POLLIN)) on_link_input(link);
+        if (!link.closing && (dealer_item.revents & ZMQ_POLLOUT)) on_link_writable(link);
+    }
+    sweep_sessions();
+    graveyard_.clear();
+}
+
+void Actor::sweep_sessions() {
+    constexpr auto handshake_timeout = std::chrono::seconds(10);
+    const auto now = Clock::now();
+    std::erase_if(sessions_, [&](const auto& entry) {
+        return !entry.second.authenticated && now - entry.second.started > handshake_timeout;
+    });
+}
+
+void Actor::on_commands() {
+    core_.commands.drain(commands_);
+    for (auto& command : commands_) {
+        std::visit([this](auto& c) { queue_send(c); }, command);
+    }
+    commands_.clear();
+    // Everything queued for a peer in this batch leaves as one frame.
+    for (auto& [endpoint, link] : links_) flush(*link);
+}
+
+void Actor::on_router() {
+    for (int i = 0; i < max_reads_per_socket; ++i) {
+        zmq::message_t identity;
+        if (!router_.recv(identity, zmq::recv_flags::dontwait)) return;
+        if (!identity.more()) {
+            bump(core_.counters.malformed_frames);
+            log_bad_input("malformed", "a ROUTER message without a body");
+            continue;
+        }
+        zmq::message_t body;
+        if (!router_.recv(body, zmq::recv_flags::dontwait)) return;
+        if (drain_parts(router_, body) > 0) {
+            bump(core_.counters.malformed_frames);
+            log_bad_input("malformed", "a multipart message on the ROUTER");
+            continue;
+        }
+        on_router_frame(identity.to_string(), std::move(body));
+    }
+}
+
+void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame) {
+    bump(core_.counters.frames_in);
+    bump(core_.counters.bytes_in, frame.size());
+    if (frame.size() > core_.options.limits.max_frame_bytes) {
+        bump(core_.counters.oversized_frames);
+        log_bad_input("oversized", fmt::format("a {}-byte frame (limit {})", frame.size(),
+                                               core_.options.limits.max_frame_bytes));
+        return;
+    }
+    // Send payloads are delivered as views into this frame: share it.
+    auto owner = std::make_shared<zmq::message_t>(std::move(frame));
+    const std::string_view bytes(static_cast<const char*>(owner->data()), owner->size());
+    if (const auto error = wire::decode_frame(bytes, decoded_); error != wire::DecodeError::none) {
+        bump(core_.counters.malformed_frames);
+        log_bad_input("malformed", fmt::format("an undecodable frame on the ROUTER ({})", wire::to_string(error)));
+        return;
+    }
+    // The handshake messages travel alone in their frame.
+    if (decoded_.size() == 1 && std::holds_alternative<wire::Hello>(decoded_[0])) {
+        on_hello(identity, std::get<wire::Hello>(decoded_[0]), bytes.substr(1));
+        return;
+    }
+    if (decoded_.size() == 1 && std::holds_alternative<wire::Auth>(decoded_[0])) {
+        on_auth(identity, std::get<wire::Auth>(decoded_[0]));
+        return;
+    }
+    const auto it = sessions_.find(identity);
+    if (it == sessions_.end() || !it->second.authenticated) {
+        bump(core_.counters.unauthenticated_frames);
+        log_bad_input("unauthenticated", "a frame from a connection that has not completed HELLO");
+        return;
+    }
+    if (!check_session_frame(identity, it->second)) return;
+    const wire::Hello who = it->second.hello;  // on_bye erases the session
+    const auto peer = peers_.find(who.name);
+    PeerCounters* counters = peer == peers_.end() ? nullptr : peer->second.counters.get();
+    if (counters) bump(counters->bytes_in, bytes.size());
+    for (auto& message : decoded_) {
+        if (auto* send = std::get_if<wire::Send>(&message)) {
+            if (counters) bump(counters->messages_in);
+            on_send(it->second, *send, owner);
+        } else {
+            on_bye(identity, who);
+            return;  // nothing after BYE is applied
+        }
+    }
+}
+
+// Validates an authenticated peer's frame as a whole before any of it is
+// applied: only SEND and BYE may come this way, and only from the peer's
+// current incarnation.
+bool Actor::check_session_frame(const std::string& identity, const Session& session) {
+    for (const auto& message : decoded_) {
+        if (!std::holds_alternative<wire::Send>(message) && !std::holds_alternative<wire::Bye>(message)) {
+            bump(core_.counters.malformed_frames);
+            log_bad_input("malformed", "a handshake message inside a data frame");
+            return false;
+        }
+    }
+    const auto peer = peers_.find(session.hello.name);
+    if (peer != peers_.end() && peer->second.creation > session.hello.creation) {
+        bump(core_.counters.dropped_stale_creation);
+        log_bad_input("stale", fmt::format("a frame from {} creation {}, which has restarted", session.hello.name,
+                                           session.hello.creation));
+        sessions_.erase(identity);
+        return false;
+    }
+    return true;
+}
+
+void Actor::on_send(const Session& session, wire::Send& send, const std::shared_ptr<const void>& frame) {
+    auto& counters = core_.counters;
+    if (send.to_creation != core_.creation) {
+        bump(counters.dropped_stale_creation);
+        return;
+    }
+    const auto mailbox = core_.processes->find(send.to_id);
+    if (!mailbox) {
+        bump(counters.dropped_no_such_process);
+        return;
+    }
+    Message message(Pid{session.hello.name, session.hello.creation, send.from_id}, std::move(send.headers), frame,
+                    send.payload);
+    switch (mailbox->push(std::move(message))) {
+    case PushResult::delivered: bump(counters.delivered_remote); break;
+    case PushResult::full: bump(counters.dropped_mailbox_full); break;
+    case PushResult::closed: bump(counters.dropped_no_such_process); break;
+    }
+}
+
+void Actor::on_sub() {
+    // Gossip arrives here from the next protocol layer on; until then nothing
+    // is published, and whatever arrives is read (so the SUB never backs up)
+    // and counted.
+    for (int i = 0; i < max_reads_per_socket; ++i) {
+        zmq::message_t frame;
+        if (!sub_.recv(frame, zmq::recv_flags::dontwait)) return;
+        bump(core_.counters.frames_in);
+        bump(core_.counters.bytes_in, frame.size());
+        drain_parts(sub_, frame);
+    }
+}
+
+void Actor::on_link_input(Link& link) {
+    for (int i = 0; i < max_reads_per_socket && !link.closing; ++i) {
+        zmq::message_t frame;
+        if (!link.dealer.recv(frame, zmq::recv_flags::dontwait)) return;
+        bump(core_.counters.frames_in);
+        bump(core_.counters.bytes_in, frame.size());
+        if (drain_parts(link.dealer, frame) > 0 || frame.size() > core_.options.limits.max_frame_bytes) {
+            bump(core_.counters.malformed_frames);
+            log_bad_input("malformed", "an oversized or multipart reply on a DEALER");
+            continue;
+        }
+        const std::string_view bytes(static_cast<const char*>(frame.data()), frame.size());
+        if (const auto error = wire::decode_frame(bytes, decoded_);
+            error != wire::DecodeError::none || decoded_.size() != 1) {
+            bump(core_.counters.malformed_frames);
+            log_bad_input("malformed", fmt::format("an undecodable reply from {}", link.endpoint));
+            continue;
+        }
+        if (const auto* welcome = std::get_if<wire::Welcome>(&decoded_[0])) {
+            on_welcome(link, *welcome);
+        } else if (std::holds_alternative<wire::ByeAck>(decoded_[0])) {
+            link.bye_acked = true;
+        } else {
+            bump(core_.counters.malformed_frames);
+            log_bad_input("malformed", fmt::format("an unexpected reply from {}", link.endpoint));
+        }
+    }
+}
+
+void Actor::on_link_monitor(Link& link) {
+    while (!link.closing) {
+        const auto event = read_monitor_event(link.monitor);
+        if (!event) return;
+        switch (event->event) {
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+            send_hello(link);
+            break;
+        case ZMQ_EVENT_DISCONNECTED:
+            if (link.state == Link::State::up && !link.peer_name.empty()) {
+                peer_down(link.peer_name, DownReason::link_lost, "connection to " + link.endpoint + " lost");
+            }
+            link.state = Link::State::connecting;
+            drop_pending(link, core_.counters.dropped_node_down);
+            break;
+        case ZMQ_EVENT_CONNECT_RETRIED:
+            if (link.peer_name.empty() && Clock::now() - link.last_retry_report > std::chrono::seconds(5)) {
+                link.last_retry_report = Clock::now();
+                log_.warn("{} {} unreachable; retrying in {} ms", link.seed ? "seed" : "peer", link.endpoint,
+                          event->value);
+            }
+            break;
+        default:
+            log_.debug("link {}: monitor event {} ({})", link.endpoint, event->event, event->value);
+            break;
+        }
+    }
+}
+
+void Actor::on_link_writable(Link& link) {
+    while (!link.pending.empty()) {
+        PendingFrame& front = link.pending.front();
+        zmq::message_t message(front.bytes.data(), front.bytes.size());
+        if (!link.dealer.send(message, zmq::send_flags::dontwait)) return;
+        link.pending_bytes -= front.bytes.size();
+        bump(core_.counters.frames_out);
+        bump(core_.counters.bytes_out, front.bytes.size());
+        bump(core_.counters.sends_remote, front.messages);
+        if (const auto peer = peers_.find(link.peer_name); peer != peers_.end()) {
+            bump(peer->second.counters->messages_out, front.messages);
+            bump(peer->second.counters->bytes_out, front.bytes.size());
+        }
+        link.pending.pop_front();
+    }
+}
+
+void Actor::queue_send(SendCommand& command) {
+    const auto peer = peers_.find(command.to_node);
+    if (peer == peers_.end()) {
+        bump(core_.counters.dropped_unknown_node);
+        return;
+    }
+    if (peer->second.state != PeerState::up || peer->second.link == nullptr ||
+        peer->second.link->state != Link::State::up) {
+        bump(core_.counters.dropped_node_down);
+        return;
+    }
+    if (peer->second.creation != command.to_creation) {
+        bump(core_.counters.dropped_stale_creation);
+        return;
+    }
+    Link& link = *peer->second.link;
+    if (link.packing.size() + command.payload.size() > pack_limit(core_.options)) flush(link);
+    link.packing.add(wire::Send{command.to_creation, command.to_id, command.from_id, std::move(command.headers),
+                                command.payload});
+    ++link.packing_sends;
+}
+
+void Actor::flush(Link& link) {
+    if (link.packing.empty()) return;
+    const std::size_t sends = link.packing_sends;
+    link.packing_sends = 0;
+    send_frame(link, link.packing.take(), sends);
+}
+
+void Actor::send_frame(Link& link, std::string bytes, std::size_t messages) {
+    if (link.pending.empty()) {
+        zmq::message_t message(bytes.data(), bytes.size());
+        if (link.dealer.send(message, zmq::send_flags::dontwait)) {
+            bump(core_.counters.frames_out);
+            bump(core_.counters.bytes_out, bytes.size());
+            bump(core_.counters.sends_remote, messages);
+            if (const auto peer = peers_.find(link.peer_name); peer != peers_.end()) {
+                bump(peer->second.counters->messages_out, messages);
+                bump(peer->second.counters->bytes_out, bytes.size());
+            }
+            return;
+        }
+    }
+    if (link.pending_bytes + bytes.size() > core_.options.limits.peer_queue_bytes) {
+        bump(core_.counters.dropped_backpressure, messages);
+        log_bad_input("backpressure", fmt::format("peer {} is not keeping up; dropped {} messages", link.endpoint,
+                                                  messages));
+        return;
+    }
+    link.pending_bytes += bytes.size();
+    link.pending.push_back(PendingFrame{std::move(bytes), messages});
+}
+
+void Actor::drop_pending(Link& link, std::atomic<std::uint64_t>& counter) {
+    std::size_t dropped = link.packing_sends;
+    for (const auto& frame : link.pending) dropped += frame.messages;
+    if (dropped > 0) bump(counter, dropped);
+    link.pending.clear();
+    link.pending_bytes = 0;
+    link.packing.clear();
+    link.packing_sends = 0;
+}
+
+void Actor::reply(const std::string& identity, const wire::WireMessage& message) {
+    const std::string frame = wire::encode_frame(message);
+    try {
+        // ROUTER_MANDATORY: a vanished or congested peer gives an error, never a block.
+        if (!router_.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
+        router_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+        bump(core_.counters.frames_out);
+        bump(core_.counters.bytes_out, frame.size());
+    } catch (const zmq::error_t& error) {
+        log_.debug("reply to a departed connection dropped: {}", error.what());
+    }
+}
+
+Link& Actor::open_link(const std::string& endpoint, bool seed) {
+    if (const auto it = links_.find(endpoint); it != links_.end()) {
+        if (!it->second->closing) return *it->second;
+        graveyard_.push_back(std::move(it->second));
+        links_.erase(it);
+    }
+    auto link = std::make_unique<Link>(context_, core_.options, endpoint, identity_, ++link_serial_, seed);
+    Link& ref = *link;
+    links_.emplace(endpoint, std::move(link));
+    core_.directory.set_connecting(endpoint, true);
+    log_.debug("connecting to {}", endpoint);
+    return ref;
+}
+
+void Actor::close_link(Link& link) {
+    if (link.closing) return;
+    link.closing = true;
+    drop_pending(link, core_.counters.dropped_node_down);
+    core_.directory.set_connecting(link.endpoint, false);
+    if (const auto peer = peers_.find(link.peer_name); peer != peers_.end() && peer->second.link == &link) {
+        peer->second.link = nullptr;
+    }
+    const auto it = links_.find(link.endpoint);
+    graveyard_.push_back(std::move(it->second));
+    links_.erase(it);
+}
+
+void Actor::shutdown() {
+    std::size_t awaiting = 0;
+    for (auto& [endpoint, link] : links_) {
+        flush(*link);
+        if (link->state == Link::State::up) {
+            send_frame(*link, wire::encode_frame(wire::Bye{core_.options.name, core_.creation}), 0);
+            ++awaiting;
+        }
+    }
+    const auto deadline = Clock::now() + core_.options.bye_grace;
+    // Keep serving (a peer stopping at the same time wants our BYE_ACK too)
+    // until every up peer acknowledged our BYE or the grace runs out.
+    while (awaiting > 0 && Clock::now() < deadline) {
+        poll_once(std::chrono::milliseconds(10));
+        awaiting = static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& entry) {
+            return entry.second->state == Link::State::up && !entry.second->bye_acked;
+        }));
+    }
+    if (awaiting > 0) log_.info("stopping: {} peers did not acknowledge BYE in time", awaiting);
+    for (auto& [endpoint, link] : links_) drop_pending(*link, core_.counters.dropped_node_down);
+    links_.clear();
+    graveyard_.clear();
+    router_.close();
+    pub_.close();
+    sub_.close();
+    context_.close();
+    core_.processes->close_all();
+    core_.events.close();
+    log_.info("node stopped");
+}
+
+void Actor::log_bad_input(const std::string& kind, const std::string& detail) {
+    auto& [last, suppressed] = bad_input_log_[kind];
+    const auto now = Clock::now();
+    if (now - last < std::chrono::seconds(1)) {
+        ++suppressed;
+        return;
+    }
+    if (suppressed > 0)
+        log_.warn("dropped {} ({} more like it in the last second)", detail, suppressed);
+    else
+        log_.warn("dropped {}", detail);
+    last = now;
+    suppressed = 0;
+}
+
+}  // namespace liminal::detail

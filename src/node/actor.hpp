@@ -1,0 +1,136 @@
+#pragma once
+// The node's I/O thread: owns every ZeroMQ socket, runs the poll loop and
+// carries out the protocol (docs/PROTOCOL.md).
+//
+// Links and sessions. Each pair of nodes is joined twice: our DEALER to their
+// ROUTER (a Link, through which we send) and their DEALER to our ROUTER (an
+// inbound Session, through which they send). Each direction runs its own
+// HELLO -> WELCOME -> AUTH handshake, so each side checks the other's cookie
+// proof before it sends anything to, or applies anything from, that peer.
+// A peer is "up" once our Link to it has checked its WELCOME.
+//
+// Tolerated races, each handled where named:
+// - a seed spelled differently from the peer's advertised endpoint gives two
+//   links to one name: the second to check out is closed (on_welcome);
+// - a restarted peer is first seen as a new creation on either side: the old
+//   incarnation is reported down(restarted) before the new one goes up
+//   (peer_up);
+// - a BYE or SEND from a connection of an old incarnation is ignored
+//   (on_router_frame compares creations);
+// - sends queued for a peer that goes down are dropped and counted
+//   (peer_down).
+
+#include "node/core.hpp"
+#include "node/links.hpp"
+#include "wire/codec.hpp"
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace liminal::detail {
+
+class Actor {
+public:
+    // Binds the ROUTER and PUB and fills core.router_endpoint / pub_endpoint.
+    // Runs on the constructing thread, before the I/O thread starts; throws
+    // liminal::Error on a bind failure.
+    explicit Actor(NodeCore& core);
+    ~Actor();
+
+    // The I/O thread's body: returns once core.stopping is set and BYE is done.
+    void run();
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    // An inbound connection on our ROUTER, by routing id.
+    struct Session {
+        bool authenticated = false;
+        wire::Hello hello;             // the claims, applied only once AUTH checks out
+        std::string hello_bytes;
+        wire::Nonce server_nonce{};
+        Clock::time_point started;
+    };
+
+    // What we know of a peer node, by name.
+    struct Peer {
+        std::uint64_t creation = 0;
+        std::string router;
+        std::string pub;
+        PeerState state = PeerState::connecting;
+        Link* link = nullptr;           // our link to it, when one exists
+        std::chrono::system_clock::time_point since;
+        std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
+    };
+
+    // Poll loop.
+    void poll_once(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds next_timeout() const;
+    void sweep_sessions();
+
+    // Inputs.
+    void on_commands();
+    void on_router();
+    void on_router_frame(const std::string& identity, zmq::message_t&& frame);
+    bool check_session_frame(const std::string& identity, const Session& session);
+    void on_sub();
+    void on_link_input(Link& link);
+    void on_link_monitor(Link& link);
+    void on_link_writable(Link& link);
+
+    // Handshake and lifecycle (handshake.cpp).
+    void send_hello(Link& link);
+    void on_hello(const std::string& identity, wire::Hello& hello, std::string_view hello_bytes);
+    void on_auth(const std::string& identity, const wire::Auth& auth);
+    void on_welcome(Link& link, const wire::Welcome& welcome);
+    void on_bye(const std::string& identity, const wire::Hello& who);
+    void on_send(const Session& session, wire::Send& send, const std::shared_ptr<const void>& frame);
+    void learn(const wire::PeerAddress& address);
+    void peer_up(Link& link, const wire::Welcome& welcome);
+    void peer_down(const std::string& name, DownReason reason, const std::string& detail);
+    void reject(const std::string& who, const std::string& why);
+    std::vector<wire::PeerAddress> known_peers() const;
+
+    // Outputs.
+    Link& open_link(const std::string& endpoint, bool seed);
+    void close_link(Link& link);
+    void queue_send(SendCommand& command);
+    void flush(Link& link);
+    void send_frame(Link& link, std::string bytes, std::size_t messages);
+    void drop_pending(Link& link, std::atomic<std::uint64_t>& counter);
+    void reply(const std::string& identity, const wire::WireMessage& message);
+    void publish_directory(const std::string& name);
+    void emit(PeerEvent event);
+    void shutdown();
+
+    // Logging of remote bad input, at most once a second per kind.
+    void log_bad_input(const std::string& kind, const std::string& detail);
+
+    NodeCore& core_;
+    spdlog::logger& log_;
+    const std::string identity_;                         // our routing id
+    zmq::context_t context_;
+    zmq::socket_t router_;                               // bound; all directed traffic in
+    zmq::socket_t pub_;                                  // bound; gossip out (next issue)
+    zmq::socket_t sub_;                                  // connected to every peer's PUB
+    std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint
+    std::map<std::string, Peer> peers_;                  // by peer name
+    std::unordered_map<std::string, Session> sessions_;  // by inbound routing id
+    std::map<std::string, std::string> sub_connected_;   // peer name -> PUB endpoint the SUB connects to
+    std::vector<std::unique_ptr<Link>> graveyard_;      // closed this iteration; freed at its end
+    std::vector<std::string> ignored_endpoints_;         // endpoints that turned out to be this node
+    std::uint64_t link_serial_ = 0;                      // names monitor endpoints uniquely
+    std::vector<zmq_pollitem_t> items_;                  // rebuilt every iteration
+    std::vector<Link*> item_links_;                      // items_[i] belongs to item_links_[i - fixed]
+    std::vector<Command> commands_;                      // drained command batch, reused
+    std::vector<wire::WireMessage> decoded_;             // decoded frame, reused
+    std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;
+};
+
+}  // namespace liminal::detail

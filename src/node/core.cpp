@@ -1,0 +1,134 @@
+#include "node/core.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+namespace liminal::detail {
+
+Stats Counters::snapshot() const {
+    Stats stats;
+#define LIMINAL_COUNTER(name) stats.name = name.load(std::memory_order_relaxed);
+#include "node/counters.def"
+#undef LIMINAL_COUNTER
+    return stats;
+}
+
+CommandQueue::CommandQueue() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+CommandQueue::~CommandQueue() { ::close(fd_); }
+
+void CommandQueue::push(Command command) {
+    bool ring = false;
+    {
+        std::lock_guard lock(mutex_);
+        ring = queue_.empty();
+        queue_.push_back(std::move(command));
+    }
+    if (ring) wake();
+}
+
+void CommandQueue::wake() {
+    const std::uint64_t one = 1;
+    // A full eventfd counter (EAGAIN) still means "readable": nothing is lost.
+    [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
+}
+
+void CommandQueue::drain(std::vector<Command>& out) {
+    std::uint64_t count = 0;
+    [[maybe_unused]] const auto read = ::read(fd_, &count, sizeof count);
+    out.clear();
+    std::lock_guard lock(mutex_);
+    out.swap(queue_);
+}
+
+std::optional<PeerDirectory::Route> PeerDirectory::route(const std::string& name) const {
+    std::shared_lock lock(mutex_);
+    const auto it = peers_.find(name);
+    if (it == peers_.end()) return std::nullopt;
+    return Route{it->second.info.creation, it->second.info.state};
+}
+
+std::vector<PeerInfo> PeerDirectory::snapshot() const {
+    std::shared_lock lock(mutex_);
+    std::vector<PeerInfo> out;
+    out.reserve(peers_.size() + connecting_.size());
+    for (const auto& [name, entry] : peers_) {
+        PeerInfo info = entry.info;
+        if (entry.counters) {
+            info.messages_out = entry.counters->messages_out.load(std::memory_order_relaxed);
+            info.bytes_out = entry.counters->bytes_out.load(std::memory_order_relaxed);
+            info.messages_in = entry.counters->messages_in.load(std::memory_order_relaxed);
+            info.bytes_in = entry.counters->bytes_in.load(std::memory_order_relaxed);
+        }
+        out.push_back(std::move(info));
+    }
+    for (const auto& endpoint : connecting_) {
+        PeerInfo info;
+        info.router_endpoint = endpoint;
+        info.state = PeerState::connecting;
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+void PeerDirectory::set(const PeerInfo& info, std::shared_ptr<PeerCounters> counters) {
+    std::unique_lock lock(mutex_);
+    peers_[info.name] = Entry{info, std::move(counters)};
+}
+
+void PeerDirectory::set_connecting(const std::string& endpoint, bool connecting) {
+    std::unique_lock lock(mutex_);
+    if (connecting)
+        connecting_.insert(endpoint);
+    else
+        connecting_.erase(endpoint);
+}
+
+bool EventQueue::push(PeerEvent event) {
+    std::lock_guard lock(mutex_);
+    bool kept_all = true;
+    if (events_.size() >= capacity) {
+        events_.pop_front();
+        kept_all = false;
+    }
+    events_.push_back(std::move(event));
+    ready_.notify_one();
+    return kept_all;
+}
+
+std::optional<PeerEvent> EventQueue::pop(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_for(lock, timeout, [this] { return !events_.empty() || closed_; });
+    if (events_.empty()) return std::nullopt;
+    PeerEvent event = std::move(events_.front());
+    events_.pop_front();
+    return event;
+}
+
+void EventQueue::close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    ready_.notify_all();
+}
+
+std::uint64_t new_creation() {
+    static std::atomic<std::uint64_t> last{0};
+    const auto now = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    std::uint64_t previous = last.load();
+    std::uint64_t next = 0;
+    do {
+        next = std::max<std::uint64_t>(now, previous + 1);
+    } while (!last.compare_exchange_weak(previous, next));
+    return next;
+}
+
+}  // namespace liminal::detail

@@ -1,0 +1,140 @@
+#pragma once
+// State a node shares between the API threads and its I/O thread.
+
+#include "node/mailbox.hpp"
+
+#include <liminal/events.hpp>
+#include <liminal/options.hpp>
+#include <liminal/stats.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace spdlog { class logger; }
+
+namespace liminal::detail {
+
+// Every Stats field as an atomic; written from any thread, relaxed.
+struct Counters {
+#define LIMINAL_COUNTER(name) std::atomic<std::uint64_t> name{0};
+#include "node/counters.def"
+#undef LIMINAL_COUNTER
+    Stats snapshot() const;
+};
+
+inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
+    counter.fetch_add(by, std::memory_order_relaxed);
+}
+
+// Per-peer traffic counters, written by the I/O thread, read by peers().
+struct PeerCounters {
+    std::atomic<std::uint64_t> messages_out{0}, bytes_out{0}, messages_in{0}, bytes_in{0};
+};
+
+// A directed send on its way from an API thread to the I/O thread.
+struct SendCommand {
+    std::string to_node;
+    std::uint64_t to_creation = 0;
+    std::uint64_t to_id = 0;
+    std::uint64_t from_id = 0;
+    Headers headers;
+    std::string payload;
+};
+using Command = std::variant<SendCommand>;
+
+// API threads -> I/O thread. The eventfd doorbell is rung only when the queue
+// goes from empty to non-empty: the I/O thread drains it whole on each wake.
+class CommandQueue {
+public:
+    CommandQueue();
+    ~CommandQueue();
+    CommandQueue(const CommandQueue&) = delete;
+    CommandQueue& operator=(const CommandQueue&) = delete;
+
+    void push(Command command);
+    // Wakes the I/O thread without a command (stop).
+    void wake();
+    // Runs on the I/O thread: takes everything queued (and clears the doorbell).
+    void drain(std::vector<Command>& out);
+    int fd() const noexcept { return fd_; }
+
+private:
+    int fd_ = -1;
+    std::mutex mutex_;
+    std::vector<Command> queue_;
+};
+
+// The peer view behind Node::peers() and send()'s routing decision; written
+// by the I/O thread.
+class PeerDirectory {
+public:
+    struct Route {
+        std::uint64_t creation = 0;
+        PeerState state = PeerState::down;
+    };
+
+    std::optional<Route> route(const std::string& name) const;
+    std::vector<PeerInfo> snapshot() const;
+
+    void set(const PeerInfo& info, std::shared_ptr<PeerCounters> counters);
+    void set_connecting(const std::string& endpoint, bool connecting);
+
+private:
+    struct Entry {
+        PeerInfo info;
+        std::shared_ptr<PeerCounters> counters;
+    };
+    mutable std::shared_mutex mutex_;
+    std::map<std::string, Entry> peers_;      // by name
+    std::set<std::string> connecting_;        // endpoints with no peer name yet (seeds)
+};
+
+// Bounded queue behind Node::next_event(); the oldest event goes first when full.
+class EventQueue {
+public:
+    static constexpr std::size_t capacity = 4096;
+    // Returns false when an old event had to be dropped to make room.
+    bool push(PeerEvent event);
+    std::optional<PeerEvent> pop(std::chrono::milliseconds timeout);
+    void close();
+
+private:
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<PeerEvent> events_;
+    bool closed_ = false;
+};
+
+// Everything both sides of a node see. Immutable after construction except
+// the synchronised members.
+struct NodeCore {
+    Options options;
+    std::shared_ptr<spdlog::logger> log;
+    std::uint64_t creation = 0;
+    std::string router_endpoint;  // as advertised
+    std::string pub_endpoint;     // as advertised
+    Counters counters;
+    std::shared_ptr<ProcessTable> processes;
+    PeerDirectory directory;
+    CommandQueue commands;
+    EventQueue events;
+    std::atomic<bool> stopping{false};
+};
+
+// A creation number for a node starting now: the wall clock in microseconds,
+// strictly increasing within this process, never 0.
+std::uint64_t new_creation();
+
+}  // namespace liminal::detail

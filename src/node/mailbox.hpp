@@ -1,0 +1,74 @@
+#pragma once
+// A process's bounded mailbox, and the table of a node's live processes.
+
+#include <liminal/message.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace liminal::detail {
+
+enum class PushResult : std::uint8_t { delivered, full, closed };
+
+// Many producers (the I/O thread, local senders), one consumer. The consumer
+// is woken only when it is waiting.
+class Mailbox {
+public:
+    explicit Mailbox(std::size_t capacity) : capacity_(capacity) {}
+
+    PushResult push(Message message);
+    std::optional<Message> pop(std::chrono::milliseconds timeout);
+    std::optional<Message> try_pop();
+    void set_handler(std::function<void(Message)> handler);
+    // Later pushes are refused; a waiting consumer wakes up.
+    void close();
+
+    bool closed() const;
+    std::size_t size() const;
+    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+
+private:
+    using Handler = std::function<void(Message)>;
+
+    const std::size_t capacity_;
+    mutable std::mutex mutex_;           // guards every field below but handler_calls_
+    std::condition_variable ready_;
+    std::deque<Message> queue_;
+    std::shared_ptr<Handler> handler_;   // set: deliver by callback instead of queueing
+    int waiters_ = 0;                    // consumers blocked in pop()
+    bool closed_ = false;
+    std::mutex handler_calls_;           // keeps callback invocations from overlapping
+    std::atomic<std::uint64_t> dropped_{0};
+};
+
+// The live processes of one node, by local id. Shared by the API threads and
+// the I/O thread; a Process handle keeps it alive to deregister itself.
+class ProcessTable {
+public:
+    explicit ProcessTable(std::size_t mailbox_capacity) : mailbox_capacity_(mailbox_capacity) {}
+
+    // Registers a new process and returns its id (never 0) and mailbox.
+    std::pair<std::uint64_t, std::shared_ptr<Mailbox>> create();
+    std::shared_ptr<Mailbox> find(std::uint64_t id) const;
+    void remove(std::uint64_t id);
+    // Closes every mailbox (the node is stopping).
+    void close_all();
+    std::size_t size() const;
+
+private:
+    const std::size_t mailbox_capacity_;
+    mutable std::shared_mutex mutex_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<Mailbox>> processes_;
+    std::uint64_t next_id_ = 1;  // guarded by mutex_
+};
+
+}  // namespace liminal::detail

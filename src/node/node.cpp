@@ -1,0 +1,181 @@
+#include <liminal/node.hpp>
+
+#include "node/actor.hpp"
+#include "node/core.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <thread>
+
+namespace liminal {
+namespace detail {
+
+struct NodeImpl {
+    std::shared_ptr<NodeCore> core = std::make_shared<NodeCore>();
+    std::unique_ptr<Actor> actor;
+    std::thread thread;
+    std::mutex stop_mutex;  // serialises stop()
+};
+
+namespace {
+
+// Every line names the node: a logger named after it, writing to the sinks of
+// the one the embedding program gave (or to stderr). spdlog's global registry
+// is left alone.
+std::shared_ptr<spdlog::logger> make_logger(const Options& options) {
+    if (options.logger) {
+        auto logger = std::make_shared<spdlog::logger>(options.name, options.logger->sinks().begin(),
+                                                       options.logger->sinks().end());
+        logger->set_level(options.logger->level());
+        return logger;
+    }
+    auto logger = std::make_shared<spdlog::logger>(options.name, std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%n] %^%l%$ %v");
+    logger->set_level(spdlog::level::info);
+    return logger;
+}
+
+void validate(Options& options) {
+    if (!is_valid_node_name(options.name))
+        throw Error("liminal: invalid node name '" + options.name + "' (expected name@host)");
+    if (options.cookie.empty()) throw Error("liminal: a cookie is required");
+    if (options.heartbeat_interval.count() <= 0 || options.heartbeat_timeout < options.heartbeat_interval)
+        throw Error("liminal: heartbeat interval must be > 0 and timeout >= interval");
+    const auto& limits = options.limits;
+    if (limits.max_frame_bytes < 1024 || limits.mailbox_capacity == 0 || limits.send_hwm < 0 ||
+        limits.receive_hwm < 0 || limits.peer_queue_bytes == 0)
+        throw Error("liminal: limits must be positive (max_frame_bytes at least 1024)");
+    for (const auto* endpoint : {&options.listen, &options.gossip}) {
+        if (endpoint->rfind("tcp://", 0) != 0) throw Error("liminal: only tcp:// endpoints are supported: " + *endpoint);
+    }
+    if (options.advertise_host.empty()) options.advertise_host = options.name.substr(options.name.find('@') + 1);
+}
+
+// The frame bytes a SEND adds beyond its payload and headers, at most.
+constexpr std::size_t send_overhead = 64;
+
+std::size_t encoded_size(std::string_view payload, const Headers& headers) {
+    std::size_t size = payload.size() + send_overhead;
+    for (const auto& [key, value] : headers) size += key.size() + value.size() + 10;
+    return size;
+}
+
+}  // namespace
+}  // namespace detail
+
+const char* to_string(SendResult result) noexcept {
+    switch (result) {
+    case SendResult::delivered: return "delivered";
+    case SendResult::queued: return "queued";
+    case SendResult::no_such_process: return "no_such_process";
+    case SendResult::mailbox_full: return "mailbox_full";
+    case SendResult::stale_creation: return "stale_creation";
+    case SendResult::unknown_node: return "unknown_node";
+    case SendResult::node_down: return "node_down";
+    case SendResult::too_large: return "too_large";
+    }
+    return "?";
+}
+
+Node::Node(Options options) : impl_(std::make_unique<detail::NodeImpl>()) {
+    detail::validate(options);
+    auto& core = *impl_->core;
+    core.log = detail::make_logger(options);
+    core.options = std::move(options);
+    core.creation = detail::new_creation();
+    core.processes = std::make_shared<detail::ProcessTable>(core.options.limits.mailbox_capacity);
+    // The actor binds here, so a bad endpoint fails the constructor; its
+    // sockets then move to the I/O thread (thread start is the memory barrier
+    // ZeroMQ asks for when a socket changes threads).
+    impl_->actor = std::make_unique<detail::Actor>(core);
+    impl_->thread = std::thread([actor = impl_->actor.get()] { actor->run(); });
+}
+
+Node::~Node() { stop(); }
+
+void Node::stop() {
+    std::lock_guard lock(impl_->stop_mutex);
+    if (!impl_->thread.joinable()) return;
+    impl_->core->stopping.store(true, std::memory_order_release);
+    impl_->core->commands.wake();
+    impl_->thread.join();
+    impl_->actor.reset();
+}
+
+const std::string& Node::name() const noexcept { return impl_->core->options.name; }
+std::uint64_t Node::creation() const noexcept { return impl_->core->creation; }
+const std::string& Node::router_endpoint() const noexcept { return impl_->core->router_endpoint; }
+const std::string& Node::pub_endpoint() const noexcept { return impl_->core->pub_endpoint; }
+
+Process Node::spawn() {
+    auto& core = *impl_->core;
+    if (core.stopping.load(std::memory_order_acquire)) throw Error("liminal: spawn() on a stopped node");
+    auto [id, mailbox] = core.processes->create();
+    return Process(Pid{core.options.name, core.creation, id}, std::move(mailbox), core.processes);
+}
+
+SendResult Node::send(const Pid& to, std::string_view payload, const Headers& headers) {
+    const auto& core = *impl_->core;
+    return send(Pid{core.options.name, core.creation, 0}, to, payload, headers);
+}
+
+SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, const Headers& headers) {
+    auto& core = *impl_->core;
+    auto& counters = core.counters;
+    if (!to.valid()) throw std::invalid_argument("liminal::Node::send: invalid destination pid");
+    if (from.node != core.options.name || from.creation != core.creation)
+        throw std::invalid_argument("liminal::Node::send: the sender must be a process of this node");
+    if (core.stopping.load(std::memory_order_acquire)) {
+        detail::bump(counters.dropped_node_down);
+        return SendResult::node_down;
+    }
+    if (detail::encoded_size(payload, headers) > core.options.limits.max_frame_bytes) {
+        detail::bump(counters.dropped_too_large);
+        return SendResult::too_large;
+    }
+    if (to.node == core.options.name) {
+        if (to.creation != core.creation) {
+            detail::bump(counters.dropped_stale_creation);
+            return SendResult::stale_creation;
+        }
+        const auto mailbox = core.processes->find(to.id);
+        if (!mailbox) {
+            detail::bump(counters.dropped_no_such_process);
+            return SendResult::no_such_process;
+        }
+        switch (mailbox->push(Message(from, headers, payload))) {
+        case detail::PushResult::delivered: detail::bump(counters.sends_local); return SendResult::delivered;
+        case detail::PushResult::full: detail::bump(counters.dropped_mailbox_full); return SendResult::mailbox_full;
+        case detail::PushResult::closed: break;
+        }
+        detail::bump(counters.dropped_no_such_process);
+        return SendResult::no_such_process;
+    }
+    const auto route = core.directory.route(to.node);
+    if (!route) {
+        detail::bump(counters.dropped_unknown_node);
+        return SendResult::unknown_node;
+    }
+    if (route->creation != to.creation) {
+        detail::bump(counters.dropped_stale_creation);
+        return SendResult::stale_creation;
+    }
+    if (route->state != PeerState::up) {
+        detail::bump(counters.dropped_node_down);
+        return SendResult::node_down;
+    }
+    core.commands.push(detail::SendCommand{to.node, to.creation, to.id, from.id, headers, std::string(payload)});
+    return SendResult::queued;
+}
+
+std::vector<PeerInfo> Node::peers() const { return impl_->core->directory.snapshot(); }
+
+Stats Node::stats() const { return impl_->core->counters.snapshot(); }
+
+std::optional<PeerEvent> Node::next_event(std::chrono::milliseconds timeout) {
+    return impl_->core->events.pop(timeout);
+}
+
+}  // namespace liminal

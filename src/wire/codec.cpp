@@ -1,0 +1,258 @@
+#include "wire/codec.hpp"
+
+#include "wire/reader.hpp"
+
+#include <msgpack.hpp>
+
+namespace liminal::detail::wire {
+namespace {
+
+// msgpack::packer's output stream: appends to a string, so messages are
+// encoded straight into the frame that will be sent.
+struct StringSink {
+    std::string* out;
+    void write(const char* data, std::size_t size) { out->append(data, size); }
+};
+using Packer = msgpack::packer<StringSink>;
+
+void pack_str(Packer& p, std::string_view s) {
+    p.pack_str(static_cast<std::uint32_t>(s.size()));
+    p.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+}
+
+void pack_bin(Packer& p, const void* data, std::size_t size) {
+    p.pack_bin(static_cast<std::uint32_t>(size));
+    p.pack_bin_body(static_cast<const char*>(data), static_cast<std::uint32_t>(size));
+}
+
+void pack_type(Packer& p, MessageType type, std::uint32_t fields) {
+    p.pack_array(fields + 1);
+    p.pack_uint8(static_cast<std::uint8_t>(type));
+}
+
+void pack_peers(Packer& p, const std::vector<PeerAddress>& peers) {
+    p.pack_array(static_cast<std::uint32_t>(peers.size()));
+    for (const auto& peer : peers) {
+        p.pack_array(4);
+        pack_str(p, peer.name);
+        p.pack_uint64(peer.creation);
+        pack_str(p, peer.router);
+        pack_str(p, peer.pub);
+    }
+}
+
+void pack(Packer& p, const Hello& m) {
+    pack_type(p, MessageType::hello, 7);
+    p.pack_uint64(m.protocol);
+    pack_str(p, m.name);
+    p.pack_uint64(m.creation);
+    pack_str(p, m.router);
+    pack_str(p, m.pub);
+    pack_peers(p, m.peers);
+    pack_bin(p, m.nonce.data(), m.nonce.size());
+}
+
+void pack(Packer& p, const Welcome& m) {
+    pack_type(p, MessageType::welcome, 7);
+    pack_str(p, m.name);
+    p.pack_uint64(m.creation);
+    pack_str(p, m.router);
+    pack_str(p, m.pub);
+    pack_peers(p, m.peers);
+    pack_bin(p, m.nonce.data(), m.nonce.size());
+    pack_bin(p, m.proof.data(), m.proof.size());
+}
+
+void pack(Packer& p, const Auth& m) {
+    pack_type(p, MessageType::auth, 1);
+    pack_bin(p, m.proof.data(), m.proof.size());
+}
+
+void pack(Packer& p, const Bye& m) {
+    pack_type(p, MessageType::bye, 2);
+    pack_str(p, m.name);
+    p.pack_uint64(m.creation);
+}
+
+void pack(Packer& p, const ByeAck&) { pack_type(p, MessageType::bye_ack, 0); }
+
+void pack(Packer& p, const Send& m) {
+    pack_type(p, MessageType::send, 5);
+    p.pack_uint64(m.to_creation);
+    p.pack_uint64(m.to_id);
+    p.pack_uint64(m.from_id);
+    p.pack_map(static_cast<std::uint32_t>(m.headers.size()));
+    for (const auto& [key, value] : m.headers) {
+        pack_str(p, key);
+        pack_str(p, value);
+    }
+    pack_bin(p, m.payload.data(), m.payload.size());
+}
+
+bool read_string(Reader& r, std::string& out) {
+    std::string_view view;
+    if (!r.str(view)) return false;
+    out.assign(view);
+    return true;
+}
+
+bool read_peers(Reader& r, std::vector<PeerAddress>& out) {
+    std::uint32_t count = 0;
+    if (!r.array(count)) return false;
+    if (count > max_peers_in_hello) return r.fail();
+    out.resize(count);
+    for (auto& peer : out) {
+        std::uint32_t fields = 0;
+        if (!r.array(fields)) return false;
+        if (fields != 4) return r.fail();
+        if (!read_string(r, peer.name) || !r.uint(peer.creation) || !read_string(r, peer.router) ||
+            !read_string(r, peer.pub))
+            return false;
+    }
+    return true;
+}
+
+bool read(Reader& r, Hello& m) {
+    return r.uint(m.protocol) && read_string(r, m.name) && r.uint(m.creation) && read_string(r, m.router) &&
+           read_string(r, m.pub) && read_peers(r, m.peers) && r.fixed_bin(m.nonce.data(), m.nonce.size());
+}
+
+bool read(Reader& r, Welcome& m) {
+    return read_string(r, m.name) && r.uint(m.creation) && read_string(r, m.router) && read_string(r, m.pub) &&
+           read_peers(r, m.peers) && r.fixed_bin(m.nonce.data(), m.nonce.size()) &&
+           r.fixed_bin(m.proof.data(), m.proof.size());
+}
+
+bool read(Reader& r, Auth& m) { return r.fixed_bin(m.proof.data(), m.proof.size()); }
+
+bool read(Reader& r, Bye& m) { return read_string(r, m.name) && r.uint(m.creation); }
+
+bool read(Reader&, ByeAck&) { return true; }
+
+bool read(Reader& r, Send& m) {
+    if (!r.uint(m.to_creation) || !r.uint(m.to_id) || !r.uint(m.from_id)) return false;
+    std::uint32_t count = 0;
+    if (!r.map(count)) return false;
+    if (count > max_headers) return r.fail();
+    for (std::uint32_t i = 0; i < count; ++i) {
+        std::string_view key, value;
+        if (!r.str(key) || !r.str(value)) return false;
+        m.headers.insert_or_assign(std::string(key), std::string(value));
+    }
+    return r.bin(m.payload);
+}
+
+// Field counts after the type id, per message type.
+template <typename T>
+constexpr std::uint32_t field_count();
+template <> constexpr std::uint32_t field_count<Hello>() { return 7; }
+template <> constexpr std::uint32_t field_count<Welcome>() { return 7; }
+template <> constexpr std::uint32_t field_count<Auth>() { return 1; }
+template <> constexpr std::uint32_t field_count<Bye>() { return 2; }
+template <> constexpr std::uint32_t field_count<ByeAck>() { return 0; }
+template <> constexpr std::uint32_t field_count<Send>() { return 5; }
+
+template <typename T>
+bool read_message(Reader& r, std::uint32_t fields, std::vector<WireMessage>& out) {
+    if (fields != field_count<T>()) return r.fail();
+    T message;
+    if (!read(r, message)) return false;
+    out.emplace_back(std::move(message));
+    return true;
+}
+
+template <typename T>
+void append(std::string& bytes, std::size_t& messages, const T& message) {
+    StringSink sink{&bytes};
+    Packer packer(sink);
+    pack(packer, message);
+    ++messages;
+}
+
+DecodeError to_decode_error(ReadError error) {
+    return error == ReadError::truncated ? DecodeError::truncated : DecodeError::malformed;
+}
+
+}  // namespace
+
+const char* to_string(DecodeError error) noexcept {
+    switch (error) {
+    case DecodeError::none: return "none";
+    case DecodeError::empty: return "empty";
+    case DecodeError::bad_version: return "bad_version";
+    case DecodeError::truncated: return "truncated";
+    case DecodeError::malformed: return "malformed";
+    case DecodeError::unknown_type: return "unknown_type";
+    }
+    return "?";
+}
+
+void FrameWriter::clear() {
+    bytes_.clear();
+    bytes_.push_back(static_cast<char>(frame_version));
+    messages_ = 0;
+}
+
+std::string FrameWriter::take() {
+    std::string frame = std::move(bytes_);
+    clear();
+    return frame;
+}
+
+void FrameWriter::add(const Hello& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Welcome& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Auth& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Bye& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const ByeAck& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Send& message) { append(bytes_, messages_, message); }
+
+void FrameWriter::add(const WireMessage& message) {
+    std::visit([this](const auto& m) { add(m); }, message);
+}
+
+std::string encode_frame(const WireMessage& message) {
+    FrameWriter writer;
+    writer.add(message);
+    return writer.take();
+}
+
+std::string encode_message(const WireMessage& message) {
+    std::string frame = encode_frame(message);
+    return frame.substr(1);
+}
+
+DecodeError decode_frame(std::string_view frame, std::vector<WireMessage>& out) {
+    out.clear();
+    if (frame.empty()) return DecodeError::empty;
+    if (static_cast<std::uint8_t>(frame[0]) != frame_version) return DecodeError::bad_version;
+    Reader r(frame.substr(1));
+    if (r.at_end()) return DecodeError::empty;
+    while (!r.at_end()) {
+        std::uint32_t fields = 0;
+        std::uint64_t type = 0;
+        if (!r.array(fields) || fields == 0 || !r.uint(type)) {
+            out.clear();
+            return r.ok() ? DecodeError::malformed : to_decode_error(r.error());
+        }
+        --fields;
+        bool good = false;
+        switch (type) {
+        case static_cast<std::uint8_t>(MessageType::hello): good = read_message<Hello>(r, fields, out); break;
+        case static_cast<std::uint8_t>(MessageType::welcome): good = read_message<Welcome>(r, fields, out); break;
+        case static_cast<std::uint8_t>(MessageType::auth): good = read_message<Auth>(r, fields, out); break;
+        case static_cast<std::uint8_t>(MessageType::bye): good = read_message<Bye>(r, fields, out); break;
+        case static_cast<std::uint8_t>(MessageType::bye_ack): good = read_message<ByeAck>(r, fields, out); break;
+        case static_cast<std::uint8_t>(MessageType::send): good = read_message<Send>(r, fields, out); break;
+        default:
+            out.clear();
+            return DecodeError::unknown_type;
+        }
+        if (!good) {
+            out.clear();
+            return to_decode_error(r.error());
+        }
+    }
+    return DecodeError::none;
+}
+
+}  // namespace liminal::detail::wire

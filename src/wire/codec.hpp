@@ -1,0 +1,61 @@
+#pragma once
+// Bytes <-> wire messages. No sockets, no clock.
+
+#include "wire/messages.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace liminal::detail::wire {
+
+enum class DecodeError : std::uint8_t {
+    none,
+    empty,         // no bytes, or a version byte and nothing after it
+    bad_version,   // first byte is not frame_version
+    truncated,
+    malformed,
+    unknown_type,
+};
+
+const char* to_string(DecodeError error) noexcept;
+
+// Appends messages to a frame. The frame starts with the version byte.
+class FrameWriter {
+public:
+    FrameWriter() { clear(); }
+
+    void add(const Hello& message);
+    void add(const Welcome& message);
+    void add(const Auth& message);
+    void add(const Bye& message);
+    void add(const ByeAck& message);
+    void add(const Send& message);
+    void add(const WireMessage& message);
+
+    std::size_t size() const noexcept { return bytes_.size(); }
+    std::size_t messages() const noexcept { return messages_; }
+    bool empty() const noexcept { return messages_ == 0; }
+    const std::string& bytes() const noexcept { return bytes_; }
+    // Hands the frame over and starts a new one.
+    std::string take();
+    void clear();
+
+private:
+    std::string bytes_;
+    std::size_t messages_ = 0;
+};
+
+// A single message encoded as a frame of its own.
+std::string encode_frame(const WireMessage& message);
+
+// Decodes every message of `frame` into `out` (cleared first). On an error
+// `out` is left empty: either the whole frame is good or none of it is.
+// Decoded Send payloads are views into `frame`.
+DecodeError decode_frame(std::string_view frame, std::vector<WireMessage>& out);
+
+// The bytes of one message without the frame's version byte (HELLO's proof
+// binds the exact bytes that were sent).
+std::string encode_message(const WireMessage& message);
+
+}  // namespace liminal::detail::wire

@@ -1,0 +1,104 @@
+#pragma once
+// Every wire message liminal speaks, defined once. docs/PROTOCOL.md is the
+// normative description; this file and it change together.
+//
+// A frame is one protocol-version byte followed by one or more messages back
+// to back. Each message is a msgpack array whose first element is the message
+// type. A receiver decodes and validates the whole frame before acting on any
+// message in it.
+
+#include <liminal/message.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace liminal::detail::wire {
+
+// First byte of every frame.
+inline constexpr std::uint8_t frame_version = 1;
+// Carried in HELLO; peers with another protocol version are rejected.
+inline constexpr std::uint64_t protocol_version = 1;
+
+// Message type ids. NEVER renumber: retire an id instead of reusing it.
+enum class MessageType : std::uint8_t {
+    hello = 1,    // DEALER -> ROUTER: introduce, challenge
+    welcome = 2,  // ROUTER -> DEALER reply: introduce, prove, challenge
+    auth = 3,     // DEALER -> ROUTER: prove
+    bye = 4,      // DEALER -> ROUTER: clean stop
+    bye_ack = 5,  // ROUTER -> DEALER reply to BYE
+    send = 16,    // DEALER -> ROUTER: a directed message to a local pid
+};
+
+inline constexpr std::size_t nonce_size = 16;
+inline constexpr std::size_t proof_size = 32;
+using Nonce = std::array<std::uint8_t, nonce_size>;
+using Proof = std::array<std::uint8_t, proof_size>;
+
+// A node as another node knows it; the peer lists in HELLO/WELCOME carry these.
+struct PeerAddress {
+    std::string name;
+    std::uint64_t creation = 0;
+    std::string router;
+    std::string pub;
+    friend bool operator==(const PeerAddress&, const PeerAddress&) = default;
+};
+
+struct Hello {
+    std::uint64_t protocol = protocol_version;
+    std::string name;
+    std::uint64_t creation = 0;
+    std::string router;
+    std::string pub;
+    std::vector<PeerAddress> peers;
+    Nonce nonce{};
+    friend bool operator==(const Hello&, const Hello&) = default;
+};
+
+struct Welcome {
+    std::string name;
+    std::uint64_t creation = 0;
+    std::string router;
+    std::string pub;
+    std::vector<PeerAddress> peers;
+    Nonce nonce{};
+    Proof proof{};
+    friend bool operator==(const Welcome&, const Welcome&) = default;
+};
+
+struct Auth {
+    Proof proof{};
+    friend bool operator==(const Auth&, const Auth&) = default;
+};
+
+struct Bye {
+    std::string name;
+    std::uint64_t creation = 0;
+    friend bool operator==(const Bye&, const Bye&) = default;
+};
+
+struct ByeAck {
+    friend bool operator==(const ByeAck&, const ByeAck&) = default;
+};
+
+// The sender's node and creation are those the connection authenticated as,
+// so a peer cannot send in another node's name.
+struct Send {
+    std::uint64_t to_creation = 0;
+    std::uint64_t to_id = 0;
+    std::uint64_t from_id = 0;
+    Headers headers;
+    std::string_view payload;  // decoded: a view into the frame
+    friend bool operator==(const Send&, const Send&) = default;
+};
+
+using WireMessage = std::variant<Hello, Welcome, Auth, Bye, ByeAck, Send>;
+
+// Bounds that keep a hostile frame from making a node allocate without limit.
+inline constexpr std::size_t max_peers_in_hello = 4096;
+inline constexpr std::size_t max_headers = 256;
+
+}  // namespace liminal::detail::wire
