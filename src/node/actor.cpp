@@ -71,8 +71,11 @@ void Actor::run() {
 }
 
 std::chrono::milliseconds Actor::next_timeout() const {
-    // Nothing here needs finer timing: heartbeats run inside libzmq. The wake-up
-    // only expires half-done handshakes.
+    // Heartbeats run inside libzmq. The wake-up expires half-done handshakes
+    // and closes rejected links.
+    for (const auto& [endpoint, link] : links_) {
+        if (link->close_at) return std::chrono::milliseconds(100);
+    }
     return std::chrono::milliseconds(1000);
 }
 
@@ -109,6 +112,11 @@ void Actor::poll_once(std::chrono::milliseconds timeout) {
 void Actor::sweep_sessions() {
     constexpr auto handshake_timeout = std::chrono::seconds(10);
     const auto now = Clock::now();
+    std::vector<Link*> expired;
+    for (auto& [endpoint, link] : links_) {
+        if (link->close_at && *link->close_at <= now) expired.push_back(link.get());
+    }
+    for (Link* link : expired) close_link(*link);
     std::erase_if(sessions_, [&](const auto& entry) {
         return !entry.second.authenticated && now - entry.second.started > handshake_timeout;
     });
@@ -185,6 +193,8 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
         if (auto* send = std::get_if<wire::Send>(&message)) {
             if (counters) bump(counters->messages_in);
             on_send(it->second, *send, owner);
+        } else if (const auto* peers = std::get_if<wire::Peers>(&message)) {
+            for (const auto& address : peers->peers) learn(address);
         } else {
             on_bye(identity, who);
             return;  // nothing after BYE is applied
@@ -193,11 +203,12 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
 }
 
 // Validates an authenticated peer's frame as a whole before any of it is
-// applied: only SEND and BYE may come this way, and only from the peer's
+// applied: only SEND, PEERS and BYE may come this way, and only from the peer's
 // current incarnation.
 bool Actor::check_session_frame(const std::string& identity, const Session& session) {
     for (const auto& message : decoded_) {
-        if (!std::holds_alternative<wire::Send>(message) && !std::holds_alternative<wire::Bye>(message)) {
+        if (!std::holds_alternative<wire::Send>(message) && !std::holds_alternative<wire::Bye>(message) &&
+            !std::holds_alternative<wire::Peers>(message)) {
             bump(core_.counters.malformed_frames);
             log_bad_input("malformed", "a handshake message inside a data frame");
             return false;
@@ -282,7 +293,7 @@ void Actor::on_link_monitor(Link& link) {
         if (!event) return;
         switch (event->event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
-            send_hello(link);
+            if (!link.close_at) send_hello(link);
             break;
         case ZMQ_EVENT_DISCONNECTED:
             if (link.state == Link::State::up && !link.peer_name.empty()) {

@@ -93,6 +93,7 @@ private:
     void on_send(const Session& session, wire::Send& send, const std::shared_ptr<const void>& frame);
     void learn(const wire::PeerAddress& address);
     void peer_up(Link& link, const wire::Welcome& welcome);
+    void announce(const std::string& name);
     void peer_down(const std::string& name, DownReason reason, const std::string& detail);
     void reject(const std::string& who, const std::string& why);
     std::vector<wire::PeerAddress> known_peers() const;

@@ -116,10 +116,16 @@ void Actor::on_welcome(Link& link, const wire::Welcome& welcome) {
         log_bad_input("malformed", fmt::format("a WELCOME from {} that was not asked for", link.endpoint));
         return;
     }
+    const auto proof = wire::make_proof(core_.options.cookie, wire::ProofRole::client, link.nonce, welcome.nonce,
+                                        link.hello_bytes);
     if (!wire::check_proof(core_.options.cookie, wire::ProofRole::server, link.nonce, welcome.nonce,
                            link.hello_bytes, welcome.proof)) {
         reject(link.endpoint, "WELCOME failed the cookie proof (wrong cookie?)");
-        close_link(link);
+        // Answer anyway, so that the other side checks our proof and reports
+        // the mismatch too; then close without reconnecting.
+        send_frame(link, wire::encode_frame(wire::Auth{proof}), 0);
+        link.state = Link::State::connecting;
+        link.close_at = Clock::now() + std::chrono::seconds(1);
         return;
     }
     if (!valid_identity(welcome.name, welcome.creation)) {
@@ -150,8 +156,6 @@ void Actor::on_welcome(Link& link, const wire::Welcome& welcome) {
             return;
         }
     }
-    const auto proof = wire::make_proof(core_.options.cookie, wire::ProofRole::client, link.nonce, welcome.nonce,
-                                        link.hello_bytes);
     send_frame(link, wire::encode_frame(wire::Auth{proof}), 0);
     peer_up(link, welcome);
     for (const auto& address : welcome.peers) learn(address);
@@ -188,8 +192,23 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
         sub_connected_[welcome.name] = welcome.pub;
     }
     publish_directory(welcome.name);
+    announce(welcome.name);
     emit(PeerEvent{PeerEventKind::up, welcome.name, welcome.creation, welcome.router, DownReason::none,
                    "HELLO completed via " + link.endpoint});
+}
+
+// Tells every other up peer about `name`, and `name` about all of them:
+// whichever order HELLOs crossed in, every pair of nodes then knows the other.
+void Actor::announce(const std::string& name) {
+    const Peer& fresh = peers_.at(name);
+    const wire::Peers about_fresh{{{name, fresh.creation, fresh.router, fresh.pub}}};
+    for (auto& [other, peer] : peers_) {
+        if (other == name || peer.state != PeerState::up || peer.link == nullptr) continue;
+        send_frame(*peer.link, wire::encode_frame(about_fresh), 0);
+    }
+    auto everyone = known_peers();
+    std::erase_if(everyone, [&](const wire::PeerAddress& address) { return address.name == name; });
+    if (!everyone.empty()) send_frame(*fresh.link, wire::encode_frame(wire::Peers{std::move(everyone)}), 0);
 }
 
 void Actor::peer_down(const std::string& name, DownReason reason, const std::string& detail) {

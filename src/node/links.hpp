@@ -72,7 +72,8 @@ struct Link {
     wire::FrameWriter packing;       // SEND messages being packed into the next frame
     std::size_t packing_sends = 0;
     bool bye_acked = false;
-    bool closing = false;            // closed this iteration; destroyed at its end
+    bool closing = false;
+    std::optional<std::chrono::steady_clock::time_point> close_at;  // rejected: closed at this time            // closed this iteration; destroyed at its end
     std::chrono::steady_clock::time_point last_retry_report{};
 };
 

@@ -76,6 +76,11 @@ void pack(Packer& p, const Bye& m) {
 
 void pack(Packer& p, const ByeAck&) { pack_type(p, MessageType::bye_ack, 0); }
 
+void pack(Packer& p, const Peers& m) {
+    pack_type(p, MessageType::peers, 1);
+    pack_peers(p, m.peers);
+}
+
 void pack(Packer& p, const Send& m) {
     pack_type(p, MessageType::send, 5);
     p.pack_uint64(m.to_creation);
@@ -129,6 +134,8 @@ bool read(Reader& r, Bye& m) { return read_string(r, m.name) && r.uint(m.creatio
 
 bool read(Reader&, ByeAck&) { return true; }
 
+bool read(Reader& r, Peers& m) { return read_peers(r, m.peers); }
+
 bool read(Reader& r, Send& m) {
     if (!r.uint(m.to_creation) || !r.uint(m.to_id) || !r.uint(m.from_id)) return false;
     std::uint32_t count = 0;
@@ -150,6 +157,7 @@ template <> constexpr std::uint32_t field_count<Welcome>() { return 7; }
 template <> constexpr std::uint32_t field_count<Auth>() { return 1; }
 template <> constexpr std::uint32_t field_count<Bye>() { return 2; }
 template <> constexpr std::uint32_t field_count<ByeAck>() { return 0; }
+template <> constexpr std::uint32_t field_count<Peers>() { return 1; }
 template <> constexpr std::uint32_t field_count<Send>() { return 5; }
 
 template <typename T>
@@ -204,6 +212,7 @@ void FrameWriter::add(const Welcome& message) { append(bytes_, messages_, messag
 void FrameWriter::add(const Auth& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const Bye& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const ByeAck& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Peers& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const Send& message) { append(bytes_, messages_, message); }
 
 void FrameWriter::add(const WireMessage& message) {
@@ -242,6 +251,7 @@ DecodeError decode_frame(std::string_view frame, std::vector<WireMessage>& out) 
         case static_cast<std::uint8_t>(MessageType::auth): good = read_message<Auth>(r, fields, out); break;
         case static_cast<std::uint8_t>(MessageType::bye): good = read_message<Bye>(r, fields, out); break;
         case static_cast<std::uint8_t>(MessageType::bye_ack): good = read_message<ByeAck>(r, fields, out); break;
+        case static_cast<std::uint8_t>(MessageType::peers): good = read_message<Peers>(r, fields, out); break;
         case static_cast<std::uint8_t>(MessageType::send): good = read_message<Send>(r, fields, out); break;
         default:
             out.clear();

@@ -30,6 +30,7 @@ public:
     void add(const Auth& message);
     void add(const Bye& message);
     void add(const ByeAck& message);
+    void add(const Peers& message);
     void add(const Send& message);
     void add(const WireMessage& message);
 

@@ -30,6 +30,7 @@ enum class MessageType : std::uint8_t {
     auth = 3,     // DEALER -> ROUTER: prove
     bye = 4,      // DEALER -> ROUTER: clean stop
     bye_ack = 5,  // ROUTER -> DEALER reply to BYE
+    peers = 6,    // DEALER -> ROUTER: peers the sender has seen come up
     send = 16,    // DEALER -> ROUTER: a directed message to a local pid
 };
 
@@ -80,6 +81,13 @@ struct Bye {
     friend bool operator==(const Bye&, const Bye&) = default;
 };
 
+// Sent to every up peer when a peer comes up, so that a full mesh forms
+// whatever the order in which HELLOs crossed.
+struct Peers {
+    std::vector<PeerAddress> peers;
+    friend bool operator==(const Peers&, const Peers&) = default;
+};
+
 struct ByeAck {
     friend bool operator==(const ByeAck&, const ByeAck&) = default;
 };
@@ -95,7 +103,7 @@ struct Send {
     friend bool operator==(const Send&, const Send&) = default;
 };
 
-using WireMessage = std::variant<Hello, Welcome, Auth, Bye, ByeAck, Send>;
+using WireMessage = std::variant<Hello, Welcome, Auth, Bye, ByeAck, Peers, Send>;
 
 // Bounds that keep a hostile frame from making a node allocate without limit.
 inline constexpr std::size_t max_peers_in_hello = 4096;

@@ -1,0 +1,238 @@
+// Several nodes in one process on 127.0.0.1: mesh, directed sends, cookie
+// proof, BYE, restarts and hostile input on the ROUTER.
+
+#include "support/cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <zmq.hpp>
+
+#include <map>
+
+using namespace liminal;
+using namespace std::chrono_literals;
+using liminal::test::node_options;
+using liminal::test::peer_is;
+using liminal::test::peers_up;
+using liminal::test::wait_event;
+using liminal::test::wait_for_mesh;
+using liminal::test::wait_until;
+
+namespace {
+
+struct Trio {
+    Node a{node_options("a@127.0.0.1")};
+    Node b{node_options("b@127.0.0.1", {a.router_endpoint()})};
+    Node c{node_options("c@127.0.0.1", {a.router_endpoint()})};
+    std::vector<Node*> all() { return {&a, &b, &c}; }
+};
+
+}  // namespace
+
+TEST_CASE("three nodes form a full mesh from one seed", "[cluster]") {
+    Trio t;
+    REQUIRE(wait_for_mesh(t.all()));
+    for (Node* node : t.all()) {
+        CHECK(peers_up(*node) == 2);
+        for (const auto& peer : node->peers()) {
+            CHECK(peer.router_endpoint.rfind("tcp://127.0.0.1:", 0) == 0);
+            CHECK(peer.pub_endpoint.rfind("tcp://127.0.0.1:", 0) == 0);
+        }
+    }
+    // b and c never named each other: they learned each other through a.
+}
+
+TEST_CASE("directed sends between every pair arrive exactly once and in order", "[cluster]") {
+    Trio t;
+    REQUIRE(wait_for_mesh(t.all()));
+    std::vector<Process> procs;
+    for (Node* node : t.all()) procs.push_back(node->spawn());
+    constexpr int per_pair = 300;
+    const auto nodes = t.all();
+    for (int i = 0; i < per_pair; ++i) {
+        for (std::size_t from = 0; from < 3; ++from) {
+            for (std::size_t to = 0; to < 3; ++to) {
+                if (from == to) continue;
+                const auto result = nodes[from]->send(procs[from].pid(), procs[to].pid(), std::to_string(i),
+                                                      {{"seq", std::to_string(i)}});
+                REQUIRE(result == SendResult::queued);
+            }
+        }
+    }
+    for (std::size_t to = 0; to < 3; ++to) {
+        std::map<Pid, int> next;  // per sender: the sequence number expected next
+        for (int n = 0; n < 2 * per_pair; ++n) {
+            const auto message = procs[to].receive(5s);
+            REQUIRE(message);
+            int& expected = next[message->from()];
+            CHECK(message->payload() == std::to_string(expected));
+            CHECK(message->headers().at("seq") == std::to_string(expected));
+            ++expected;
+        }
+        CHECK(next.size() == 2);
+        for (const auto& [sender, count] : next) CHECK(count == per_pair);
+        CHECK_FALSE(procs[to].receive(50ms));  // nothing twice
+    }
+    for (Node* node : nodes) {
+        const auto stats = node->stats();
+        CHECK(stats.sends_remote == 2 * per_pair);
+        CHECK(stats.delivered_remote == 2 * per_pair);
+        CHECK(stats.dropped_node_down + stats.dropped_backpressure + stats.malformed_frames == 0);
+    }
+}
+
+TEST_CASE("sends to a remote closed or stale pid are counted at the receiver", "[cluster]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto closed = b.spawn();
+    const Pid gone = closed.pid();
+    closed.close();
+    CHECK(a.send(gone, "x") == SendResult::queued);
+    REQUIRE(wait_until([&] { return b.stats().dropped_no_such_process == 1; }));
+    CHECK(a.send(Pid{gone.node, gone.creation + 1, gone.id}, "x") == SendResult::stale_creation);
+    CHECK(a.stats().dropped_stale_creation == 1);
+}
+
+TEST_CASE("a node with the wrong cookie is rejected on both sides", "[cluster][auth]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node intruder(node_options("x@127.0.0.1", {a.router_endpoint()}, "wrong-cookie"));
+    REQUIRE(wait_until([&] { return a.stats().rejected_peers >= 1 && intruder.stats().rejected_peers >= 1; }));
+    CHECK(peers_up(a) == 0);
+    CHECK(peers_up(intruder) == 0);
+    CHECK(a.send(Pid{"x@127.0.0.1", intruder.creation(), 1}, "x") == SendResult::unknown_node);
+    const auto rejected = wait_event(a, [](const PeerEvent& e) { return e.kind == PeerEventKind::rejected; });
+    REQUIRE(rejected);
+    CHECK_THAT(rejected->detail, Catch::Contains("cookie"));
+}
+
+TEST_CASE("BYE marks the peer down at once, not after a heartbeat timeout", "[cluster]") {
+    auto slow = [](Options o) {
+        o.heartbeat_interval = 1000ms;
+        o.heartbeat_timeout = 60000ms;  // a missed BYE would show as a minute-long wait
+        return o;
+    };
+    Node a(slow(node_options("a@127.0.0.1")));
+    auto b = std::make_unique<Node>(slow(node_options("b@127.0.0.1", {a.router_endpoint()})));
+    REQUIRE(wait_for_mesh({&a, b.get()}));
+    const auto b_creation = b->creation();
+    const auto start = std::chrono::steady_clock::now();
+    b.reset();  // the destructor says BYE and waits for the acknowledgement
+    const auto down = wait_event(a, [](const PeerEvent& e) { return e.kind == PeerEventKind::down; }, 5s);
+    REQUIRE(down);
+    CHECK(down->name == "b@127.0.0.1");
+    CHECK(down->creation == b_creation);
+    CHECK(down->reason == DownReason::bye);
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+    CHECK(peer_is(a, "b@127.0.0.1", PeerState::down));
+    CHECK(a.send(Pid{"b@127.0.0.1", b_creation, 1}, "x") == SendResult::node_down);
+}
+
+TEST_CASE("a restarted node is a new creation and old pids are stale", "[cluster]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto b = std::make_unique<Node>(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, b.get()}));
+    auto old_proc = b->spawn();
+    const Pid old_pid = old_proc.pid();
+    const auto old_creation = b->creation();
+    old_proc.close();
+    b.reset();
+    b = std::make_unique<Node>(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    CHECK(b->creation() != old_creation);
+    REQUIRE(wait_until([&] { return peer_is(a, "b@127.0.0.1", PeerState::up, b->creation()); }));
+    auto new_proc = b->spawn();
+    CHECK(a.send(old_pid, "to the old one") == SendResult::stale_creation);
+    CHECK(a.send(new_proc.pid(), "to the new one") == SendResult::queued);
+    const auto message = new_proc.receive(5s);
+    REQUIRE(message);
+    CHECK(message->payload() == "to the new one");
+    CHECK(b->stats().dropped_stale_creation == 0);
+}
+
+namespace {
+// A loopback endpoint with a port that was free a moment ago.
+std::string free_endpoint() {
+    Node probe(node_options("probe@127.0.0.1"));
+    return probe.router_endpoint();
+}
+}  // namespace
+
+TEST_CASE("a seed that is the node's own endpoint is ignored", "[cluster]") {
+    Node a(node_options("a@127.0.0.1"));
+    const std::string own = free_endpoint();
+    const std::string port = own.substr(own.rfind(':'));
+    // The node's own endpoint, spelled as bound and spelled another way.
+    auto options = node_options("d@127.0.0.1", {own, "tcp://localhost" + port, a.router_endpoint()});
+    options.listen = own;
+    Node d(options);
+    REQUIRE(wait_for_mesh({&a, &d}));
+    REQUIRE(wait_until([&] { return d.peers().size() == 1; }));
+    CHECK(d.peers()[0].name == "a@127.0.0.1");
+    CHECK(d.stats().rejected_peers == 0);
+}
+
+TEST_CASE("an unreachable seed is retried until it comes up", "[cluster]") {
+    const std::string endpoint = free_endpoint();
+    Node b(node_options("b@127.0.0.1", {endpoint}));
+    REQUIRE(wait_until([&] {
+        const auto peers = b.peers();
+        return peers.size() == 1 && peers[0].state == PeerState::connecting && peers[0].router_endpoint == endpoint;
+    }));
+    auto options = node_options("a@127.0.0.1");
+    options.listen = endpoint;
+    Node a(options);
+    REQUIRE(wait_for_mesh({&a, &b}, 15s));
+}
+
+TEST_CASE("garbage from a raw DEALER is counted and the node keeps serving", "[cluster][bad-input]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+
+    zmq::context_t context;
+    zmq::socket_t raw(context, zmq::socket_type::dealer);
+    raw.set(zmq::sockopt::linger, 0);
+    raw.connect(a.router_endpoint());
+    const std::vector<std::string> garbage = {
+        "",                                     // empty
+        "\x07garbage",                          // wrong version
+        std::string("\x01\x91\x7f", 3),         // unknown type
+        std::string("\x01\x96\x10\xcd\x03", 5), // truncated SEND
+        std::string("\x01\x91\x05", 3),         // BYE_ACK: well-formed, but unauthenticated
+        std::string("\x01\x92\x03\xc4\x20", 5) + std::string(32, 'x'),  // AUTH without HELLO
+    };
+    for (const auto& frame : garbage) raw.send(zmq::buffer(frame), zmq::send_flags::none);
+    // A well-formed SEND from a connection that never said HELLO.
+    raw.send(zmq::buffer(std::string("\x01\x96\x10\x01\x01\x01\x80\xc4\x00", 9)), zmq::send_flags::none);
+    // A multipart message.
+    raw.send(zmq::buffer(std::string("\x01\x91\x05", 3)), zmq::send_flags::sndmore);
+    raw.send(zmq::buffer(std::string("\x01\x91\x05", 3)), zmq::send_flags::none);
+
+    REQUIRE(wait_until([&] {
+        const auto s = a.stats();
+        return s.malformed_frames >= 5 && s.unauthenticated_frames >= 3;
+    }));
+    const auto stats = a.stats();
+    CHECK(stats.malformed_frames == 5);
+    CHECK(stats.unauthenticated_frames == 3);
+    CHECK(stats.delivered_remote == 0);
+
+    // Still serving: a real send crosses.
+    auto target = a.spawn();
+    CHECK(b.send(target.pid(), "still here") == SendResult::queued);
+    const auto message = target.receive(5s);
+    REQUIRE(message);
+    CHECK(message->payload() == "still here");
+}
+
+TEST_CASE("an oversized frame is dropped and counted", "[cluster][bad-input]") {
+    auto options = node_options("a@127.0.0.1");
+    options.limits.max_frame_bytes = 2048;
+    Node a(options);
+    zmq::context_t context;
+    zmq::socket_t raw(context, zmq::socket_type::dealer);
+    raw.set(zmq::sockopt::linger, 0);
+    raw.connect(a.router_endpoint());
+    raw.send(zmq::buffer(std::string(4096, '\x01')), zmq::send_flags::none);
+    REQUIRE(wait_until([&] { return a.stats().oversized_frames == 1; }));
+}
