@@ -437,6 +437,8 @@ void Actor::close_link(Link& link) {
 }
 
 void Actor::shutdown() {
+    // Sends accepted before stop() go out ahead of BYE.
+    on_commands();
     std::size_t awaiting = 0;
     for (auto& [endpoint, link] : links_) {
         flush(*link);

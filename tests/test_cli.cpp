@@ -1,0 +1,137 @@
+// Multi-process tests through `liminal-cli node` and `liminal-cli send`.
+
+#include "support/child.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <sstream>
+
+using namespace std::chrono_literals;
+using liminal::test::Child;
+using liminal::test::run_command;
+
+namespace {
+
+const std::string cli = LIMINAL_CLI_PATH;
+
+// `ready <name> key=value...` as a map, with the name under "name".
+std::map<std::string, std::string> parse_ready(const std::string& line) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(line);
+    std::string word;
+    in >> word;  // "ready"
+    in >> out["name"];
+    while (in >> word) {
+        const auto eq = word.find('=');
+        if (eq != std::string::npos) out[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    return out;
+}
+
+struct CliNode {
+    std::unique_ptr<Child> child;
+    std::map<std::string, std::string> ready;
+};
+
+CliNode start_node(const std::string& name, const std::vector<std::string>& seeds, bool inbox = false) {
+    std::vector<std::string> argv = {cli, "node", "--name", name, "--listen", "tcp://127.0.0.1:*", "--cookie",
+                                     "cli-test", "--events", "--heartbeat-ms", "200", "--heartbeat-timeout-ms",
+                                     "1000", "--log-level", "warn"};
+    for (const auto& seed : seeds) {
+        argv.push_back("--seed");
+        argv.push_back(seed);
+    }
+    if (inbox) argv.push_back("--inbox");
+    CliNode node{std::make_unique<Child>(argv), {}};
+    const auto line = node.child->read_line(10s);
+    REQUIRE(line);
+    REQUIRE(line->rfind("ready " + name + " creation=", 0) == 0);
+    node.ready = parse_ready(*line);
+    return node;
+}
+
+// Waits until `node` printed peer-up for each of `names`.
+bool wait_peers_up(CliNode& node, std::vector<std::string> names, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!names.empty()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto line = node.child->wait_for_line("peer-up ", left);
+        if (!line) return false;
+        std::erase_if(names, [&](const std::string& n) { return line->rfind("peer-up " + n + " ", 0) == 0; });
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --help exits 0 and a bad flag exits 2", "[cli]") {
+    auto help = run_command({cli, "node", "--help"}, 10s);
+    CHECK(help.code == 0);
+    CHECK_THAT(help.out, Catch::Contains("--seed") && Catch::Contains("--cookie-file") && Catch::Contains("ready <name>"));
+    CHECK(run_command({cli, "node", "--no-such-flag"}, 10s).code == 2);
+    CHECK(run_command({cli, "node", "--name", "a@127.0.0.1", "--listen", "tcp://127.0.0.1:*"}, 10s).code == 2);
+    CHECK(run_command({cli}, 10s).code == 2);
+    CHECK(run_command({cli, "send", "not-a-pid", "x", "--seed", "tcp://127.0.0.1:1", "--cookie", "c"}, 10s).code == 2);
+    // A bind failure is a runtime failure, not a usage error.
+    CHECK(run_command({cli, "node", "--name", "a@127.0.0.1", "--listen", "tcp://256.0.0.1:1", "--cookie", "c"}, 10s).code == 1);
+}
+
+TEST_CASE("cli: three processes mesh, SIGKILL is seen, a restart is a new creation", "[cli]") {
+    auto a = start_node("a@127.0.0.1", {});
+    auto b = start_node("b@127.0.0.1", {a.ready["router"]});
+    auto c = start_node("c@127.0.0.1", {a.ready["router"]});
+    REQUIRE(wait_peers_up(a, {"b@127.0.0.1", "c@127.0.0.1"}));
+    REQUIRE(wait_peers_up(b, {"a@127.0.0.1", "c@127.0.0.1"}));
+    REQUIRE(wait_peers_up(c, {"a@127.0.0.1", "b@127.0.0.1"}));
+
+    const auto killed_at = std::chrono::steady_clock::now();
+    c.child->signal(SIGKILL);
+    const std::string down = "peer-down c@127.0.0.1 creation=" + c.ready["creation"];
+    REQUIRE(a.child->wait_for_line(down, 5s));
+    REQUIRE(b.child->wait_for_line(down, 5s));
+    // Within the heartbeat timeout (1 s) plus scheduling slack.
+    CHECK(std::chrono::steady_clock::now() - killed_at < 2500ms);
+
+    auto c2 = start_node("c@127.0.0.1", {b.ready["router"]});
+    CHECK(c2.ready["creation"] != c.ready["creation"]);
+    const std::string up = "peer-up c@127.0.0.1 creation=" + c2.ready["creation"];
+    REQUIRE(a.child->wait_for_line(up, 10s));
+    REQUIRE(b.child->wait_for_line(up, 10s));
+
+    // SIGTERM: BYE to every peer and exit 0.
+    c2.child->signal(SIGTERM);
+    CHECK(c2.child->wait_exit(5s) == 0);
+    REQUIRE(a.child->wait_for_line("peer-down c@127.0.0.1 creation=" + c2.ready["creation"] + " reason=bye", 5s));
+}
+
+TEST_CASE("cli: send delivers to a pid printed by another node", "[cli]") {
+    auto a = start_node("a@127.0.0.1", {});
+    auto b = start_node("b@127.0.0.1", {a.ready["router"]}, true);
+    REQUIRE(wait_peers_up(b, {"a@127.0.0.1"}));
+    const std::string inbox = b.ready["inbox"];
+    REQUIRE_FALSE(inbox.empty());
+    const auto sent = run_command({cli, "send", inbox, "hello across", "--seed", a.ready["router"], "--cookie", "cli-test"}, 15s);
+    CHECK(sent.code == 0);
+    CHECK_THAT(sent.out, Catch::Contains("sent to " + inbox));
+    const auto line = b.child->wait_for_line("message ", 5s);
+    REQUIRE(line);
+    CHECK_THAT(*line, Catch::EndsWith(" hello across"));
+
+    // A pid of a node that does not exist fails after the timeout, with exit 1.
+    const auto missing = run_command({cli, "send", "<zz@127.0.0.1.1.1>", "x", "--seed", a.ready["router"], "--cookie",
+                                      "cli-test", "--timeout", "0.5"},
+                                     15s);
+    CHECK(missing.code == 1);
+}
+
+TEST_CASE("cli: a wrong cookie is rejected", "[cli]") {
+    auto a = start_node("a@127.0.0.1", {});
+    const auto sent = run_command({cli, "send", "<a@127.0.0.1.1.1>", "x", "--seed", a.ready["router"], "--cookie",
+                                   "wrong", "--timeout", "1"},
+                                  15s);
+    CHECK(sent.code == 1);
+    REQUIRE(a.child->wait_for_line("peer-rejected ", 5s));
+}

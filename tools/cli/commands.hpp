@@ -1,0 +1,36 @@
+#pragma once
+// liminal-cli's commands. Each registers its flags on a CLI11 subcommand and
+// runs when that subcommand was chosen.
+
+#include "common.hpp"
+
+namespace liminal::cli {
+
+struct NodeCommand {
+    ClusterFlags cluster;
+    std::string name;
+    std::string listen;
+    std::string gossip;
+    std::string advertise;
+    int heartbeat_ms = 1000;
+    int heartbeat_timeout_ms = 3000;
+    std::size_t max_frame_bytes = Limits{}.max_frame_bytes;
+    std::size_t mailbox_capacity = Limits{}.mailbox_capacity;
+    bool inbox = false;
+    bool events = false;
+
+    CLI::App* add(CLI::App& app);
+    int run();
+};
+
+struct SendCommand {
+    ClusterFlags cluster;
+    std::string pid;
+    std::string message;
+    double timeout_s = 5.0;
+
+    CLI::App* add(CLI::App& app);
+    int run();
+};
+
+}  // namespace liminal::cli

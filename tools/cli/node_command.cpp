@@ -1,0 +1,101 @@
+// `liminal-cli node`: run a node in the foreground until SIGINT/SIGTERM.
+
+#include "commands.hpp"
+
+#include <thread>
+
+namespace liminal::cli {
+namespace {
+
+std::string host_of(const std::string& endpoint) {
+    const auto start = endpoint.find("://");
+    const auto colon = endpoint.rfind(':');
+    if (start == std::string::npos || colon == std::string::npos || colon <= start + 3) return "";
+    return endpoint.substr(start + 3, colon - start - 3);
+}
+
+std::string describe(const PeerEvent& event) {
+    switch (event.kind) {
+    case PeerEventKind::up:
+        return "peer-up " + event.name + " creation=" + std::to_string(event.creation) + " router=" + event.endpoint;
+    case PeerEventKind::down:
+        return "peer-down " + event.name + " creation=" + std::to_string(event.creation) +
+               " reason=" + to_string(event.reason);
+    case PeerEventKind::rejected:
+        return "peer-rejected " + event.endpoint + " " + event.detail;
+    }
+    return "";
+}
+
+}  // namespace
+
+CLI::App* NodeCommand::add(CLI::App& app) {
+    auto* cmd = app.add_subcommand("node", "Run a liminal node in the foreground until SIGINT or SIGTERM");
+    cmd->add_option("--name", name, "Node name, name@host, unique in the cluster")->required();
+    cmd->add_option("--listen", listen, "ROUTER endpoint to bind, e.g. tcp://127.0.0.1:7400 (port * = any)")
+        ->required();
+    cmd->add_option("--gossip", gossip, "PUB endpoint to bind (default: the --listen host, any port)");
+    cmd->add_option("--advertise", advertise, "Host advertised to peers when binding 0.0.0.0 (default: the name's host)");
+    cluster.add_seeds(*cmd, false);
+    cluster.add_cookie(*cmd);
+    cluster.add_log_level(*cmd);
+    cmd->add_option("--heartbeat-ms", heartbeat_ms, "ZMTP heartbeat interval")->check(CLI::Range(10, 600000))->capture_default_str();
+    cmd->add_option("--heartbeat-timeout-ms", heartbeat_timeout_ms, "Silence after which a peer is marked down")
+        ->check(CLI::Range(10, 3600000))
+        ->capture_default_str();
+    cmd->add_option("--max-frame-bytes", max_frame_bytes, "Largest frame accepted from a peer")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 31))
+        ->capture_default_str();
+    cmd->add_option("--mailbox-capacity", mailbox_capacity, "Messages a process mailbox holds before dropping")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_flag("--inbox", inbox,
+                  "Spawn a process, add inbox=<pid> to the ready line and print each message it receives as "
+                  "'message <sender-pid> <payload>'");
+    cmd->add_flag("--events", events,
+                  "Print peer events: 'peer-up <name> creation=<n> router=<ep>', "
+                  "'peer-down <name> creation=<n> reason=<r>', 'peer-rejected <endpoint> <why>'");
+    cmd->footer(
+        "On start, prints exactly one line to stdout:\n"
+        "  ready <name> creation=<n> router=<endpoint> pub=<endpoint>[ inbox=<pid>]\n"
+        "SIGINT/SIGTERM say BYE to every peer and exit 0.");
+    return cmd;
+}
+
+int NodeCommand::run() {
+    Options options;
+    options.name = name;
+    options.cookie = cluster.resolve_cookie();
+    options.listen = listen;
+    options.gossip = gossip.empty() ? "tcp://" + host_of(listen) + ":*" : gossip;
+    options.advertise_host = advertise;
+    options.seeds = cluster.seeds;
+    options.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+    options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_timeout_ms);
+    options.limits.max_frame_bytes = max_frame_bytes;
+    options.limits.mailbox_capacity = mailbox_capacity;
+    options.logger = cluster.logger(name);
+    if (events) options.on_peer_event = [](const PeerEvent& event) { print_line(describe(event)); };
+
+    block_stop_signals();
+    Node node(std::move(options));
+    Process process;
+    std::string ready = "ready " + node.name() + " creation=" + std::to_string(node.creation()) +
+                        " router=" + node.router_endpoint() + " pub=" + node.pub_endpoint();
+    if (inbox) {
+        process = node.spawn();
+        ready += " inbox=" + process.pid().to_string();
+    }
+    print_line(ready);
+    if (inbox) {
+        process.on_message([](Message m) {
+            print_line("message " + m.from().to_string() + " " + std::string(m.payload()));
+        });
+    }
+    const int signal = wait_for_signal(-1);
+    (void)signal;
+    node.stop();
+    return exit_ok;
+}
+
+}  // namespace liminal::cli
