@@ -107,6 +107,25 @@ TEST_CASE("cli: three processes mesh, SIGKILL is seen, a restart is a new creati
     REQUIRE(a.child->wait_for_line("peer-down c@127.0.0.1 creation=" + c2.ready["creation"] + " reason=bye", 5s));
 }
 
+TEST_CASE("cli: a frozen node is marked down by heartbeat timeout and back up when it resumes", "[cli]") {
+    auto a = start_node("a@127.0.0.1", {});
+    auto b = start_node("b@127.0.0.1", {a.ready["router"]});
+    REQUIRE(wait_peers_up(a, {"b@127.0.0.1"}));
+    REQUIRE(wait_peers_up(b, {"a@127.0.0.1"}));
+
+    // SIGSTOP keeps b's TCP connections open: only the heartbeat can tell.
+    const auto stopped_at = std::chrono::steady_clock::now();
+    b.child->signal(SIGSTOP);
+    REQUIRE(a.child->wait_for_line("peer-down b@127.0.0.1 creation=" + b.ready["creation"] + " reason=link_lost", 5s));
+    const auto detected = std::chrono::steady_clock::now() - stopped_at;
+    CHECK(detected >= 900ms);   // not before the 1 s heartbeat timeout...
+    CHECK(detected < 3000ms);   // ...and soon after it
+
+    b.child->signal(SIGCONT);
+    // ZeroMQ reconnects and HELLO runs again: the same incarnation comes back.
+    REQUIRE(a.child->wait_for_line("peer-up b@127.0.0.1 creation=" + b.ready["creation"], 10s));
+}
+
 TEST_CASE("cli: send delivers to a pid printed by another node", "[cli]") {
     auto a = start_node("a@127.0.0.1", {});
     auto b = start_node("b@127.0.0.1", {a.ready["router"]}, true);
