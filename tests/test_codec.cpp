@@ -44,6 +44,14 @@ const std::vector<std::pair<WireMessage, std::string>>& golden() {
         {ByeAck{}, "01 91 05"},
         {Peers{{{"b@h", 3, "r", "p"}, {"c@h", 4, "s", "q"}}}, "01 92 06 92 94 a3624068 03 a172 a170 94 a3634068 04 a173 a171"},
         {sample_send(), "01 96 10 cd03e8 07 cd012c 81 a16b a176 c402 6869"},
+        {Publish{"ch", 7, fill<MessageId>(0x44), 3, 1000, {}, "x", {fill<MessageId>(0x55)}},
+         "01 99 11 a26368 07 c410" + repeat_hex("44", 16) + "03 cd03e8 80 c401 78 91 c410" + repeat_hex("55", 16)},
+        {Delta{true, "a@h", 2, 9, "s", "g", {1, 300}}, "01 97 20 a3614068 02 09 a173 a167 92 01 cd012c"},
+        {Delta{false, "a@h", 2, 9, "s", "g", {1, 300}}, "01 97 21 a3614068 02 09 a173 a167 92 01 cd012c"},
+        {Digest{"a@h", 2, 9, 0xdeadbeef}, "01 95 22 a3614068 02 09 cedeadbeef"},
+        {Resync{}, "01 91 23"},
+        {Snapshot{9, 0, true, {{"s", "g", {1, 2}}}}, "01 95 24 09 00 01 91 93 a173 a167 92 01 02"},
+        {DigestAck{2, 9}, "01 93 25 02 09"},
     };
     return vectors;
 }
@@ -106,6 +114,10 @@ TEST_CASE("bad frames give an error value and nothing decoded", "[codec][bad-inp
     CHECK(decode_frame(from_hex("01 93 04 05 a3614068"), out) == DecodeError::malformed);  // fields swapped
     CHECK(decode_frame(from_hex("01 dd ffffffff 05"), out) == DecodeError::truncated);  // lying count
     CHECK(decode_frame(from_hex("01 92 03 c410") + repeat_hex("ab", 16), out) == DecodeError::malformed);  // short proof
+    CHECK(decode_frame(from_hex("01 97 20 a3614068 02 09 a173 a167 92 01 00"), out) == DecodeError::malformed);  // pid id 0
+    CHECK(decode_frame(from_hex("01 97 20 a3614068 02 09 a173 a0 91 01"), out) == DecodeError::malformed);  // empty group
+    CHECK(decode_frame(from_hex("01 95 24 09 00 02 90"), out) == DecodeError::malformed);  // last flag 2
+    CHECK(decode_frame(from_hex("01 95 24 09 00 01 91 92 a173 a167"), out) == DecodeError::malformed);  // 2-field group
     CHECK(out.empty());
 }
 

@@ -41,6 +41,19 @@ void pack_peers(Packer& p, const std::vector<PeerAddress>& peers) {
     }
 }
 
+void pack_ids(Packer& p, const std::vector<std::uint64_t>& ids) {
+    p.pack_array(static_cast<std::uint32_t>(ids.size()));
+    for (const auto id : ids) p.pack_uint64(id);
+}
+
+void pack_headers(Packer& p, const Headers& headers) {
+    p.pack_map(static_cast<std::uint32_t>(headers.size()));
+    for (const auto& [key, value] : headers) {
+        pack_str(p, key);
+        pack_str(p, value);
+    }
+}
+
 void pack(Packer& p, const Hello& m) {
     pack_type(p, MessageType::hello, 7);
     p.pack_uint64(m.protocol);
@@ -86,12 +99,61 @@ void pack(Packer& p, const Send& m) {
     p.pack_uint64(m.to_creation);
     p.pack_uint64(m.to_id);
     p.pack_uint64(m.from_id);
-    p.pack_map(static_cast<std::uint32_t>(m.headers.size()));
-    for (const auto& [key, value] : m.headers) {
-        pack_str(p, key);
-        pack_str(p, value);
-    }
+    pack_headers(p, m.headers);
     pack_bin(p, m.payload.data(), m.payload.size());
+}
+
+void pack(Packer& p, const Publish& m) {
+    pack_type(p, MessageType::publish, 8);
+    pack_str(p, m.channel);
+    p.pack_uint64(m.from_id);
+    pack_bin(p, m.id.data(), m.id.size());
+    p.pack_uint64(m.sequence);
+    p.pack_uint64(m.timestamp_us);
+    pack_headers(p, m.headers);
+    pack_bin(p, m.payload.data(), m.payload.size());
+    p.pack_array(static_cast<std::uint32_t>(m.parents.size()));
+    for (const auto& parent : m.parents) pack_bin(p, parent.data(), parent.size());
+}
+
+void pack(Packer& p, const Delta& m) {
+    pack_type(p, m.join ? MessageType::join : MessageType::leave, 6);
+    pack_str(p, m.origin);
+    p.pack_uint64(m.creation);
+    p.pack_uint64(m.seq);
+    pack_str(p, m.scope);
+    pack_str(p, m.group);
+    pack_ids(p, m.ids);
+}
+
+void pack(Packer& p, const Digest& m) {
+    pack_type(p, MessageType::digest, 4);
+    pack_str(p, m.origin);
+    p.pack_uint64(m.creation);
+    p.pack_uint64(m.seq);
+    p.pack_uint64(m.hash);
+}
+
+void pack(Packer& p, const Resync&) { pack_type(p, MessageType::resync, 0); }
+
+void pack(Packer& p, const Snapshot& m) {
+    pack_type(p, MessageType::snapshot, 4);
+    p.pack_uint64(m.seq);
+    p.pack_uint64(m.part);
+    p.pack_uint8(m.last ? 1 : 0);
+    p.pack_array(static_cast<std::uint32_t>(m.groups.size()));
+    for (const auto& group : m.groups) {
+        p.pack_array(3);
+        pack_str(p, group.scope);
+        pack_str(p, group.group);
+        pack_ids(p, group.ids);
+    }
+}
+
+void pack(Packer& p, const DigestAck& m) {
+    pack_type(p, MessageType::digest_ack, 2);
+    p.pack_uint64(m.creation);
+    p.pack_uint64(m.seq);
 }
 
 bool read_string(Reader& r, std::string& out) {
@@ -136,18 +198,90 @@ bool read(Reader&, ByeAck&) { return true; }
 
 bool read(Reader& r, Peers& m) { return read_peers(r, m.peers); }
 
-bool read(Reader& r, Send& m) {
-    if (!r.uint(m.to_creation) || !r.uint(m.to_id) || !r.uint(m.from_id)) return false;
+bool read_headers(Reader& r, Headers& headers) {
     std::uint32_t count = 0;
     if (!r.map(count)) return false;
     if (count > max_headers) return r.fail();
     for (std::uint32_t i = 0; i < count; ++i) {
         std::string_view key, value;
         if (!r.str(key) || !r.str(value)) return false;
-        m.headers.insert_or_assign(std::string(key), std::string(value));
+        headers.insert_or_assign(std::string(key), std::string(value));
     }
-    return r.bin(m.payload);
+    return true;
 }
+
+// A scope, group or channel name: non-empty and bounded.
+bool read_name(Reader& r, std::string_view& out) {
+    if (!r.str(out)) return false;
+    return (!out.empty() && out.size() <= max_name_bytes) || r.fail();
+}
+
+bool read_name(Reader& r, std::string& out) {
+    std::string_view view;
+    if (!read_name(r, view)) return false;
+    out.assign(view);
+    return true;
+}
+
+bool read_ids(Reader& r, std::vector<std::uint64_t>& ids) {
+    std::uint32_t count = 0;
+    if (!r.array(count)) return false;
+    ids.resize(count);
+    for (auto& id : ids) {
+        if (!r.uint(id)) return false;
+        if (id == 0) return r.fail();
+    }
+    return true;
+}
+
+bool read(Reader& r, Send& m) {
+    return r.uint(m.to_creation) && r.uint(m.to_id) && r.uint(m.from_id) && read_headers(r, m.headers) &&
+           r.bin(m.payload);
+}
+
+bool read(Reader& r, Publish& m) {
+    if (!read_name(r, m.channel) || !r.uint(m.from_id) || !r.fixed_bin(m.id.data(), m.id.size()) ||
+        !r.uint(m.sequence) || !r.uint(m.timestamp_us) || !read_headers(r, m.headers) || !r.bin(m.payload))
+        return false;
+    std::uint32_t count = 0;
+    if (!r.array(count)) return false;
+    if (count > max_parents) return r.fail();
+    m.parents.resize(count);
+    for (auto& parent : m.parents) {
+        if (!r.fixed_bin(parent.data(), parent.size())) return false;
+    }
+    return true;
+}
+
+bool read(Reader& r, Delta& m) {
+    return read_string(r, m.origin) && r.uint(m.creation) && r.uint(m.seq) && read_name(r, m.scope) &&
+           read_name(r, m.group) && read_ids(r, m.ids);
+}
+
+bool read(Reader& r, Digest& m) {
+    return read_string(r, m.origin) && r.uint(m.creation) && r.uint(m.seq) && r.uint(m.hash);
+}
+
+bool read(Reader&, Resync&) { return true; }
+
+bool read(Reader& r, Snapshot& m) {
+    std::uint64_t last = 0;
+    if (!r.uint(m.seq) || !r.uint(m.part) || !r.uint(last)) return false;
+    if (last > 1) return r.fail();
+    m.last = last == 1;
+    std::uint32_t count = 0;
+    if (!r.array(count)) return false;
+    m.groups.resize(count);
+    for (auto& group : m.groups) {
+        std::uint32_t fields = 0;
+        if (!r.array(fields)) return false;
+        if (fields != 3) return r.fail();
+        if (!read_name(r, group.scope) || !read_name(r, group.group) || !read_ids(r, group.ids)) return false;
+    }
+    return true;
+}
+
+bool read(Reader& r, DigestAck& m) { return r.uint(m.creation) && r.uint(m.seq); }
 
 // Field counts after the type id, per message type.
 template <typename T>
@@ -159,14 +293,46 @@ template <> constexpr std::uint32_t field_count<Bye>() { return 2; }
 template <> constexpr std::uint32_t field_count<ByeAck>() { return 0; }
 template <> constexpr std::uint32_t field_count<Peers>() { return 1; }
 template <> constexpr std::uint32_t field_count<Send>() { return 5; }
+template <> constexpr std::uint32_t field_count<Publish>() { return 8; }
+template <> constexpr std::uint32_t field_count<Delta>() { return 6; }
+template <> constexpr std::uint32_t field_count<Digest>() { return 4; }
+template <> constexpr std::uint32_t field_count<Resync>() { return 0; }
+template <> constexpr std::uint32_t field_count<Snapshot>() { return 4; }
+template <> constexpr std::uint32_t field_count<DigestAck>() { return 2; }
 
 template <typename T>
-bool read_message(Reader& r, std::uint32_t fields, std::vector<WireMessage>& out) {
+bool read_message(Reader& r, std::uint32_t fields, std::vector<WireMessage>& out, T message = T{}) {
     if (fields != field_count<T>()) return r.fail();
-    T message;
     if (!read(r, message)) return false;
     out.emplace_back(std::move(message));
     return true;
+}
+
+Delta delta_of_kind(bool join) {
+    Delta delta;
+    delta.join = join;
+    return delta;
+}
+
+bool read_any(Reader& r, std::uint64_t type, std::uint32_t fields, std::vector<WireMessage>& out, bool& known) {
+    known = true;
+    switch (type) {
+    case static_cast<std::uint8_t>(MessageType::hello): return read_message<Hello>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::welcome): return read_message<Welcome>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::auth): return read_message<Auth>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::bye): return read_message<Bye>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::bye_ack): return read_message<ByeAck>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::peers): return read_message<Peers>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::send): return read_message<Send>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::publish): return read_message<Publish>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::join): return read_message<Delta>(r, fields, out, delta_of_kind(true));
+    case static_cast<std::uint8_t>(MessageType::leave): return read_message<Delta>(r, fields, out, delta_of_kind(false));
+    case static_cast<std::uint8_t>(MessageType::digest): return read_message<Digest>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::resync): return read_message<Resync>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::snapshot): return read_message<Snapshot>(r, fields, out);
+    case static_cast<std::uint8_t>(MessageType::digest_ack): return read_message<DigestAck>(r, fields, out);
+    default: known = false; return false;
+    }
 }
 
 template <typename T>
@@ -214,6 +380,12 @@ void FrameWriter::add(const Bye& message) { append(bytes_, messages_, message); 
 void FrameWriter::add(const ByeAck& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const Peers& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const Send& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Publish& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Delta& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Digest& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Resync& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Snapshot& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const DigestAck& message) { append(bytes_, messages_, message); }
 
 void FrameWriter::add(const WireMessage& message) {
     std::visit([this](const auto& m) { add(m); }, message);
@@ -244,16 +416,9 @@ DecodeError decode_frame(std::string_view frame, std::vector<WireMessage>& out) 
             return r.ok() ? DecodeError::malformed : to_decode_error(r.error());
         }
         --fields;
-        bool good = false;
-        switch (type) {
-        case static_cast<std::uint8_t>(MessageType::hello): good = read_message<Hello>(r, fields, out); break;
-        case static_cast<std::uint8_t>(MessageType::welcome): good = read_message<Welcome>(r, fields, out); break;
-        case static_cast<std::uint8_t>(MessageType::auth): good = read_message<Auth>(r, fields, out); break;
-        case static_cast<std::uint8_t>(MessageType::bye): good = read_message<Bye>(r, fields, out); break;
-        case static_cast<std::uint8_t>(MessageType::bye_ack): good = read_message<ByeAck>(r, fields, out); break;
-        case static_cast<std::uint8_t>(MessageType::peers): good = read_message<Peers>(r, fields, out); break;
-        case static_cast<std::uint8_t>(MessageType::send): good = read_message<Send>(r, fields, out); break;
-        default:
+        bool known = true;
+        const bool good = read_any(r, type, fields, out, known);
+        if (!known) {
             out.clear();
             return DecodeError::unknown_type;
         }

@@ -32,6 +32,12 @@ public:
     void add(const ByeAck& message);
     void add(const Peers& message);
     void add(const Send& message);
+    void add(const Publish& message);
+    void add(const Delta& message);
+    void add(const Digest& message);
+    void add(const Resync& message);
+    void add(const Snapshot& message);
+    void add(const DigestAck& message);
     void add(const WireMessage& message);
 
     std::size_t size() const noexcept { return bytes_.size(); }

@@ -32,6 +32,13 @@ enum class MessageType : std::uint8_t {
     bye_ack = 5,  // ROUTER -> DEALER reply to BYE
     peers = 6,    // DEALER -> ROUTER: peers the sender has seen come up
     send = 16,    // DEALER -> ROUTER: a directed message to a local pid
+    publish = 17, // DEALER -> ROUTER: a channel envelope for the receiver's local subscribers
+    join = 32,    // PUB: the origin's pids joined a group (first join only)
+    leave = 33,   // PUB: the origin's pids left a group (last leave only)
+    digest = 34,  // PUB: the origin's seq and membership hash, periodically
+    resync = 35,  // DEALER -> ROUTER: send me your whole membership
+    snapshot = 36,   // DEALER -> ROUTER: one part of the sender's whole membership
+    digest_ack = 37, // DEALER -> ROUTER: I have applied your membership up to seq
 };
 
 inline constexpr std::size_t nonce_size = 16;
@@ -103,10 +110,76 @@ struct Send {
     friend bool operator==(const Send&, const Send&) = default;
 };
 
-using WireMessage = std::variant<Hello, Welcome, Auth, Bye, ByeAck, Peers, Send>;
+using MessageId = std::array<std::uint8_t, 16>;
+
+// A channel envelope. The sender's node and creation are the connection's.
+struct Publish {
+    std::string_view channel;
+    std::uint64_t from_id = 0;
+    MessageId id{};
+    std::uint64_t sequence = 0;       // per sender
+    std::uint64_t timestamp_us = 0;   // sender's clock, µs since the Unix epoch
+    Headers headers;
+    std::string_view payload;
+    std::vector<MessageId> parents;   // causal parents, usually none
+    friend bool operator==(const Publish&, const Publish&) = default;
+};
+
+// JOIN and LEAVE share one shape: a membership delta of the origin node.
+struct Delta {
+    bool join = true;
+    std::string origin;
+    std::uint64_t creation = 0;
+    std::uint64_t seq = 0;
+    std::string scope;
+    std::string group;
+    std::vector<std::uint64_t> ids;  // local ids of the origin's pids
+    friend bool operator==(const Delta&, const Delta&) = default;
+};
+
+struct Digest {
+    std::string origin;
+    std::uint64_t creation = 0;
+    std::uint64_t seq = 0;
+    std::uint64_t hash = 0;  // of the origin's whole local membership (docs/PROTOCOL.md)
+    friend bool operator==(const Digest&, const Digest&) = default;
+};
+
+struct Resync {
+    friend bool operator==(const Resync&, const Resync&) = default;
+};
+
+// One group's members in a SNAPSHOT.
+struct GroupMembers {
+    std::string scope;
+    std::string group;
+    std::vector<std::uint64_t> ids;
+    friend bool operator==(const GroupMembers&, const GroupMembers&) = default;
+};
+
+// A whole membership travels as parts 0..n, the last one flagged; the
+// receiver applies it only once the last part is in.
+struct Snapshot {
+    std::uint64_t seq = 0;  // the sender's seq that the snapshot reflects
+    std::uint64_t part = 0;
+    bool last = true;
+    std::vector<GroupMembers> groups;
+    friend bool operator==(const Snapshot&, const Snapshot&) = default;
+};
+
+struct DigestAck {
+    std::uint64_t creation = 0;  // the creation of the node whose membership is acknowledged
+    std::uint64_t seq = 0;
+    friend bool operator==(const DigestAck&, const DigestAck&) = default;
+};
+
+using WireMessage = std::variant<Hello, Welcome, Auth, Bye, ByeAck, Peers, Send, Publish, Delta, Digest, Resync,
+                                 Snapshot, DigestAck>;
 
 // Bounds that keep a hostile frame from making a node allocate without limit.
 inline constexpr std::size_t max_peers_in_hello = 4096;
 inline constexpr std::size_t max_headers = 256;
+inline constexpr std::size_t max_parents = 64;
+inline constexpr std::size_t max_name_bytes = 255;  // scope, group and channel names
 
 }  // namespace liminal::detail::wire
