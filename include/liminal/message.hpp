@@ -1,6 +1,7 @@
 #pragma once
 // What a mailbox receives.
 
+#include <liminal/groups.hpp>
 #include <liminal/pid.hpp>
 
 #include <map>
@@ -21,17 +22,23 @@ public:
     Message(Pid from, Headers headers, std::string_view payload);
     // A message whose payload is a view into memory kept alive by `owner`.
     Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload);
+    // A channel message: the envelope is shared by every local delivery.
+    Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload,
+            std::shared_ptr<const Envelope> envelope);
 
     const Pid& from() const noexcept { return from_; }
     const Headers& headers() const noexcept { return headers_; }
     // Valid as long as this message (or a copy of it) lives.
     std::string_view payload() const noexcept { return payload_; }
+    // The channel envelope for a published message; null for a directed send.
+    const Envelope* envelope() const noexcept { return envelope_.get(); }
 
 private:
     Pid from_;
     Headers headers_;
     std::shared_ptr<const void> owner_;  // keeps payload_ alive
     std::string_view payload_;
+    std::shared_ptr<const Envelope> envelope_;
 };
 
 }  // namespace liminal

@@ -2,6 +2,7 @@
 // The node: one embedded member of a liminal cluster.
 
 #include <liminal/events.hpp>
+#include <liminal/groups.hpp>
 #include <liminal/message.hpp>
 #include <liminal/options.hpp>
 #include <liminal/pid.hpp>
@@ -67,6 +68,37 @@ public:
     SendResult send(const Pid& to, std::string_view payload, const Headers& headers = {});
     // The same, naming a local sender (a process of this node).
     SendResult send(const Pid& from, const Pid& to, std::string_view payload, const Headers& headers = {});
+
+    // Process groups, as Erlang's pg. A node joins and leaves only its own live
+    // processes; any other pid throws std::invalid_argument. Joins are
+    // counted: a pid that joined twice leaves twice; closing a process leaves
+    // all its groups. Scope and group names are 1 to 255 bytes.
+    void join(std::string_view scope, std::string_view group, const Pid& pid);
+    void join(std::string_view scope, std::string_view group, const std::vector<Pid>& pids);
+    // Returns false when a pid was not a member (that pid is ignored).
+    bool leave(std::string_view scope, std::string_view group, const Pid& pid);
+    bool leave(std::string_view scope, std::string_view group, const std::vector<Pid>& pids);
+    // Each member pid once, local ones first.
+    std::vector<Pid> members(std::string_view scope, std::string_view group) const;
+    std::vector<Pid> local_members(std::string_view scope, std::string_view group) const;
+    std::vector<Pid> remote_members(std::string_view scope, std::string_view group) const;
+    std::vector<std::string> which_groups(std::string_view scope) const;
+    // A snapshot of the scope (or one group), then every join and leave.
+    Monitor monitor(std::string_view scope);
+    Monitor monitor(std::string_view scope, std::string_view group);
+    // The convergence barrier: waits until every peer that is up has applied
+    // this node's membership as it is now (so a publish from any of them
+    // reaches this node's new subscribers), or the timeout passes.
+    SyncResult sync_membership(std::chrono::milliseconds timeout);
+
+    // Channels: the groups of scope "channels".
+    void subscribe(std::string_view channel, const Pid& pid);
+    bool unsubscribe(std::string_view channel, const Pid& pid);
+    // Delivers to every subscriber of `channel`, local ones directly and remote
+    // ones through one PUBLISH per node that has subscribers.
+    PublishResult publish(std::string_view channel, std::string_view payload, const Headers& headers = {});
+    PublishResult publish(const Pid& from, std::string_view channel, std::string_view payload,
+                          const Headers& headers = {}, const std::vector<MessageId>& parents = {});
 
     std::vector<PeerInfo> peers() const;
     Stats stats() const;

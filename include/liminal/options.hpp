@@ -14,12 +14,25 @@ namespace spdlog { class logger; }
 
 namespace liminal {
 
+// What a full mailbox does with a new message. Either way the drop is counted.
+enum class OverflowPolicy {
+    drop_newest,  // refuse the new message
+    drop_oldest,  // make room by dropping the oldest waiting message
+};
+
 struct Limits {
     std::size_t max_frame_bytes = 16u << 20;      // larger frames are dropped and counted
     std::size_t mailbox_capacity = 100'000;       // messages per process mailbox
     int send_hwm = 10'000;                        // ZeroMQ high-water marks, in frames
     int receive_hwm = 100'000;
     std::size_t peer_queue_bytes = 64u << 20;     // frames waiting for a slow peer, per peer
+    OverflowPolicy overflow = OverflowPolicy::drop_newest;
+};
+
+// Fault injection for tests. Leave at the defaults in production.
+struct Testing {
+    double gossip_drop_rate = 0.0;   // fraction of incoming gossip frames (SUB) to discard
+    std::uint64_t seed = 1;          // for the drop decisions
 };
 
 struct Options {
@@ -40,8 +53,12 @@ struct Options {
     std::chrono::milliseconds heartbeat_timeout{3000};
     // How long stop() waits for peers to acknowledge BYE before closing anyway.
     std::chrono::milliseconds bye_grace{500};
+    // How often the node publishes its membership DIGEST (seq + hash). A lost
+    // gossip delta is detected at the latest one interval later.
+    std::chrono::milliseconds digest_interval{1000};
 
     Limits limits;
+    Testing testing;
 
     // Logger for every line the node writes; each line names the node. Null: a
     // private stderr logger at level `info` (spdlog's global registry is left alone).

@@ -28,6 +28,24 @@ struct Stats {
     std::uint64_t unauthenticated_frames = 0;   // from a connection that has not completed HELLO
     std::uint64_t rejected_peers = 0;           // failed the cookie proof or protocol checks
 
+    std::uint64_t publishes = 0;                // publish() calls
+    std::uint64_t publish_frames_out = 0;       // PUBLISH messages sent (one per node per publish)
+    std::uint64_t publish_frames_in = 0;        // PUBLISH messages received
+    std::uint64_t delivered_publish = 0;        // channel messages put into local mailboxes
+
+    std::uint64_t deltas_out = 0;               // own JOIN/LEAVE deltas gossiped
+    std::uint64_t deltas_in = 0;                // deltas received from peers
+    std::uint64_t digests_out = 0;
+    std::uint64_t digests_in = 0;
+    std::uint64_t gaps = 0;                     // deltas that arrived out of order, or digests ahead
+    std::uint64_t resyncs_requested = 0;
+    std::uint64_t resyncs_served = 0;
+    std::uint64_t backfills_sent = 0;           // whole memberships sent to a newly seen peer
+    std::uint64_t snapshots_applied = 0;
+    std::uint64_t purges = 0;                   // peers whose members were purged
+    std::uint64_t members_purged = 0;
+    std::uint64_t gossip_dropped_by_test = 0;   // fault injection only
+
     std::uint64_t peers_up = 0;                 // peer-up events so far
     std::uint64_t peers_down = 0;               // peer-down events so far
     std::uint64_t events_dropped = 0;           // peer events lost because nobody read the queue

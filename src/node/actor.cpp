@@ -38,7 +38,8 @@ std::size_t drain_parts(zmq::socket_t& socket, zmq::message_t& last) {
 Actor::Actor(NodeCore& core)
     : core_(core), log_(*core.log), identity_(routing_id(core.options.name, core.creation)),
       context_(1, 4096), router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
-      sub_(context_, zmq::socket_type::sub) {
+      sub_(context_, zmq::socket_type::sub), next_digest_(Clock::now() + core.options.digest_interval),
+      drop_state_(core.options.testing.seed) {
     const Options& options = core_.options;
     configure_peer_socket(router_, options);
     router_.set(zmq::sockopt::router_mandatory, 1);
@@ -71,12 +72,14 @@ void Actor::run() {
 }
 
 std::chrono::milliseconds Actor::next_timeout() const {
-    // Heartbeats run inside libzmq. The wake-up expires half-done handshakes
-    // and closes rejected links.
+    // Heartbeats run inside libzmq. The wake-up publishes the periodic digest,
+    // expires half-done handshakes and closes rejected links.
     for (const auto& [endpoint, link] : links_) {
         if (link->close_at) return std::chrono::milliseconds(100);
     }
-    return std::chrono::milliseconds(1000);
+    const auto until_digest = std::chrono::duration_cast<std::chrono::milliseconds>(next_digest_ - Clock::now());
+    return std::clamp(until_digest + std::chrono::milliseconds(1), std::chrono::milliseconds(0),
+                      std::chrono::milliseconds(1000));
 }
 
 void Actor::poll_once(std::chrono::milliseconds timeout) {
@@ -105,6 +108,7 @@ void Actor::poll_once(std::chrono::milliseconds timeout) {
         if (!link.closing && (dealer_item.revents & ZMQ_POLLIN)) on_link_input(link);
         if (!link.closing && (dealer_item.revents & ZMQ_POLLOUT)) on_link_writable(link);
     }
+    if (Clock::now() >= next_digest_) publish_digest();
     sweep_sessions();
     graveyard_.clear();
 }
@@ -125,11 +129,16 @@ void Actor::sweep_sessions() {
 void Actor::on_commands() {
     core_.commands.drain(commands_);
     for (auto& command : commands_) {
-        std::visit([this](auto& c) { queue_send(c); }, command);
+        if (auto* send = std::get_if<SendCommand>(&command))
+            queue_send(*send);
+        else
+            queue_publish(std::get<PublishCommand>(command));
     }
     commands_.clear();
     // Everything queued for a peer in this batch leaves as one frame.
     for (auto& [endpoint, link] : links_) flush(*link);
+    gossip_outbox();
+    if (core_.digest_requested.exchange(false, std::memory_order_acq_rel)) publish_digest();
 }
 
 void Actor::on_router() {
@@ -193,8 +202,17 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
         if (auto* send = std::get_if<wire::Send>(&message)) {
             if (counters) bump(counters->messages_in);
             on_send(it->second, *send, owner);
+        } else if (auto* publish = std::get_if<wire::Publish>(&message)) {
+            if (counters) bump(counters->messages_in);
+            on_publish(it->second, *publish, owner);
         } else if (const auto* peers = std::get_if<wire::Peers>(&message)) {
             for (const auto& address : peers->peers) learn(address);
+        } else if (std::holds_alternative<wire::Resync>(message)) {
+            on_resync(it->second);
+        } else if (auto* snapshot = std::get_if<wire::Snapshot>(&message)) {
+            on_snapshot_part(it->second, *snapshot);
+        } else if (const auto* ack = std::get_if<wire::DigestAck>(&message)) {
+            on_digest_ack(it->second, *ack);
         } else {
             on_bye(identity, who);
             return;  // nothing after BYE is applied
@@ -203,14 +221,16 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
 }
 
 // Validates an authenticated peer's frame as a whole before any of it is
-// applied: only SEND, PEERS and BYE may come this way, and only from the peer's
+// applied: only data messages (SEND, PUBLISH, PEERS, RESYNC, SNAPSHOT,
+// DIGEST_ACK, BYE) may come this way, and only from the peer's
 // current incarnation.
 bool Actor::check_session_frame(const std::string& identity, const Session& session) {
     for (const auto& message : decoded_) {
-        if (!std::holds_alternative<wire::Send>(message) && !std::holds_alternative<wire::Bye>(message) &&
-            !std::holds_alternative<wire::Peers>(message)) {
+        if (std::holds_alternative<wire::Hello>(message) || std::holds_alternative<wire::Welcome>(message) ||
+            std::holds_alternative<wire::Auth>(message) || std::holds_alternative<wire::ByeAck>(message) ||
+            std::holds_alternative<wire::Delta>(message) || std::holds_alternative<wire::Digest>(message)) {
             bump(core_.counters.malformed_frames);
-            log_bad_input("malformed", "a handshake message inside a data frame");
+            log_bad_input("malformed", "a handshake or gossip message inside a data frame");
             return false;
         }
     }
@@ -238,23 +258,23 @@ void Actor::on_send(const Session& session, wire::Send& send, const std::shared_
     }
     Message message(Pid{session.hello.name, session.hello.creation, send.from_id}, std::move(send.headers), frame,
                     send.payload);
-    switch (mailbox->push(std::move(message))) {
-    case PushResult::delivered: bump(counters.delivered_remote); break;
-    case PushResult::full: bump(counters.dropped_mailbox_full); break;
-    case PushResult::closed: bump(counters.dropped_no_such_process); break;
-    }
+    deliver(counters, *mailbox, std::move(message), counters.delivered_remote);
 }
 
 void Actor::on_sub() {
-    // Gossip arrives here from the next protocol layer on; until then nothing
-    // is published, and whatever arrives is read (so the SUB never backs up)
-    // and counted.
+    // Gossip from every peer's PUB, fair-queued by libzmq.
     for (int i = 0; i < max_reads_per_socket; ++i) {
         zmq::message_t frame;
         if (!sub_.recv(frame, zmq::recv_flags::dontwait)) return;
         bump(core_.counters.frames_in);
         bump(core_.counters.bytes_in, frame.size());
-        drain_parts(sub_, frame);
+        if (frame.more()) {
+            drain_parts(sub_, frame);
+            bump(core_.counters.malformed_frames);
+            log_bad_input("malformed", "a multipart gossip message");
+            continue;
+        }
+        on_gossip_frame(frame);
     }
 }
 

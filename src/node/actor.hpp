@@ -52,6 +52,11 @@ private:
     // An inbound connection on our ROUTER, by routing id.
     struct Session {
         bool authenticated = false;
+        // A SNAPSHOT arriving in parts: applied once the last part is in.
+        std::vector<membership::GroupIds> snapshot_groups;
+        std::uint64_t snapshot_seq = 0;
+        std::uint64_t snapshot_next_part = 0;
+        std::size_t snapshot_ids = 0;
         wire::Hello hello;             // the claims, applied only once AUTH checks out
         std::string hello_bytes;
         wire::Nonce server_nonce{};
@@ -67,6 +72,7 @@ private:
         Link* link = nullptr;           // our link to it, when one exists
         std::chrono::system_clock::time_point since;
         std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
+        Clock::time_point last_resync{};  // when we last asked it for a snapshot
     };
 
     // Poll loop.
@@ -91,6 +97,21 @@ private:
     void on_welcome(Link& link, const wire::Welcome& welcome);
     void on_bye(const std::string& identity, const wire::Hello& who);
     void on_send(const Session& session, wire::Send& send, const std::shared_ptr<const void>& frame);
+
+    // Membership and channels (gossip.cpp).
+    void gossip_outbox();
+    void publish_digest();
+    void on_gossip_frame(zmq::message_t& frame);
+    void on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame);
+    void on_resync(const Session& session);
+    void on_snapshot_part(Session& session, wire::Snapshot& part);
+    void on_digest_ack(const Session& session, const wire::DigestAck& ack);
+    void queue_publish(PublishCommand& command);
+    void send_snapshot(Link& link);
+    void membership_peer_up(const std::string& name, std::uint64_t creation, bool again);
+    void membership_peer_down(const std::string& name);
+    void carry_out(membership::Effects& fx);
+    Link* up_link(const std::string& name);
     void learn(const wire::PeerAddress& address);
     void peer_up(Link& link, const wire::Welcome& welcome);
     void announce(const std::string& name);
@@ -132,6 +153,8 @@ private:
     std::vector<Command> commands_;                      // drained command batch, reused
     std::vector<wire::WireMessage> decoded_;             // decoded frame, reused
     std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;
+    Clock::time_point next_digest_;                      // when the periodic DIGEST is due
+    std::uint64_t drop_state_;                           // fault injection's random state
 };
 
 }  // namespace liminal::detail

@@ -118,6 +118,54 @@ void EventQueue::close() {
     ready_.notify_all();
 }
 
+void AckBoard::record(const std::string& peer, std::uint64_t seq) {
+    std::lock_guard lock(mutex_);
+    auto& acked = acked_[peer];
+    acked = std::max(acked, seq);
+    changed_.notify_all();
+}
+
+void AckBoard::forget(const std::string& peer) {
+    std::lock_guard lock(mutex_);
+    acked_.erase(peer);
+}
+
+std::vector<std::string> AckBoard::wait(const std::vector<std::string>& peers, std::uint64_t seq,
+                                        std::chrono::steady_clock::time_point until) {
+    std::unique_lock lock(mutex_);
+    std::vector<std::string> lagging;
+    const auto collect = [&] {
+        lagging.clear();
+        for (const auto& peer : peers) {
+            const auto it = acked_.find(peer);
+            if (it == acked_.end() || it->second < seq) lagging.push_back(peer);
+        }
+        return lagging.empty();
+    };
+    changed_.wait_until(lock, until, collect);
+    return lagging;
+}
+
+PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered) {
+    const PushResult result = mailbox.push(std::move(message));
+    switch (result) {
+    case PushResult::delivered: bump(delivered); break;
+    case PushResult::displaced:
+        bump(delivered);
+        bump(counters.dropped_mailbox_full);  // the oldest message made room
+        break;
+    case PushResult::full: bump(counters.dropped_mailbox_full); break;
+    case PushResult::closed: bump(counters.dropped_no_such_process); break;
+    }
+    return result;
+}
+
+void record_effects(Membership& membership, membership::Effects& fx) {
+    membership.monitors->dispatch(fx.changes);
+    for (auto& delta : fx.deltas) membership.outbox.push_back(std::move(delta));
+    fx.deltas.clear();
+}
+
 std::uint64_t new_creation() {
     static std::atomic<std::uint64_t> last{0};
     const auto now = static_cast<std::uint64_t>(

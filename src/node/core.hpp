@@ -1,7 +1,9 @@
 #pragma once
 // State a node shares between the API threads and its I/O thread.
 
+#include "membership/state.hpp"
 #include "node/mailbox.hpp"
+#include "node/monitors.hpp"
 
 #include <liminal/events.hpp>
 #include <liminal/options.hpp>
@@ -52,7 +54,20 @@ struct SendCommand {
     Headers headers;
     std::string payload;
 };
-using Command = std::variant<SendCommand>;
+// A channel message for remote subscribers: encoded once on the I/O thread,
+// then sent once to each node in `nodes`.
+struct PublishCommand {
+    std::string channel;
+    std::uint64_t from_id = 0;
+    MessageId id{};
+    std::uint64_t sequence = 0;
+    std::uint64_t timestamp_us = 0;
+    Headers headers;
+    std::string payload;
+    std::vector<MessageId> parents;
+    std::vector<std::pair<std::string, std::uint64_t>> nodes;  // (name, creation)
+};
+using Command = std::variant<SendCommand, PublishCommand>;
 
 // API threads -> I/O thread. The eventfd doorbell is rung only when the queue
 // goes from empty to non-empty: the I/O thread drains it whole on each wake.
@@ -117,6 +132,33 @@ private:
     bool closed_ = false;
 };
 
+// The membership state and what hangs off it, under one lock: the API
+// threads (join, leave, queries, publish) and the I/O thread (gossip) share it.
+struct Membership {
+    explicit Membership(std::string self, std::uint64_t creation) : state(std::move(self), creation) {}
+
+    mutable std::shared_mutex mutex;
+    membership::State state;                     // guarded by mutex
+    std::vector<membership::OwnDelta> outbox;    // guarded by mutex: own deltas not yet gossiped
+    std::shared_ptr<MonitorHub> monitors = std::make_shared<MonitorHub>();
+};
+
+// Digest acknowledgements from peers, for the convergence barrier.
+class AckBoard {
+public:
+    void record(const std::string& peer, std::uint64_t seq);
+    void forget(const std::string& peer);
+    // Waits until every peer in `peers` acknowledged at least `seq`, or `until`.
+    // Returns the peers still lagging.
+    std::vector<std::string> wait(const std::vector<std::string>& peers, std::uint64_t seq,
+                                  std::chrono::steady_clock::time_point until);
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::map<std::string, std::uint64_t> acked_;  // peer -> highest seq of ours it applied
+};
+
 // Everything both sides of a node see. Immutable after construction except
 // the synchronised members.
 struct NodeCore {
@@ -131,7 +173,22 @@ struct NodeCore {
     CommandQueue commands;
     EventQueue events;
     std::atomic<bool> stopping{false};
+    std::unique_ptr<Membership> membership;
+    AckBoard acks;
+    std::atomic<bool> digest_requested{false};   // the I/O thread publishes a DIGEST now
+    std::uint64_t message_id_prefix = 0;         // random, per node start
+    std::atomic<std::uint64_t> message_id_counter{0};
+    std::atomic<std::uint64_t> node_publish_seq{0};  // sequence of publishes by the node itself (pid id 0)
 };
+
+// Puts `message` into `mailbox` and counts the outcome: `delivered` when it
+// went in, dropped_mailbox_full / dropped_no_such_process when not.
+PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered);
+
+// Carries out the effects every caller of the membership state shares:
+// monitors hear of changes, own deltas join the outbox (the caller rings the
+// doorbell). Runs with the membership lock held exclusively.
+void record_effects(Membership& membership, membership::Effects& fx);
 
 // A creation number for a node starting now: the wall clock in microseconds,
 // strictly increasing within this process, never 0.

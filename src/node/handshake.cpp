@@ -171,6 +171,7 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
         });
     }
     if (peer.link != nullptr && peer.link != &link) close_link(*peer.link);
+    const bool again = peer.creation == welcome.creation;  // the same incarnation, back after a drop
     link.state = Link::State::up;
     link.peer_name = welcome.name;
     link.peer_creation = welcome.creation;
@@ -195,6 +196,7 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     announce(welcome.name);
     emit(PeerEvent{PeerEventKind::up, welcome.name, welcome.creation, welcome.router, DownReason::none,
                    "HELLO completed via " + link.endpoint});
+    membership_peer_up(welcome.name, welcome.creation, again);
 }
 
 // Tells every other up peer about `name`, and `name` about all of them:
@@ -223,6 +225,7 @@ void Actor::peer_down(const std::string& name, DownReason reason, const std::str
     }
     publish_directory(name);
     emit(PeerEvent{PeerEventKind::down, name, peer.creation, peer.router, reason, detail});
+    membership_peer_down(name);
 }
 
 void Actor::on_bye(const std::string& identity, const wire::Hello& who) {

@@ -8,13 +8,16 @@ PushResult Mailbox::push(Message message) {
         std::lock_guard lock(mutex_);
         if (closed_) return PushResult::closed;
         if (!handler_) {
+            PushResult result = PushResult::delivered;
             if (queue_.size() >= capacity_) {
                 dropped_.fetch_add(1, std::memory_order_relaxed);
-                return PushResult::full;
+                if (overflow_ == OverflowPolicy::drop_newest) return PushResult::full;
+                queue_.pop_front();
+                result = PushResult::displaced;
             }
             queue_.push_back(std::move(message));
             if (waiters_ > 0) ready_.notify_one();
-            return PushResult::delivered;
+            return result;
         }
         handler = handler_;
     }
@@ -73,7 +76,7 @@ std::size_t Mailbox::size() const {
 }
 
 std::pair<std::uint64_t, std::shared_ptr<Mailbox>> ProcessTable::create() {
-    auto mailbox = std::make_shared<Mailbox>(mailbox_capacity_);
+    auto mailbox = std::make_shared<Mailbox>(mailbox_capacity_, overflow_);
     std::unique_lock lock(mutex_);
     const std::uint64_t id = next_id_++;
     processes_.emplace(id, mailbox);
@@ -96,6 +99,7 @@ void ProcessTable::remove(std::uint64_t id) {
         processes_.erase(it);
     }
     mailbox->close();
+    if (on_remove_) on_remove_(id);
 }
 
 void ProcessTable::close_all() {

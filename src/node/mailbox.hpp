@@ -2,6 +2,7 @@
 // A process's bounded mailbox, and the table of a node's live processes.
 
 #include <liminal/message.hpp>
+#include <liminal/options.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -17,13 +18,18 @@
 
 namespace liminal::detail {
 
-enum class PushResult : std::uint8_t { delivered, full, closed };
+enum class PushResult : std::uint8_t {
+    delivered,
+    displaced,  // delivered; the oldest waiting message was dropped for it (drop_oldest)
+    full,       // refused (drop_newest)
+    closed,
+};
 
 // Many producers (the I/O thread, local senders), one consumer. The consumer
 // is woken only when it is waiting.
 class Mailbox {
 public:
-    explicit Mailbox(std::size_t capacity) : capacity_(capacity) {}
+    Mailbox(std::size_t capacity, OverflowPolicy overflow) : capacity_(capacity), overflow_(overflow) {}
 
     PushResult push(Message message);
     std::optional<Message> pop(std::chrono::milliseconds timeout);
@@ -35,11 +41,14 @@ public:
     bool closed() const;
     std::size_t size() const;
     std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+    // The next sequence number of this process's publishes (from 1).
+    std::uint64_t next_publish_seq() noexcept { return publish_seq_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
 private:
     using Handler = std::function<void(Message)>;
 
     const std::size_t capacity_;
+    const OverflowPolicy overflow_;
     mutable std::mutex mutex_;           // guards every field below but handler_calls_
     std::condition_variable ready_;
     std::deque<Message> queue_;
@@ -48,13 +57,18 @@ private:
     bool closed_ = false;
     std::mutex handler_calls_;           // keeps callback invocations from overlapping
     std::atomic<std::uint64_t> dropped_{0};
+    std::atomic<std::uint64_t> publish_seq_{0};
 };
 
 // The live processes of one node, by local id. Shared by the API threads and
 // the I/O thread; a Process handle keeps it alive to deregister itself.
 class ProcessTable {
 public:
-    explicit ProcessTable(std::size_t mailbox_capacity) : mailbox_capacity_(mailbox_capacity) {}
+    ProcessTable(std::size_t mailbox_capacity, OverflowPolicy overflow)
+        : mailbox_capacity_(mailbox_capacity), overflow_(overflow) {}
+
+    // Called (outside the table's lock) with the id of every process removed.
+    void on_remove(std::function<void(std::uint64_t)> hook) { on_remove_ = std::move(hook); }
 
     // Registers a new process and returns its id (never 0) and mailbox.
     std::pair<std::uint64_t, std::shared_ptr<Mailbox>> create();
@@ -66,6 +80,8 @@ public:
 
 private:
     const std::size_t mailbox_capacity_;
+    const OverflowPolicy overflow_;
+    std::function<void(std::uint64_t)> on_remove_;  // set before the first process exists
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::uint64_t, std::shared_ptr<Mailbox>> processes_;
     std::uint64_t next_id_ = 1;  // guarded by mutex_

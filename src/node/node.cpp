@@ -1,10 +1,11 @@
 #include <liminal/node.hpp>
 
-#include "node/actor.hpp"
-#include "node/core.hpp"
+#include "node/impl.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <sodium.h>
 
 #include <mutex>
 #include <thread>
@@ -12,12 +13,16 @@
 namespace liminal {
 namespace detail {
 
-struct NodeImpl {
-    std::shared_ptr<NodeCore> core = std::make_shared<NodeCore>();
-    std::unique_ptr<Actor> actor;
-    std::thread thread;
-    std::mutex stop_mutex;  // serialises stop()
-};
+MessageId NodeImpl::next_message_id() {
+    // 64 random bits per node start, then a counter: unique without a clock.
+    const std::uint64_t counter = core->message_id_counter.fetch_add(1, std::memory_order_relaxed);
+    MessageId id{};
+    for (int i = 0; i < 8; ++i) {
+        id[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(core->message_id_prefix >> (56 - 8 * i));
+        id[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(counter >> (56 - 8 * i));
+    }
+    return id;
+}
 
 namespace {
 
@@ -47,6 +52,9 @@ void validate(Options& options) {
     if (limits.max_frame_bytes < 1024 || limits.mailbox_capacity == 0 || limits.send_hwm < 0 ||
         limits.receive_hwm < 0 || limits.peer_queue_bytes == 0)
         throw Error("liminal: limits must be positive (max_frame_bytes at least 1024)");
+    if (options.digest_interval.count() <= 0) throw Error("liminal: digest_interval must be > 0");
+    if (options.testing.gossip_drop_rate < 0 || options.testing.gossip_drop_rate > 1)
+        throw Error("liminal: testing.gossip_drop_rate must be in [0, 1]");
     for (const auto* endpoint : {&options.listen, &options.gossip}) {
         if (endpoint->rfind("tcp://", 0) != 0) throw Error("liminal: only tcp:// endpoints are supported: " + *endpoint);
     }
@@ -85,7 +93,13 @@ Node::Node(Options options) : impl_(std::make_unique<detail::NodeImpl>()) {
     core.log = detail::make_logger(options);
     core.options = std::move(options);
     core.creation = detail::new_creation();
-    core.processes = std::make_shared<detail::ProcessTable>(core.options.limits.mailbox_capacity);
+    core.processes = std::make_shared<detail::ProcessTable>(core.options.limits.mailbox_capacity,
+                                                            core.options.limits.overflow);
+    core.membership = std::make_unique<detail::Membership>(core.options.name, core.creation);
+    randombytes_buf(&core.message_id_prefix, sizeof core.message_id_prefix);
+    core.processes->on_remove([weak = std::weak_ptr<detail::NodeCore>(impl_->core)](std::uint64_t id) {
+        if (const auto alive = weak.lock()) detail::leave_all(*alive, id);
+    });
     // The actor binds here, so a bad endpoint fails the constructor; its
     // sockets then move to the I/O thread (thread start is the memory barrier
     // ZeroMQ asks for when a socket changes threads).
@@ -145,12 +159,12 @@ SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, 
             detail::bump(counters.dropped_no_such_process);
             return SendResult::no_such_process;
         }
-        switch (mailbox->push(Message(from, headers, payload))) {
-        case detail::PushResult::delivered: detail::bump(counters.sends_local); return SendResult::delivered;
-        case detail::PushResult::full: detail::bump(counters.dropped_mailbox_full); return SendResult::mailbox_full;
-        case detail::PushResult::closed: break;
+        switch (detail::deliver(counters, *mailbox, Message(from, headers, payload), counters.sends_local)) {
+        case detail::PushResult::delivered:
+        case detail::PushResult::displaced: return SendResult::delivered;
+        case detail::PushResult::full: return SendResult::mailbox_full;
+        case detail::PushResult::closed: return SendResult::no_such_process;
         }
-        detail::bump(counters.dropped_no_such_process);
         return SendResult::no_such_process;
     }
     const auto route = core.directory.route(to.node);

@@ -56,6 +56,21 @@ Message::Message(Pid from, Headers headers, std::string_view payload)
 Message::Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload)
     : from_(std::move(from)), headers_(std::move(headers)), owner_(std::move(owner)), payload_(payload) {}
 
+Message::Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload,
+                 std::shared_ptr<const Envelope> envelope)
+    : from_(std::move(from)), headers_(std::move(headers)), owner_(std::move(owner)), payload_(payload),
+      envelope_(std::move(envelope)) {}
+
+std::string Envelope::id_hex() const {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (const auto byte : id) {
+        out += digits[byte >> 4];
+        out += digits[byte & 15];
+    }
+    return out;
+}
+
 const char* to_string(PeerState state) noexcept {
     switch (state) {
     case PeerState::connecting: return "connecting";

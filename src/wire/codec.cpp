@@ -391,6 +391,11 @@ void FrameWriter::add(const WireMessage& message) {
     std::visit([this](const auto& m) { add(m); }, message);
 }
 
+void FrameWriter::add_encoded(std::string_view message_bytes) {
+    bytes_.append(message_bytes);
+    ++messages_;
+}
+
 std::string encode_frame(const WireMessage& message) {
     FrameWriter writer;
     writer.add(message);

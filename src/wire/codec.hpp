@@ -39,6 +39,8 @@ public:
     void add(const Snapshot& message);
     void add(const DigestAck& message);
     void add(const WireMessage& message);
+    // A message already encoded with encode_message (encode once, send to many).
+    void add_encoded(std::string_view message_bytes);
 
     std::size_t size() const noexcept { return bytes_.size(); }
     std::size_t messages() const noexcept { return messages_; }

@@ -1,0 +1,93 @@
+#pragma once
+// Process groups (as Erlang's pg) and channels: the types the Node's group
+// and channel functions use.
+
+#include <liminal/pid.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace liminal {
+
+// The scope used when none is named, and the scope channels live in.
+inline constexpr std::string_view default_scope = "default";
+inline constexpr std::string_view channels_scope = "channels";
+
+// Pids joined or left a group. Events caused by a purge (a peer went down,
+// or came back as a new creation) are leaves like any other.
+struct GroupEvent {
+    enum class Kind { join, leave };
+    Kind kind = Kind::join;
+    std::string scope;
+    std::string group;
+    std::string node;      // the node that owns the pids
+    std::vector<Pid> pids;
+    bool local = false;    // the pids are this node's
+};
+
+// One group's members, as a monitor's initial snapshot lists them.
+struct GroupMembers {
+    std::string group;
+    std::vector<Pid> pids;
+};
+
+namespace detail { class MonitorQueue; class MonitorHub; struct NodeImpl; }
+
+// A subscription to the membership changes of a scope (or of one group in
+// it). It starts with a snapshot taken atomically with the registration, so
+// that snapshot + events never miss or repeat a change. Destroying it
+// unregisters it. Events queue without bound until read.
+class Monitor {
+public:
+    Monitor(Monitor&&) noexcept;
+    Monitor& operator=(Monitor&&) noexcept;
+    ~Monitor();
+
+    const std::vector<GroupMembers>& snapshot() const noexcept { return snapshot_; }
+    // The next event, waiting up to `timeout`.
+    std::optional<GroupEvent> next(std::chrono::milliseconds timeout);
+    std::size_t pending() const;
+
+private:
+    friend struct detail::NodeImpl;
+    Monitor(std::vector<GroupMembers> snapshot, std::shared_ptr<detail::MonitorQueue> queue,
+            std::weak_ptr<detail::MonitorHub> hub);
+
+    std::vector<GroupMembers> snapshot_;
+    std::shared_ptr<detail::MonitorQueue> queue_;
+    std::weak_ptr<detail::MonitorHub> hub_;
+};
+
+// What the convergence barrier found.
+struct SyncResult {
+    bool ok = false;                   // every live peer applied this node's membership
+    std::vector<std::string> lagging;  // when not: the peers that had not acknowledged
+};
+
+using MessageId = std::array<std::uint8_t, 16>;
+
+// The channel envelope of a published message (Message::envelope()).
+struct Envelope {
+    MessageId id{};                    // unique per message
+    std::string channel;
+    std::uint64_t sequence = 0;        // per sender, from 1
+    std::uint64_t timestamp_us = 0;    // sender's clock, µs since the Unix epoch
+    std::vector<MessageId> parents;    // optional causal parents
+
+    std::string id_hex() const;
+};
+
+struct PublishResult {
+    std::size_t local_deliveries = 0;  // local subscribers that got it
+    std::size_t local_dropped = 0;     // local subscribers whose mailbox was full
+    std::size_t nodes = 0;             // remote nodes it was sent to (once each)
+    MessageId id{};
+};
+
+}  // namespace liminal

@@ -1,0 +1,182 @@
+#pragma once
+// The membership state machine: one node's view of every process group in
+// the cluster. No sockets, no clock, no threads: inputs go in, the new state
+// and a list of effects come out. The node layer calls it under one lock and
+// carries out the effects (gossip, resync requests, acknowledgements,
+// monitor events).
+//
+// Protocol, as in Erlang's pg but over lossy PUB/SUB gossip:
+// - A node numbers its own membership changes: seq 1, 2, ... per creation.
+//   Only edges become changes: a pid's first join of a group, its last leave.
+// - A receiver keeps each origin's memberships apart (an OriginView) and
+//   applies the origin's deltas strictly in seq order. A delta that arrives
+//   early (a gap: PUB/SUB dropped one) is held and a resync is asked for; so
+//   is every delta that arrives before the origin's first snapshot.
+// - A snapshot (backfill when a peer is first seen, or the answer to a
+//   resync) replaces the origin's view whole; held deltas newer than it are
+//   then applied, older ones dropped.
+// - A digest (origin, creation, seq, hash) ahead of what a receiver holds,
+//   or with the same seq and another hash, also asks for a resync; after a
+//   digest or a snapshot the receiver acknowledges the seq it holds, which
+//   is what the convergence barrier waits for.
+// - A peer that goes down takes all its members with it (purge); a new
+//   creation of a known name replaces the old one's members.
+//
+// Tolerated races, each handled where named:
+// - deltas before the first snapshot: held (on_delta);
+// - a snapshot older than the view: ignored (on_snapshot);
+// - a digest or delta from a creation other than the view's: ignored; the
+//   peer lifecycle brings the new creation (on_delta, on_digest);
+// - a snapshot from an origin not yet seen up: creates its view, since only
+//   authenticated peers can send one (on_snapshot).
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace liminal::detail::membership {
+
+using GroupKey = std::pair<std::string, std::string>;  // (scope, group)
+
+// One of this node's membership changes, to be gossiped.
+struct OwnDelta {
+    bool join = true;
+    std::uint64_t seq = 0;
+    std::string scope;
+    std::string group;
+    std::vector<std::uint64_t> ids;
+};
+
+// A delta received from another node.
+struct RemoteDelta {
+    bool join = true;
+    std::string origin;
+    std::uint64_t creation = 0;
+    std::uint64_t seq = 0;
+    std::string scope;
+    std::string group;
+    std::vector<std::uint64_t> ids;
+};
+
+struct GroupIds {
+    std::string scope;
+    std::string group;
+    std::vector<std::uint64_t> ids;
+};
+
+// A whole membership of one node, tagged with the seq it reflects.
+struct Snapshot {
+    std::uint64_t seq = 0;
+    std::vector<GroupIds> groups;
+};
+
+// A change to the view, for monitors: pids of `node` joined or left.
+struct Change {
+    bool join = true;
+    std::string scope;
+    std::string group;
+    std::string node;
+    std::uint64_t creation = 0;
+    std::vector<std::uint64_t> ids;
+    bool local = false;
+};
+
+struct Effects {
+    std::vector<OwnDelta> deltas;                                // gossip these, in order
+    std::vector<Change> changes;                                 // tell monitors
+    std::vector<std::string> resyncs;                            // ask these origins for a snapshot
+    std::vector<std::pair<std::string, std::uint64_t>> acks;    // acknowledge (origin, seq held)
+    std::uint64_t purged = 0;                                    // memberships removed by purges
+};
+
+// The order-independent hash of a membership: the sum (mod 2^64) of a
+// 64-bit mix of each (scope, group, id). Stable across processes and builds.
+std::uint64_t membership_hash(const std::string& scope, const std::string& group, std::uint64_t id);
+
+class State {
+public:
+    State(std::string self, std::uint64_t creation);
+
+    // This node's own pids (local ids). join counts; leave returns how many of
+    // `ids` were members (the others are ignored).
+    void join(const std::string& scope, const std::string& group, const std::vector<std::uint64_t>& ids, Effects& fx);
+    std::size_t leave(const std::string& scope, const std::string& group, const std::vector<std::uint64_t>& ids,
+                      Effects& fx);
+    // A local process closed: it leaves every group, whatever its counts.
+    void leave_all(std::uint64_t id, Effects& fx);
+
+    std::uint64_t seq() const noexcept { return seq_; }
+    std::uint64_t local_hash() const noexcept { return local_hash_; }
+    Snapshot local_snapshot() const;
+
+    // Remote inputs.
+    void on_peer_up(const std::string& origin, std::uint64_t creation, Effects& fx);
+    void on_peer_down(const std::string& origin, Effects& fx);
+    void on_delta(const RemoteDelta& delta, Effects& fx);
+    void on_snapshot(const std::string& origin, std::uint64_t creation, const Snapshot& snapshot, Effects& fx);
+    void on_digest(const std::string& origin, std::uint64_t creation, std::uint64_t seq, std::uint64_t hash,
+                   Effects& fx);
+
+    // Queries.
+    struct Member {
+        std::string node;
+        std::uint64_t creation = 0;
+        std::uint64_t id = 0;
+    };
+    std::vector<Member> members(const std::string& scope, const std::string& group) const;
+    std::vector<std::uint64_t> local_members(const std::string& scope, const std::string& group) const;
+    std::vector<Member> remote_members(const std::string& scope, const std::string& group) const;
+    std::vector<std::string> which_groups(const std::string& scope) const;
+    // Nodes other than this one with members in the group, with their creations.
+    std::vector<std::pair<std::string, std::uint64_t>> remote_nodes(const std::string& scope,
+                                                                    const std::string& group) const;
+    // How many times a local id joined the group (0: not a member).
+    std::uint32_t join_count(const std::string& scope, const std::string& group, std::uint64_t id) const;
+
+    // Per origin: the seq applied and the hash of the view (for digests,
+    // verify and tests). nullopt-like: seq 0, hash 0 and false when unknown.
+    struct OriginStatus {
+        bool known = false;
+        bool has_snapshot = false;
+        std::uint64_t creation = 0;
+        std::uint64_t applied = 0;
+        std::uint64_t hash = 0;
+        std::size_t held = 0;
+        std::size_t memberships = 0;
+    };
+    OriginStatus origin_status(const std::string& origin) const;
+    std::vector<std::string> origins() const;
+
+    // The most deltas held per origin before they are dropped in favour of a resync.
+    static constexpr std::size_t max_held = 10'000;
+
+private:
+    struct OriginView {
+        std::uint64_t creation = 0;
+        std::uint64_t applied = 0;     // seq of the last delta (or snapshot) applied
+        bool has_snapshot = false;     // deltas are applied only after a snapshot
+        std::uint64_t hash = 0;        // membership_hash sum of `groups`
+        std::size_t memberships = 0;
+        std::map<GroupKey, std::set<std::uint64_t>> groups;
+        std::map<std::uint64_t, RemoteDelta> held;  // by seq: early deltas
+    };
+
+    void apply(const std::string& origin, OriginView& view, const RemoteDelta& delta, Effects& fx);
+    void apply_held(const std::string& origin, OriginView& view, Effects& fx);
+    void purge(const std::string& origin, OriginView& view, Effects& fx);
+    void emit_own(bool join, const GroupKey& key, std::vector<std::uint64_t> ids, Effects& fx);
+
+    const std::string self_;
+    const std::uint64_t creation_;
+    std::uint64_t seq_ = 0;                                         // own changes so far
+    std::uint64_t local_hash_ = 0;                                  // membership_hash sum of local_
+    std::map<GroupKey, std::map<std::uint64_t, std::uint32_t>> local_;  // own memberships with join counts
+    std::map<std::uint64_t, std::set<GroupKey>> local_by_id_;       // for leave_all
+    std::map<std::string, OriginView> views_;                       // by origin node name
+    std::map<GroupKey, std::set<std::string>> holders_;             // origins with members per group
+};
+
+}  // namespace liminal::detail::membership

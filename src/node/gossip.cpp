@@ -1,0 +1,307 @@
+// Membership gossip and channel delivery on the I/O thread: own deltas and
+// digests out over PUB, peers' deltas and digests in over SUB, backfill and
+// resync snapshots, digest acknowledgements and PUBLISH over DEALER/ROUTER.
+// The membership state machine (src/membership) decides; this file carries
+// out its effects.
+
+#include "node/actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace liminal::detail {
+namespace {
+
+constexpr std::size_t snapshot_part_bytes = 128 * 1024;      // target size of one SNAPSHOT part
+constexpr std::size_t max_snapshot_ids = 50'000'000;          // a snapshot larger than this is refused
+constexpr auto resync_backoff = std::chrono::milliseconds(250);  // between two resync requests to one origin
+
+}  // namespace
+
+Link* Actor::up_link(const std::string& name) {
+    const auto peer = peers_.find(name);
+    if (peer == peers_.end() || peer->second.state != PeerState::up || peer->second.link == nullptr ||
+        peer->second.link->state != Link::State::up)
+        return nullptr;
+    return peer->second.link;
+}
+
+void Actor::gossip_outbox() {
+    std::vector<membership::OwnDelta> deltas;
+    {
+        std::unique_lock lock(core_.membership->mutex);
+        deltas.swap(core_.membership->outbox);
+    }
+    if (deltas.empty()) return;
+    wire::FrameWriter frame;
+    const auto send = [&] {
+        if (frame.empty()) return;
+        const std::string bytes = frame.take();
+        // PUB never blocks: at its high-water mark it drops, and the digest
+        // lets every receiver notice the gap.
+        pub_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+        bump(core_.counters.frames_out);
+        bump(core_.counters.bytes_out, bytes.size());
+    };
+    for (auto& delta : deltas) {
+        frame.add(wire::Delta{delta.join, core_.options.name, core_.creation, delta.seq, std::move(delta.scope),
+                              std::move(delta.group), std::move(delta.ids)});
+        bump(core_.counters.deltas_out);
+        if (frame.size() >= 64 * 1024) send();
+    }
+    send();
+}
+
+void Actor::publish_digest() {
+    wire::Digest digest{core_.options.name, core_.creation, 0, 0};
+    {
+        // Read with the outbox drained under the same lock: the digest never
+        // runs ahead of the deltas published before it.
+        std::shared_lock lock(core_.membership->mutex);
+        digest.seq = core_.membership->state.seq();
+        digest.hash = core_.membership->state.local_hash();
+    }
+    const std::string bytes = wire::encode_frame(digest);
+    pub_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    bump(core_.counters.digests_out);
+    bump(core_.counters.frames_out);
+    bump(core_.counters.bytes_out, bytes.size());
+    next_digest_ = Clock::now() + core_.options.digest_interval;
+}
+
+void Actor::on_gossip_frame(zmq::message_t& frame) {
+    const double drop_rate = core_.options.testing.gossip_drop_rate;
+    if (drop_rate > 0) {
+        drop_state_ = drop_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (static_cast<double>(drop_state_ >> 11) / 9007199254740992.0 < drop_rate) {
+            bump(core_.counters.gossip_dropped_by_test);
+            return;
+        }
+    }
+    if (frame.size() > core_.options.limits.max_frame_bytes) {
+        bump(core_.counters.oversized_frames);
+        log_bad_input("oversized", "an oversized gossip frame");
+        return;
+    }
+    const std::string_view bytes(static_cast<const char*>(frame.data()), frame.size());
+    if (const auto error = wire::decode_frame(bytes, decoded_); error != wire::DecodeError::none) {
+        bump(core_.counters.malformed_frames);
+        log_bad_input("malformed", fmt::format("an undecodable gossip frame ({})", wire::to_string(error)));
+        return;
+    }
+    for (const auto& message : decoded_) {
+        if (!std::holds_alternative<wire::Delta>(message) && !std::holds_alternative<wire::Digest>(message)) {
+            bump(core_.counters.malformed_frames);
+            log_bad_input("malformed", "a non-gossip message on a PUB connection");
+            return;
+        }
+    }
+    membership::Effects fx;
+    {
+        std::unique_lock lock(core_.membership->mutex);
+        auto& state = core_.membership->state;
+        for (auto& message : decoded_) {
+            if (auto* delta = std::get_if<wire::Delta>(&message)) {
+                bump(core_.counters.deltas_in);
+                state.on_delta(membership::RemoteDelta{delta->join, std::move(delta->origin), delta->creation,
+                                                       delta->seq, std::move(delta->scope), std::move(delta->group),
+                                                       std::move(delta->ids)},
+                               fx);
+            } else {
+                const auto& digest = std::get<wire::Digest>(message);
+                bump(core_.counters.digests_in);
+                state.on_digest(digest.origin, digest.creation, digest.seq, digest.hash, fx);
+            }
+        }
+        record_effects(*core_.membership, fx);
+    }
+    carry_out(fx);
+}
+
+void Actor::carry_out(membership::Effects& fx) {
+    const auto now = Clock::now();
+    for (const auto& origin : fx.resyncs) {
+        bump(core_.counters.gaps);
+        const auto peer = peers_.find(origin);
+        Link* link = up_link(origin);
+        if (peer == peers_.end() || link == nullptr || now - peer->second.last_resync < resync_backoff) continue;
+        peer->second.last_resync = now;
+        bump(core_.counters.resyncs_requested);
+        log_.debug("asking {} for a snapshot (gap or digest ahead)", origin);
+        send_frame(*link, wire::encode_frame(wire::Resync{}), 0);
+    }
+    for (const auto& [origin, seq] : fx.acks) {
+        Link* link = up_link(origin);
+        if (link == nullptr) continue;
+        send_frame(*link, wire::encode_frame(wire::DigestAck{peers_.at(origin).creation, seq}), 0);
+    }
+    if (!core_.membership->outbox.empty()) gossip_outbox();
+}
+
+void Actor::send_snapshot(Link& link) {
+    membership::Snapshot snapshot;
+    {
+        std::shared_lock lock(core_.membership->mutex);
+        snapshot = core_.membership->state.local_snapshot();
+    }
+    wire::Snapshot part{snapshot.seq, 0, false, {}};
+    std::size_t part_bytes = 0;
+    const auto flush_part = [&](bool last) {
+        part.last = last;
+        send_frame(link, wire::encode_frame(part), 0);
+        part.groups.clear();
+        part_bytes = 0;
+        ++part.part;
+    };
+    for (auto& group : snapshot.groups) {
+        // A group larger than a part is split; the receiver merges the pieces.
+        std::size_t start = 0;
+        do {
+            const std::size_t room =
+                std::max<std::size_t>((snapshot_part_bytes - std::min(part_bytes, snapshot_part_bytes)) / 9, 1);
+            const std::size_t take = std::min(group.ids.size() - start, room);
+            const auto first = group.ids.begin() + static_cast<std::ptrdiff_t>(start);
+            wire::GroupMembers piece{group.scope, group.group, {first, first + static_cast<std::ptrdiff_t>(take)}};
+            part_bytes += piece.scope.size() + piece.group.size() + 9 * take + 16;
+            part.groups.push_back(std::move(piece));
+            start += take;
+            if (part_bytes >= snapshot_part_bytes) flush_part(false);
+        } while (start < group.ids.size());
+    }
+    flush_part(true);
+}
+
+void Actor::on_resync(const Session& session) {
+    Link* link = up_link(session.hello.name);
+    if (link == nullptr) return;  // it will get a backfill when our link to it comes up
+    bump(core_.counters.resyncs_served);
+    send_snapshot(*link);
+}
+
+void Actor::on_snapshot_part(Session& session, wire::Snapshot& part) {
+    if (part.part == 0) {
+        session.snapshot_groups.clear();
+        session.snapshot_ids = 0;
+        session.snapshot_seq = part.seq;
+        session.snapshot_next_part = 0;
+    }
+    if (part.part != session.snapshot_next_part || part.seq != session.snapshot_seq) {
+        // A part went missing (the connection was replaced mid-burst): wait
+        // for the next complete snapshot.
+        session.snapshot_groups.clear();
+        session.snapshot_next_part = ~0ULL;
+        log_bad_input("snapshot", fmt::format("an out-of-order snapshot part from {}", session.hello.name));
+        return;
+    }
+    ++session.snapshot_next_part;
+    for (auto& group : part.groups) {
+        session.snapshot_ids += group.ids.size();
+        session.snapshot_groups.push_back(
+            membership::GroupIds{std::move(group.scope), std::move(group.group), std::move(group.ids)});
+    }
+    if (session.snapshot_ids > max_snapshot_ids) {
+        session.snapshot_groups.clear();
+        session.snapshot_next_part = ~0ULL;
+        log_bad_input("snapshot", fmt::format("a snapshot from {} over {} memberships", session.hello.name,
+                                              max_snapshot_ids));
+        return;
+    }
+    if (!part.last) return;
+    membership::Effects fx;
+    {
+        std::unique_lock lock(core_.membership->mutex);
+        core_.membership->state.on_snapshot(session.hello.name, session.hello.creation,
+                                            membership::Snapshot{session.snapshot_seq,
+                                                                 std::move(session.snapshot_groups)},
+                                            fx);
+        record_effects(*core_.membership, fx);
+    }
+    session.snapshot_groups.clear();
+    session.snapshot_next_part = 0;
+    bump(core_.counters.snapshots_applied);
+    carry_out(fx);
+}
+
+void Actor::on_digest_ack(const Session& session, const wire::DigestAck& ack) {
+    if (ack.creation != core_.creation) return;  // about an earlier incarnation of this node
+    core_.acks.record(session.hello.name, ack.seq);
+}
+
+void Actor::on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame) {
+    bump(core_.counters.publish_frames_in);
+    std::vector<std::uint64_t> local;
+    {
+        std::shared_lock lock(core_.membership->mutex);
+        local = core_.membership->state.local_members(std::string(channels_scope), std::string(publish.channel));
+    }
+    if (local.empty()) return;  // the last subscriber left while this was on its way
+    auto envelope = std::make_shared<Envelope>();
+    envelope->id = publish.id;
+    envelope->channel = std::string(publish.channel);
+    envelope->sequence = publish.sequence;
+    envelope->timestamp_us = publish.timestamp_us;
+    envelope->parents = std::move(publish.parents);
+    const Pid from{session.hello.name, session.hello.creation, publish.from_id};
+    for (const auto id : local) {
+        const auto mailbox = core_.processes->find(id);
+        if (!mailbox) continue;
+        deliver(core_.counters, *mailbox, Message(from, publish.headers, frame, publish.payload, envelope),
+                core_.counters.delivered_publish);
+    }
+}
+
+void Actor::queue_publish(PublishCommand& command) {
+    const std::string message = wire::encode_message(wire::Publish{
+        command.channel, command.from_id, command.id, command.sequence, command.timestamp_us,
+        std::move(command.headers), command.payload, std::move(command.parents)});
+    for (const auto& [name, creation] : command.nodes) {
+        Link* link = up_link(name);
+        if (link == nullptr || link->peer_creation != creation) {
+            bump(core_.counters.dropped_node_down);
+            continue;
+        }
+        if (link->packing.size() + message.size() > std::min<std::size_t>(256 * 1024, core_.options.limits.max_frame_bytes))
+            flush(*link);
+        link->packing.add_encoded(message);
+        ++link->packing_sends;
+        bump(core_.counters.publish_frames_out);
+    }
+}
+
+void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, bool again) {
+    membership::Effects fx;
+    {
+        std::unique_lock lock(core_.membership->mutex);
+        core_.membership->state.on_peer_up(name, creation, fx);
+        record_effects(*core_.membership, fx);
+    }
+    Link* link = up_link(name);
+    if (link == nullptr) return;
+    // Backfill: the newcomer gets our whole membership at once.
+    bump(core_.counters.backfills_sent);
+    send_snapshot(*link);
+    // A link that comes back may be the only one of the two that dropped: the
+    // peer will not backfill us again, so ask.
+    if (again) {
+        bump(core_.counters.resyncs_requested);
+        peers_.at(name).last_resync = Clock::now();
+        send_frame(*link, wire::encode_frame(wire::Resync{}), 0);
+    }
+    carry_out(fx);
+}
+
+void Actor::membership_peer_down(const std::string& name) {
+    membership::Effects fx;
+    {
+        std::unique_lock lock(core_.membership->mutex);
+        core_.membership->state.on_peer_down(name, fx);
+        record_effects(*core_.membership, fx);
+    }
+    core_.acks.forget(name);
+    if (fx.purged > 0) {
+        bump(core_.counters.purges);
+        bump(core_.counters.members_purged, fx.purged);
+        log_.info("purged {} memberships of {}", fx.purged, name);
+    }
+}
+
+}  // namespace liminal::detail

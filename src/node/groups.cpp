@@ -1,0 +1,238 @@
+// Node's process-group and channel functions. They run on the caller's
+// thread under the membership lock; own deltas go to the outbox and the I/O
+// thread gossips them.
+
+#include <liminal/node.hpp>
+
+#include "node/impl.hpp"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace liminal {
+namespace {
+
+void check_name(std::string_view what, std::string_view name) {
+    if (name.empty() || name.size() > 255)
+        throw std::invalid_argument("liminal: " + std::string(what) + " names are 1 to 255 bytes");
+}
+
+std::vector<Pid> to_pids(const std::vector<detail::membership::State::Member>& members) {
+    std::vector<Pid> out;
+    out.reserve(members.size());
+    for (const auto& m : members) out.push_back(Pid{m.node, m.creation, m.id});
+    return out;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::vector<std::uint64_t> NodeImpl::local_ids(const std::vector<Pid>& pids) const {
+    std::vector<std::uint64_t> ids;
+    ids.reserve(pids.size());
+    for (const auto& pid : pids) {
+        if (pid.node != core->options.name || pid.creation != core->creation || !core->processes->find(pid.id))
+            throw std::invalid_argument("liminal: " + pid.to_string() + " is not a live process of this node");
+        ids.push_back(pid.id);
+    }
+    return ids;
+}
+
+void finish_local_change(NodeCore& core, membership::Effects& fx) {
+    record_effects(*core.membership, fx);
+    if (!core.membership->outbox.empty()) core.commands.wake();
+}
+
+void leave_all(NodeCore& core, std::uint64_t id) {
+    auto& membership = *core.membership;
+    std::unique_lock lock(membership.mutex);
+    membership::Effects fx;
+    membership.state.leave_all(id, fx);
+    finish_local_change(core, fx);
+}
+
+}  // namespace detail
+
+void Node::join(std::string_view scope, std::string_view group, const Pid& pid) {
+    join(scope, group, std::vector<Pid>{pid});
+}
+
+void Node::join(std::string_view scope, std::string_view group, const std::vector<Pid>& pids) {
+    check_name("scope", scope);
+    check_name("group", group);
+    const auto ids = impl_->local_ids(pids);
+    auto& membership = *impl_->core->membership;
+    std::unique_lock lock(membership.mutex);
+    detail::membership::Effects fx;
+    membership.state.join(std::string(scope), std::string(group), ids, fx);
+    detail::finish_local_change(*impl_->core, fx);
+}
+
+bool Node::leave(std::string_view scope, std::string_view group, const Pid& pid) {
+    return leave(scope, group, std::vector<Pid>{pid});
+}
+
+bool Node::leave(std::string_view scope, std::string_view group, const std::vector<Pid>& pids) {
+    check_name("scope", scope);
+    check_name("group", group);
+    std::vector<std::uint64_t> ids;
+    for (const auto& pid : pids) {
+        if (pid.node != name() || pid.creation != creation())
+            throw std::invalid_argument("liminal: " + pid.to_string() + " is not a process of this node");
+        ids.push_back(pid.id);
+    }
+    auto& membership = *impl_->core->membership;
+    std::unique_lock lock(membership.mutex);
+    detail::membership::Effects fx;
+    const std::size_t left = membership.state.leave(std::string(scope), std::string(group), ids, fx);
+    detail::finish_local_change(*impl_->core, fx);
+    return left == ids.size();
+}
+
+std::vector<Pid> Node::members(std::string_view scope, std::string_view group) const {
+    auto& membership = *impl_->core->membership;
+    std::shared_lock lock(membership.mutex);
+    return to_pids(membership.state.members(std::string(scope), std::string(group)));
+}
+
+std::vector<Pid> Node::local_members(std::string_view scope, std::string_view group) const {
+    auto& membership = *impl_->core->membership;
+    std::vector<std::uint64_t> ids;
+    {
+        std::shared_lock lock(membership.mutex);
+        ids = membership.state.local_members(std::string(scope), std::string(group));
+    }
+    std::vector<Pid> out;
+    for (const auto id : ids) out.push_back(Pid{name(), creation(), id});
+    return out;
+}
+
+std::vector<Pid> Node::remote_members(std::string_view scope, std::string_view group) const {
+    auto& membership = *impl_->core->membership;
+    std::shared_lock lock(membership.mutex);
+    return to_pids(membership.state.remote_members(std::string(scope), std::string(group)));
+}
+
+std::vector<std::string> Node::which_groups(std::string_view scope) const {
+    auto& membership = *impl_->core->membership;
+    std::shared_lock lock(membership.mutex);
+    return membership.state.which_groups(std::string(scope));
+}
+
+Monitor Node::monitor(std::string_view scope) { return impl_->monitor(std::string(scope), std::nullopt); }
+
+Monitor Node::monitor(std::string_view scope, std::string_view group) {
+    return impl_->monitor(std::string(scope), std::string(group));
+}
+
+Monitor detail::NodeImpl::monitor(const std::string& scope, const std::optional<std::string>& group) {
+    auto& membership = *core->membership;
+    auto queue = std::make_shared<MonitorQueue>(scope, group);
+    std::vector<GroupMembers> snapshot;
+    // Registering under the lock that every change takes: snapshot and events
+    // line up exactly.
+    std::shared_lock lock(membership.mutex);
+    const auto groups = group ? std::vector<std::string>{*group} : membership.state.which_groups(scope);
+    for (const auto& g : groups) {
+        auto pids = to_pids(membership.state.members(scope, g));
+        if (!pids.empty()) snapshot.push_back(GroupMembers{g, std::move(pids)});
+    }
+    membership.monitors->add(queue);
+    return Monitor(std::move(snapshot), std::move(queue), membership.monitors);
+}
+
+SyncResult Node::sync_membership(std::chrono::milliseconds timeout) {
+    auto& core = *impl_->core;
+    std::uint64_t target = 0;
+    {
+        std::shared_lock lock(core.membership->mutex);
+        target = core.membership->state.seq();
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        std::vector<std::string> up;
+        for (const auto& peer : peers()) {
+            if (peer.state == PeerState::up) up.push_back(peer.name);
+        }
+        // Ask for a DIGEST now (the answer is the acknowledgement), and again
+        // every so often: gossip may be lost.
+        core.digest_requested.store(true, std::memory_order_release);
+        core.commands.wake();
+        const auto slice = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+        auto lagging = core.acks.wait(up, target, slice);
+        if (lagging.empty()) return SyncResult{true, {}};
+        if (std::chrono::steady_clock::now() >= deadline) return SyncResult{false, std::move(lagging)};
+    }
+}
+
+void Node::subscribe(std::string_view channel, const Pid& pid) { join(channels_scope, channel, pid); }
+
+bool Node::unsubscribe(std::string_view channel, const Pid& pid) { return leave(channels_scope, channel, pid); }
+
+PublishResult Node::publish(std::string_view channel, std::string_view payload, const Headers& headers) {
+    return publish(Pid{name(), creation(), 0}, channel, payload, headers, {});
+}
+
+PublishResult Node::publish(const Pid& from, std::string_view channel, std::string_view payload,
+                            const Headers& headers, const std::vector<MessageId>& parents) {
+    auto& core = *impl_->core;
+    check_name("channel", channel);
+    if (from.node != core.options.name || from.creation != core.creation)
+        throw std::invalid_argument("liminal::Node::publish: the sender must be a process of this node");
+    std::uint64_t sequence = 0;
+    if (from.id == 0) {
+        sequence = core.node_publish_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+    } else {
+        const auto sender = core.processes->find(from.id);
+        if (!sender) throw std::invalid_argument("liminal::Node::publish: " + from.to_string() + " is not live");
+        sequence = sender->next_publish_seq();
+    }
+    if (parents.size() > 64) throw std::invalid_argument("liminal::Node::publish: at most 64 parents");
+    detail::bump(core.counters.publishes);
+
+    auto envelope = std::make_shared<Envelope>();
+    envelope->id = impl_->next_message_id();
+    envelope->channel = std::string(channel);
+    envelope->sequence = sequence;
+    envelope->timestamp_us = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    envelope->parents = parents;
+
+    std::vector<std::uint64_t> local;
+    std::vector<std::pair<std::string, std::uint64_t>> nodes;
+    {
+        std::shared_lock lock(core.membership->mutex);
+        const std::string scope(channels_scope);
+        local = core.membership->state.local_members(scope, envelope->channel);
+        nodes = core.membership->state.remote_nodes(scope, envelope->channel);
+    }
+    PublishResult result;
+    result.id = envelope->id;
+    if (!local.empty()) {
+        auto owned = std::make_shared<const std::string>(payload);
+        for (const auto id : local) {
+            const auto mailbox = core.processes->find(id);
+            if (!mailbox) continue;  // closing right now; its leave is on its way
+            const auto pushed = detail::deliver(core.counters, *mailbox,
+                                                Message(from, headers, owned, *owned, envelope),
+                                                core.counters.delivered_publish);
+            if (pushed == detail::PushResult::delivered || pushed == detail::PushResult::displaced)
+                ++result.local_deliveries;
+            else
+                ++result.local_dropped;
+        }
+    }
+    if (!nodes.empty()) {
+        result.nodes = nodes.size();
+        core.commands.push(detail::PublishCommand{envelope->channel, from.id, envelope->id, sequence,
+                                                  envelope->timestamp_us, headers, std::string(payload), parents,
+                                                  std::move(nodes)});
+    }
+    return result;
+}
+
+}  // namespace liminal

@@ -1,0 +1,35 @@
+#pragma once
+// What a Node handle holds, shared by node.cpp and groups.cpp.
+
+#include "node/actor.hpp"
+#include "node/core.hpp"
+
+#include <liminal/groups.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace liminal::detail {
+
+// After a local membership change (membership lock held exclusively): tell
+// monitors, queue own deltas and wake the I/O thread to gossip them.
+void finish_local_change(NodeCore& core, membership::Effects& fx);
+// A local process closed: it leaves every group.
+void leave_all(NodeCore& core, std::uint64_t id);
+
+struct NodeImpl {
+    std::shared_ptr<NodeCore> core = std::make_shared<NodeCore>();
+    std::unique_ptr<Actor> actor;
+    std::thread thread;
+    std::mutex stop_mutex;  // serialises stop()
+
+    // The local ids of `pids`; throws std::invalid_argument for any pid that is
+    // not a live process of this node.
+    std::vector<std::uint64_t> local_ids(const std::vector<Pid>& pids) const;
+    Monitor monitor(const std::string& scope, const std::optional<std::string>& group);
+    MessageId next_message_id();
+};
+
+}  // namespace liminal::detail

@@ -1,0 +1,82 @@
+#include "node/monitors.hpp"
+
+#include <algorithm>
+
+namespace liminal {
+
+Monitor::Monitor(std::vector<GroupMembers> snapshot, std::shared_ptr<detail::MonitorQueue> queue,
+                 std::weak_ptr<detail::MonitorHub> hub)
+    : snapshot_(std::move(snapshot)), queue_(std::move(queue)), hub_(std::move(hub)) {}
+
+Monitor::Monitor(Monitor&&) noexcept = default;
+
+Monitor& Monitor::operator=(Monitor&& other) noexcept {
+    if (this != &other) {
+        if (auto hub = hub_.lock(); hub && queue_) hub->remove(queue_.get());
+        snapshot_ = std::move(other.snapshot_);
+        queue_ = std::move(other.queue_);
+        hub_ = std::move(other.hub_);
+    }
+    return *this;
+}
+
+Monitor::~Monitor() {
+    if (auto hub = hub_.lock(); hub && queue_) hub->remove(queue_.get());
+}
+
+std::optional<GroupEvent> Monitor::next(std::chrono::milliseconds timeout) { return queue_->pop(timeout); }
+
+std::size_t Monitor::pending() const { return queue_->size(); }
+
+namespace detail {
+
+void MonitorQueue::push(GroupEvent event) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(event));
+    ready_.notify_one();
+}
+
+std::optional<GroupEvent> MonitorQueue::pop(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_for(lock, timeout, [this] { return !events_.empty(); });
+    if (events_.empty()) return std::nullopt;
+    GroupEvent event = std::move(events_.front());
+    events_.pop_front();
+    return event;
+}
+
+std::size_t MonitorQueue::size() const {
+    std::lock_guard lock(mutex_);
+    return events_.size();
+}
+
+void MonitorHub::add(std::shared_ptr<MonitorQueue> queue) {
+    std::lock_guard lock(mutex_);
+    queues_.push_back(std::move(queue));
+}
+
+void MonitorHub::remove(const MonitorQueue* queue) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(queues_, [&](const auto& q) { return q.get() == queue; });
+}
+
+void MonitorHub::dispatch(const std::vector<membership::Change>& changes) {
+    if (changes.empty()) return;
+    std::lock_guard lock(mutex_);
+    if (queues_.empty()) return;
+    for (const auto& change : changes) {
+        GroupEvent event;
+        event.kind = change.join ? GroupEvent::Kind::join : GroupEvent::Kind::leave;
+        event.scope = change.scope;
+        event.group = change.group;
+        event.node = change.node;
+        event.local = change.local;
+        for (const auto id : change.ids) event.pids.push_back(Pid{change.node, change.creation, id});
+        for (const auto& queue : queues_) {
+            if (queue->matches(change.scope, change.group)) queue->push(event);
+        }
+    }
+}
+
+}  // namespace detail
+}  // namespace liminal

@@ -1,0 +1,52 @@
+#pragma once
+// Delivery of membership changes to Monitor handles.
+
+#include "membership/state.hpp"
+
+#include <liminal/groups.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace liminal::detail {
+
+// One monitor's unbounded event queue and its filter.
+class MonitorQueue {
+public:
+    MonitorQueue(std::string scope, std::optional<std::string> group)
+        : scope_(std::move(scope)), group_(std::move(group)) {}
+
+    bool matches(const std::string& scope, const std::string& group) const {
+        return scope == scope_ && (!group_ || *group_ == group);
+    }
+    void push(GroupEvent event);
+    std::optional<GroupEvent> pop(std::chrono::milliseconds timeout);
+    std::size_t size() const;
+
+private:
+    const std::string scope_;
+    const std::optional<std::string> group_;
+    mutable std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<GroupEvent> events_;
+};
+
+// The node's monitors. dispatch() runs under the membership lock, so events
+// reach every monitor in the order the state changed.
+class MonitorHub {
+public:
+    void add(std::shared_ptr<MonitorQueue> queue);
+    void remove(const MonitorQueue* queue);
+    void dispatch(const std::vector<membership::Change>& changes);
+
+private:
+    std::mutex mutex_;
+    std::vector<std::shared_ptr<MonitorQueue>> queues_;
+};
+
+}  // namespace liminal::detail
