@@ -1,0 +1,275 @@
+// The membership state machine without sockets: scripted inputs, including
+// lost, duplicated and reordered gossip.
+
+#include "membership/state.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <random>
+
+using namespace liminal::detail::membership;
+
+namespace {
+
+using Ids = std::vector<std::uint64_t>;
+
+RemoteDelta delta(bool join, std::uint64_t seq, const std::string& group, Ids ids, std::uint64_t creation = 7,
+                  const std::string& origin = "b@h") {
+    return RemoteDelta{join, origin, creation, seq, "s", group, std::move(ids)};
+}
+
+Ids remote_ids(const State& state, const std::string& group) {
+    Ids out;
+    for (const auto& m : state.remote_members("s", group)) out.push_back(m.id);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// A receiver that has b@h (creation 7) up with an empty snapshot at seq 0.
+State receiver() {
+    State state("a@h", 1);
+    Effects fx;
+    state.on_peer_up("b@h", 7, fx);
+    state.on_snapshot("b@h", 7, Snapshot{0, {}}, fx);
+    return state;
+}
+
+}  // namespace
+
+TEST_CASE("joins are counted and only edges become deltas", "[membership]") {
+    State state("a@h", 1);
+    Effects fx;
+    state.join("s", "g", {1}, fx);
+    state.join("s", "g", {1, 2}, fx);
+    REQUIRE(fx.deltas.size() == 2);
+    CHECK(fx.deltas[0].seq == 1);
+    CHECK(fx.deltas[0].ids == Ids{1});
+    CHECK(fx.deltas[1].seq == 2);
+    CHECK(fx.deltas[1].ids == Ids{2});  // 1 joined again: no edge
+    CHECK(state.join_count("s", "g", 1) == 2);
+
+    fx = {};
+    CHECK(state.leave("s", "g", {1}, fx) == 1);
+    CHECK(fx.deltas.empty());           // 1 is still joined once
+    CHECK(state.leave("s", "g", {1, 9}, fx) == 1);  // 9 was never a member
+    REQUIRE(fx.deltas.size() == 1);
+    CHECK_FALSE(fx.deltas[0].join);
+    CHECK(fx.deltas[0].ids == Ids{1});
+    CHECK(fx.deltas[0].seq == 3);
+    CHECK(state.local_members("s", "g") == Ids{2});
+    CHECK(state.seq() == 3);
+}
+
+TEST_CASE("a closed process leaves every group whatever its counts", "[membership]") {
+    State state("a@h", 1);
+    Effects fx;
+    state.join("s", "g1", {5}, fx);
+    state.join("s", "g1", {5}, fx);
+    state.join("t", "g2", {5, 6}, fx);
+    fx = {};
+    state.leave_all(5, fx);
+    CHECK(fx.deltas.size() == 2);
+    CHECK(state.local_members("s", "g1").empty());
+    CHECK(state.local_members("t", "g2") == Ids{6});
+    CHECK(state.which_groups("s").empty());
+}
+
+TEST_CASE("the local hash is order independent and follows joins and leaves", "[membership]") {
+    State a("a@h", 1), b("a@h", 1);
+    Effects fx;
+    a.join("s", "g", {1, 2, 3}, fx);
+    b.join("s", "g", {3}, fx);
+    b.join("s", "g", {2, 1}, fx);
+    CHECK(a.local_hash() == b.local_hash());
+    a.leave("s", "g", {2}, fx);
+    CHECK(a.local_hash() != b.local_hash());
+    b.leave("s", "g", {2}, fx);
+    CHECK(a.local_hash() == b.local_hash());
+    CHECK(membership_hash("s", "g", 1) != membership_hash("s", "g", 2));
+    CHECK(membership_hash("s", "g", 1) != membership_hash("g", "s", 1));
+}
+
+TEST_CASE("deltas apply in seq order and duplicates are ignored", "[membership]") {
+    State state = receiver();
+    Effects fx;
+    state.on_delta(delta(true, 1, "g", {1, 2}), fx);
+    state.on_delta(delta(true, 1, "g", {1, 2}), fx);  // duplicate
+    state.on_delta(delta(false, 2, "g", {1}), fx);
+    CHECK(remote_ids(state, "g") == Ids{2});
+    CHECK(fx.resyncs.empty());
+    REQUIRE(fx.changes.size() == 2);
+    CHECK(fx.changes[0].join);
+    CHECK_FALSE(fx.changes[1].join);
+    CHECK(state.origin_status("b@h").applied == 2);
+}
+
+TEST_CASE("a gap holds the delta and asks for a resync; the snapshot fills it", "[membership]") {
+    State state = receiver();
+    Effects fx;
+    state.on_delta(delta(true, 1, "g", {1}), fx);
+    state.on_delta(delta(true, 3, "g", {3}), fx);  // seq 2 was lost
+    CHECK(fx.resyncs == std::vector<std::string>{"b@h"});
+    CHECK(remote_ids(state, "g") == Ids{1});
+    CHECK(state.origin_status("b@h").held == 1);
+
+    // The snapshot reflects seq 2; the held seq 3 is newer and applies after it.
+    fx = {};
+    state.on_snapshot("b@h", 7, Snapshot{2, {{"s", "g", {1, 2}}}}, fx);
+    CHECK(remote_ids(state, "g") == (Ids{1, 2, 3}));
+    CHECK(state.origin_status("b@h").applied == 3);
+    CHECK(state.origin_status("b@h").held == 0);
+    CHECK(fx.acks == std::vector<std::pair<std::string, std::uint64_t>>{{"b@h", 3}});
+    CHECK(fx.resyncs.empty());
+}
+
+TEST_CASE("deltas older than the snapshot are dropped; reordered ones are sorted out", "[membership]") {
+    State state("a@h", 1);
+    Effects fx;
+    state.on_peer_up("b@h", 7, fx);
+    // Before any snapshot every delta is held.
+    state.on_delta(delta(true, 5, "g", {5}), fx);
+    state.on_delta(delta(true, 2, "g", {2}), fx);
+    state.on_delta(delta(true, 4, "g", {4}), fx);
+    CHECK(remote_ids(state, "g").empty());
+    CHECK(fx.resyncs.empty());  // the backfill is on its way
+    state.on_snapshot("b@h", 7, Snapshot{3, {{"s", "g", {1, 2, 3}}}}, fx);
+    CHECK(remote_ids(state, "g") == (Ids{1, 2, 3, 4, 5}));
+    CHECK(state.origin_status("b@h").applied == 5);
+}
+
+TEST_CASE("a snapshot replaces the view whole and monitors see the difference", "[membership]") {
+    State state = receiver();
+    Effects fx;
+    state.on_delta(delta(true, 1, "g", {1, 2}), fx);
+    state.on_delta(delta(true, 2, "h", {9}), fx);
+    fx = {};
+    state.on_snapshot("b@h", 7, Snapshot{4, {{"s", "g", {2, 3}}}}, fx);
+    CHECK(remote_ids(state, "g") == (Ids{2, 3}));
+    CHECK(remote_ids(state, "h").empty());
+    CHECK(state.which_groups("s") == std::vector<std::string>{"g"});
+    std::vector<std::string> seen;
+    for (const auto& c : fx.changes) {
+        for (auto id : c.ids) seen.push_back((c.join ? "+" : "-") + c.group + std::to_string(id));
+    }
+    std::sort(seen.begin(), seen.end());
+    CHECK(seen == std::vector<std::string>{"+g3", "-g1", "-h9"});
+    // An older snapshot is ignored.
+    state.on_snapshot("b@h", 7, Snapshot{3, {}}, fx);
+    CHECK(remote_ids(state, "g") == (Ids{2, 3}));
+}
+
+TEST_CASE("a digest ahead or with another hash asks for a resync, else it is acknowledged", "[membership]") {
+    State state = receiver();
+    Effects fx;
+    state.on_delta(delta(true, 1, "g", {1}), fx);
+    const auto hash = state.origin_status("b@h").hash;
+    CHECK(hash == membership_hash("s", "g", 1));
+
+    fx = {};
+    state.on_digest("b@h", 7, 1, hash, fx);
+    CHECK(fx.resyncs.empty());
+    CHECK(fx.acks == std::vector<std::pair<std::string, std::uint64_t>>{{"b@h", 1}});
+
+    fx = {};
+    state.on_digest("b@h", 7, 2, hash, fx);  // the last delta was lost
+    CHECK(fx.resyncs == std::vector<std::string>{"b@h"});
+
+    fx = {};
+    state.on_digest("b@h", 7, 1, hash + 1, fx);  // same seq, different content
+    CHECK(fx.resyncs == std::vector<std::string>{"b@h"});
+
+    fx = {};
+    state.on_digest("b@h", 6, 99, 0, fx);  // another creation: the lifecycle decides
+    CHECK(fx.resyncs.empty());
+    CHECK(fx.acks.empty());
+}
+
+TEST_CASE("a peer going down purges its members", "[membership]") {
+    State state = receiver();
+    Effects fx;
+    state.on_delta(delta(true, 1, "g", {1, 2}), fx);
+    state.on_delta(delta(true, 2, "h", {3}), fx);
+    fx = {};
+    state.on_peer_down("b@h", fx);
+    CHECK(fx.purged == 3);
+    CHECK(fx.changes.size() == 2);
+    for (const auto& c : fx.changes) CHECK_FALSE(c.join);
+    CHECK(state.members("s", "g").empty());
+    CHECK(state.which_groups("s").empty());
+    CHECK_FALSE(state.origin_status("b@h").known);
+    // Its gossip is ignored until it is up again.
+    state.on_delta(delta(true, 3, "g", {4}), fx);
+    CHECK(state.members("s", "g").empty());
+}
+
+TEST_CASE("a new creation replaces all of the old one's members", "[membership]") {
+    State state = receiver();
+    Effects fx;
+    state.on_delta(delta(true, 1, "g", {1, 2}), fx);
+    fx = {};
+    state.on_peer_up("b@h", 8, fx);
+    CHECK(fx.purged == 2);
+    CHECK(state.members("s", "g").empty());
+    state.on_delta(delta(true, 2, "g", {9}), fx);  // late gossip of creation 7
+    state.on_snapshot("b@h", 8, Snapshot{1, {{"s", "g", {1}}}}, fx);
+    const auto members = state.remote_members("s", "g");
+    REQUIRE(members.size() == 1);
+    CHECK(members[0].creation == 8);
+    // A snapshot of the old creation arriving late is ignored.
+    state.on_snapshot("b@h", 7, Snapshot{5, {{"s", "g", {7}}}}, fx);
+    CHECK(state.remote_members("s", "g").size() == 1);
+}
+
+TEST_CASE("a snapshot from an origin not seen up yet creates its view", "[membership]") {
+    State state("a@h", 1);
+    Effects fx;
+    state.on_snapshot("b@h", 7, Snapshot{3, {{"s", "g", {1}}}}, fx);
+    CHECK(remote_ids(state, "g") == Ids{1});
+    state.on_peer_up("b@h", 7, fx);  // same creation: nothing is lost
+    CHECK(remote_ids(state, "g") == Ids{1});
+}
+
+TEST_CASE("scripted loss, duplication and reordering converge to the origin's membership", "[membership]") {
+    std::mt19937 random(4242);
+    for (int trial = 0; trial < 50; ++trial) {
+        State origin("b@h", 7);
+        State view("a@h", 1);
+        Effects fx;
+        view.on_peer_up("b@h", 7, fx);
+        view.on_snapshot("b@h", 7, origin.local_snapshot(), fx);
+        std::vector<RemoteDelta> wire;
+        for (int step = 0; step < 300; ++step) {
+            Effects out;
+            const std::string group = "g" + std::to_string(random() % 5);
+            const std::uint64_t id = 1 + random() % 20;
+            if (random() % 3 == 0)
+                origin.leave("s", group, {id}, out);
+            else
+                origin.join("s", group, {id}, out);
+            for (auto& d : out.deltas) wire.push_back(RemoteDelta{d.join, "b@h", 7, d.seq, d.scope, d.group, d.ids});
+        }
+        // The network: drop 10%, duplicate 10%, swap neighbours 10%.
+        std::vector<RemoteDelta> delivered;
+        for (auto& d : wire) {
+            const auto roll = random() % 10;
+            if (roll == 0) continue;
+            delivered.push_back(d);
+            if (roll == 1) delivered.push_back(d);
+            if (roll == 2 && delivered.size() >= 2) std::swap(delivered[delivered.size() - 1], delivered[delivered.size() - 2]);
+        }
+        fx = {};
+        for (const auto& d : delivered) view.on_delta(d, fx);
+        // The periodic digest notices whatever is still missing; the resync answers.
+        Effects digest_fx;
+        view.on_digest("b@h", 7, origin.seq(), origin.local_hash(), digest_fx);
+        if (!digest_fx.resyncs.empty()) view.on_snapshot("b@h", 7, origin.local_snapshot(), digest_fx);
+        const auto status = view.origin_status("b@h");
+        CHECK(status.applied == origin.seq());
+        CHECK(status.hash == origin.local_hash());
+        for (int g = 0; g < 5; ++g) {
+            const std::string group = "g" + std::to_string(g);
+            CHECK(remote_ids(view, group) == origin.local_members("s", group));
+        }
+    }
+}
