@@ -36,7 +36,8 @@ struct CliNode {
     std::map<std::string, std::string> ready;
 };
 
-CliNode start_node(const std::string& name, const std::vector<std::string>& seeds, bool inbox = false) {
+CliNode start_node(const std::string& name, const std::vector<std::string>& seeds, bool inbox = false,
+                   const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {cli, "node", "--name", name, "--listen", "tcp://127.0.0.1:*", "--cookie",
                                      "cli-test", "--events", "--heartbeat-ms", "200", "--heartbeat-timeout-ms",
                                      "1000", "--log-level", "warn"};
@@ -45,6 +46,7 @@ CliNode start_node(const std::string& name, const std::vector<std::string>& seed
         argv.push_back(seed);
     }
     if (inbox) argv.push_back("--inbox");
+    argv.insert(argv.end(), extra.begin(), extra.end());
     CliNode node{std::make_unique<Child>(argv), {}};
     const auto line = node.child->read_line(10s);
     REQUIRE(line);
@@ -153,4 +155,58 @@ TEST_CASE("cli: a wrong cookie is rejected", "[cli]") {
                                   15s);
     CHECK(sent.code == 1);
     REQUIRE(a.child->wait_for_line("peer-rejected ", 5s));
+}
+
+TEST_CASE("cli: subscribers on two node processes get a publish from a third exactly once", "[cli][channels]") {
+    auto a = start_node("a@127.0.0.1", {}, false, {"--monitor", "channels"});
+    auto b = start_node("b@127.0.0.1", {a.ready["router"]}, false, {"--subscribe", "news"});
+    auto c = start_node("c@127.0.0.1", {a.ready["router"]}, false, {"--subscribe", "news", "--json"});
+    REQUIRE(wait_peers_up(a, {"b@127.0.0.1", "c@127.0.0.1"}));
+
+    const auto pub = run_command({cli, "pub", "news", "--seed", a.ready["router"], "--cookie", "cli-test", "--count",
+                                  "5", "--size", "16", "--wait-members", "2"},
+                                 20s);
+    REQUIRE(pub.code == 0);
+    CHECK_THAT(pub.out, Catch::Contains("published 5 messages to news on 2 nodes"));
+    for (int i = 0; i < 5; ++i) {
+        const auto line = b.child->wait_for_line("news ", 5s);
+        REQUIRE(line);
+        CHECK_THAT(*line, Catch::EndsWith(" " + std::to_string(i) + std::string(15, 'x')));
+        const auto json = c.child->wait_for_line("{", 5s);
+        REQUIRE(json);
+        CHECK_THAT(*json, Catch::Contains("\"channel\":\"news\"") && Catch::Contains("\"seq\":" + std::to_string(i + 1)));
+    }
+    CHECK_FALSE(b.child->wait_for_line("news ", 300ms));  // nothing twice
+
+    // SIGKILL c: a purges its subscriber and says so.
+    REQUIRE(a.child->seen_or_wait("group-join channels news c@127.0.0.1 ", 5s));
+    c.child->signal(SIGKILL);
+    REQUIRE(a.child->wait_for_line("group-leave channels news c@127.0.0.1 ", 5s));
+    const auto after = run_command({cli, "pub", "news", "after", "--seed", a.ready["router"], "--cookie", "cli-test"}, 20s);
+    CHECK(after.code == 0);
+    CHECK_THAT(after.out, Catch::Contains("on 1 nodes"));
+}
+
+TEST_CASE("cli: sub waits for the barrier, then prints exactly what is published", "[cli][channels]") {
+    auto a = start_node("a@127.0.0.1", {});
+    Child sub({cli, "sub", "alerts", "--seed", a.ready["router"], "--cookie", "cli-test", "--count", "2", "--timeout", "20"});
+    // The subscription is visible cluster-wide once sub passed its barrier; pub waits for it too.
+    const auto pub = run_command({cli, "pub", "alerts", "disk full", "--seed", a.ready["router"], "--cookie", "cli-test",
+                                  "--count", "2"},
+                                 20s);
+    CHECK(pub.code == 0);
+    const auto first = sub.read_line(10s);
+    REQUIRE(first);
+    CHECK_THAT(*first, Catch::StartsWith("alerts <cli-") && Catch::EndsWith(" disk full"));
+    REQUIRE(sub.read_line(10s));
+    CHECK(sub.wait_exit(10s) == 0);
+
+    // With nobody publishing, --count is not reached: exit 1 at the timeout.
+    CHECK(run_command({cli, "sub", "quiet", "--seed", a.ready["router"], "--cookie", "cli-test", "--count", "1",
+                       "--timeout", "1"},
+                      20s)
+              .code == 1);
+    // pub with no subscriber: exit 1 after the timeout.
+    CHECK(run_command({cli, "pub", "quiet", "x", "--seed", a.ready["router"], "--cookie", "cli-test", "--timeout", "1"}, 20s)
+              .code == 1);
 }

@@ -157,8 +157,10 @@ void Actor::on_welcome(Link& link, const wire::Welcome& welcome) {
         }
     }
     send_frame(link, wire::encode_frame(wire::Auth{proof}), 0);
-    peer_up(link, welcome);
+    // Links to the peers it names open before it counts as up, so that an
+    // observer never sees "seed up, nothing else connecting" too early.
     for (const auto& address : welcome.peers) learn(address);
+    peer_up(link, welcome);
 }
 
 void Actor::peer_up(Link& link, const wire::Welcome& welcome) {

@@ -73,6 +73,13 @@ std::optional<std::string> Child::wait_for_line(const std::string& prefix, std::
     }
 }
 
+std::optional<std::string> Child::seen_or_wait(const std::string& prefix, std::chrono::milliseconds timeout) {
+    for (const auto& line : seen_) {
+        if (line.rfind(prefix, 0) == 0) return line;
+    }
+    return wait_for_line(prefix, timeout);
+}
+
 void Child::signal(int signal) { ::kill(pid_, signal); }
 
 std::optional<int> Child::wait_exit(std::chrono::milliseconds timeout) {

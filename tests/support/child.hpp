@@ -23,6 +23,8 @@ public:
     std::optional<std::string> read_line(std::chrono::milliseconds timeout);
     // Reads lines until one starts with `prefix` (the others are kept in seen()).
     std::optional<std::string> wait_for_line(const std::string& prefix, std::chrono::milliseconds timeout);
+    // The same, but a line read earlier (by any wait) counts too.
+    std::optional<std::string> seen_or_wait(const std::string& prefix, std::chrono::milliseconds timeout);
     const std::vector<std::string>& seen() const { return seen_; }
 
     void signal(int signal);

@@ -18,16 +18,40 @@ struct NodeCommand {
     std::size_t mailbox_capacity = Limits{}.mailbox_capacity;
     bool inbox = false;
     bool events = false;
+    std::vector<std::string> subscribe;
+    std::vector<std::string> monitor;
+    bool json = false;
 
     CLI::App* add(CLI::App& app);
     int run();
 };
 
 struct SendCommand {
-    ClusterFlags cluster;
+    ShortLivedFlags node;
     std::string pid;
     std::string message;
-    double timeout_s = 5.0;
+
+    CLI::App* add(CLI::App& app);
+    int run();
+};
+
+struct SubCommand {
+    ShortLivedFlags node;
+    std::string channel;
+    std::size_t count = 0;
+    bool json = false;
+
+    CLI::App* add(CLI::App& app);
+    int run();
+};
+
+struct PubCommand {
+    ShortLivedFlags node;
+    std::string channel;
+    std::optional<std::string> message;
+    std::size_t count = 1;
+    std::size_t size = 0;
+    std::size_t wait_members = 1;
 
     CLI::App* add(CLI::App& app);
     int run();

@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -52,6 +53,86 @@ std::shared_ptr<spdlog::logger> ClusterFlags::logger(const std::string& name) co
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%n] %^%l%$ %v");
     logger->set_level(spdlog::level::from_str(log_level));
     return logger;
+}
+
+void ShortLivedFlags::add(CLI::App& app, const char* timeout_help) {
+    cluster.add_seeds(app, true);
+    cluster.add_cookie(app);
+    app.add_option("--listen", listen, "ROUTER endpoint of this short-lived node (peers connect back to it)")
+        ->capture_default_str();
+    app.add_option("--advertise", advertise, "Host advertised to peers when --listen binds 0.0.0.0");
+    app.add_option("--timeout", timeout_s, timeout_help)->check(CLI::PositiveNumber)->capture_default_str();
+    cluster.log_level = "warn";
+    cluster.add_log_level(app);
+}
+
+std::unique_ptr<Node> ShortLivedFlags::start() const {
+    Options options;
+    const std::string host = advertise.empty() ? "127.0.0.1" : advertise;
+    options.name = ephemeral_name(host);
+    options.cookie = cluster.resolve_cookie();
+    options.seeds = cluster.seeds;
+    options.listen = listen;
+    options.gossip = "tcp://" + listen.substr(6, listen.rfind(':') - 6) + ":*";
+    options.advertise_host = host;
+    options.digest_interval = std::chrono::milliseconds(200);
+    options.logger = cluster.logger(options.name);
+    return std::make_unique<Node>(std::move(options));
+}
+
+std::chrono::steady_clock::time_point ShortLivedFlags::deadline() const {
+    return std::chrono::steady_clock::now() +
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
+}
+
+bool wait_joined(Node& node, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+        bool any_up = false, connecting = false;
+        for (const auto& peer : node.peers()) {
+            any_up |= peer.state == PeerState::up;
+            connecting |= peer.state == PeerState::connecting;
+        }
+        if (any_up && !connecting) return true;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        node.next_event(std::min(left, std::chrono::milliseconds(50)));
+    }
+}
+
+std::string printable(std::string_view payload) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(payload.size());
+    for (const char c : payload) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '\\') out += "\\\\";
+        else if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c == '\r') out += "\\r";
+        else if (byte < 0x20 || byte == 0x7f) {
+            out += "\\x";
+            out += digits[byte >> 4];
+            out += digits[byte & 15];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string message_json(const Message& message) {
+    nlohmann::json json;
+    const Envelope* envelope = message.envelope();
+    json["channel"] = envelope ? envelope->channel : "";
+    json["from"] = message.from().to_string();
+    json["payload"] = std::string(message.payload());
+    if (envelope) {
+        json["id"] = envelope->id_hex();
+        json["seq"] = envelope->sequence;
+        json["timestamp_us"] = envelope->timestamp_us;
+    }
+    json["headers"] = message.headers();
+    return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void block_stop_signals() {

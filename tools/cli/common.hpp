@@ -37,6 +37,32 @@ struct ClusterFlags {
     std::shared_ptr<spdlog::logger> logger(const std::string& name) const;
 };
 
+// A node that lives for one command (send, sub, pub): it joins through
+// --seed, does its job and leaves with BYE.
+struct ShortLivedFlags {
+    ClusterFlags cluster;
+    std::string listen = "tcp://127.0.0.1:*";
+    std::string advertise;
+    double timeout_s = 10.0;
+
+    void add(CLI::App& app, const char* timeout_help);
+    std::unique_ptr<Node> start() const;
+    std::chrono::steady_clock::time_point deadline() const;
+};
+
+// Waits until `node` has at least one peer up and no link still connecting
+// (so it has met the whole cluster reachable from its seeds), or `deadline`.
+bool wait_joined(Node& node, std::chrono::steady_clock::time_point deadline);
+
+// A payload as one line of text: control bytes and backslashes escaped
+// (\n, \t, \r, \\, \xNN), everything else as is, so a message never
+// breaks the line format.
+std::string printable(std::string_view payload);
+
+// A channel message as one JSON object (channel, from, payload, id, seq,
+// timestamp_us, headers); non-UTF-8 payload bytes are replaced.
+std::string message_json(const Message& message);
+
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts, so
 // that wait_for_signal() can take them synchronously.
 void block_stop_signals();

@@ -10,8 +10,12 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     NodeCommand node;
     SendCommand send;
+    SubCommand sub;
+    PubCommand pub;
     CLI::App* node_cmd = node.add(app);
     CLI::App* send_cmd = send.add(app);
+    CLI::App* sub_cmd = sub.add(app);
+    CLI::App* pub_cmd = pub.add(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -25,6 +29,8 @@ int main(int argc, char** argv) {
     try {
         if (node_cmd->parsed()) return node.run();
         if (send_cmd->parsed()) return send.run();
+        if (sub_cmd->parsed()) return sub.run();
+        if (pub_cmd->parsed()) return pub.run();
     } catch (const UsageError& e) {
         std::fprintf(stderr, "liminal-cli: %s\n", e.what());
         return exit_usage;

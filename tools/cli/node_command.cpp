@@ -2,6 +2,8 @@
 
 #include "commands.hpp"
 
+#include <atomic>
+#include <map>
 #include <thread>
 
 namespace liminal::cli {
@@ -25,6 +27,13 @@ std::string describe(const PeerEvent& event) {
         return "peer-rejected " + event.endpoint + " " + event.detail;
     }
     return "";
+}
+
+std::string describe(const GroupEvent& event) {
+    std::string line = std::string(event.kind == GroupEvent::Kind::join ? "group-join " : "group-leave ") +
+                       event.scope + " " + event.group + " " + event.node;
+    for (const auto& pid : event.pids) line += " " + pid.to_string();
+    return line;
 }
 
 }  // namespace
@@ -55,6 +64,13 @@ CLI::App* NodeCommand::add(CLI::App& app) {
     cmd->add_flag("--events", events,
                   "Print peer events: 'peer-up <name> creation=<n> router=<ep>', "
                   "'peer-down <name> creation=<n> reason=<r>', 'peer-rejected <endpoint> <why>'");
+    cmd->add_option("--subscribe", subscribe,
+                    "Subscribe a process to CHANNEL (repeatable) and print each message as "
+                    "'<channel> <sender-pid> <payload>'");
+    cmd->add_flag("--json", json, "Print --subscribe messages as one JSON object per line");
+    cmd->add_option("--monitor", monitor,
+                    "Print the groups of SCOPE (repeatable; channels are scope 'channels') and every change: "
+                    "'group-join|group-leave <scope> <group> <node> <pid>...'");
     cmd->footer(
         "On start, prints exactly one line to stdout:\n"
         "  ready <name> creation=<n> router=<endpoint> pub=<endpoint>[ inbox=<pid>]\n"
@@ -88,12 +104,48 @@ int NodeCommand::run() {
     }
     print_line(ready);
     if (inbox) {
-        process.on_message([](Message m) {
-            print_line("message " + m.from().to_string() + " " + std::string(m.payload()));
+        process.on_message([](Message m) { print_line("message " + m.from().to_string() + " " + printable(m.payload())); });
+    }
+    Process subscriber;
+    if (!subscribe.empty()) {
+        subscriber = node.spawn();
+        subscriber.on_message([json = json](Message m) {
+            if (json)
+                print_line(message_json(m));
+            else
+                print_line(m.envelope()->channel + " " + m.from().to_string() + " " + printable(m.payload()));
+        });
+        for (const auto& channel : subscribe) node.subscribe(channel, subscriber.pid());
+    }
+    std::vector<Monitor> monitors;
+    for (const auto& scope : monitor) monitors.push_back(node.monitor(scope));
+    std::thread printer;
+    std::atomic<bool> done{false};
+    if (!monitors.empty()) {
+        for (std::size_t i = 0; i < monitors.size(); ++i) {
+            // The snapshot as joins, one line per group and node.
+            for (const auto& group : monitors[i].snapshot()) {
+                std::map<std::string, std::vector<Pid>> by_node;
+                for (const auto& pid : group.pids) by_node[pid.node].push_back(pid);
+                for (auto& [owner, pids] : by_node) {
+                    print_line(describe(GroupEvent{GroupEvent::Kind::join, monitor[i], group.group, owner,
+                                                   std::move(pids), owner == node.name()}));
+                }
+            }
+        }
+        printer = std::thread([&] {
+            while (!done.load()) {
+                for (auto& m : monitors) {
+                    while (auto event = m.next(std::chrono::milliseconds(monitors.size() == 1 ? 100 : 20))) {
+                        print_line(describe(*event));
+                    }
+                }
+            }
         });
     }
-    const int signal = wait_for_signal(-1);
-    (void)signal;
+    wait_for_signal(-1);
+    done.store(true);
+    if (printer.joinable()) printer.join();
     node.stop();
     return exit_ok;
 }
