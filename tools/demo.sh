@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The liminal demo: three `liminal-cli node` processes on loopback form a mesh
-# from one seed, a directed message crosses nodes, one node is SIGKILLed and
-# the others mark it down. Usage: tools/demo.sh PATH/TO/liminal-cli
+# from one seed; subscribers on two of them get a publish sent through the
+# third; a directed message crosses nodes; one node is SIGKILLed and the
+# survivors mark it down and purge its subscriber.
+# Usage: tools/demo.sh PATH/TO/liminal-cli
 set -euo pipefail
 cli=${1:?usage: tools/demo.sh PATH/TO/liminal-cli}
 dir=$(mktemp -d)
@@ -39,11 +41,11 @@ start() {
 }
 field() { sed -n "s/^ready .* $2=\([^ ]*\).*/\1/p" "$dir/$1.out" | head -1; }
 
-say "1. three nodes; b and c know only a's endpoint (the seed)"
-start a
+say "1. three nodes; b and c know only a's endpoint (the seed); b and c subscribe to 'news'"
+start a --monitor channels
 seed=$(field a router)
-start b --seed "$seed" --inbox
-start c --seed "$seed"
+start b --seed "$seed" --inbox --subscribe news
+start c --seed "$seed" --subscribe news
 
 say "2. the mesh forms from the one seed"
 for pair in "a b" "a c" "b a" "b c" "c a" "c b"; do
@@ -52,7 +54,18 @@ for pair in "a b" "a c" "b a" "b c" "c a" "c b"; do
     echo "   $1 sees $2 up"
 done
 
-say "3. a directed message crosses nodes"
+say "3. a publish through a reaches the subscribers on b and c, once each"
+"$cli" pub news "breaking: liminal meshes" --seed "$seed" --cookie-file "$dir/cookie" --wait-members 2 \
+    | sed 's/^/   /'
+wait_line "$dir/b.out" '^news ' 5
+wait_line "$dir/c.out" '^news ' 5
+grep -h '^news ' "$dir/b.out" | sed 's/^/   b: /'
+grep -h '^news ' "$dir/c.out" | sed 's/^/   c: /'
+for n in b c; do
+    [ "$(grep -c '^news ' "$dir/$n.out")" -eq 1 ] || fail "$n received the publish $(grep -c '^news ' "$dir/$n.out") times"
+done
+
+say "4. a directed message crosses nodes"
 inbox=$(field b inbox)
 echo "   b's inbox process is $inbox"
 "$cli" send "$inbox" "hello from the shell (joined through c)" --seed "$(field c router)" --cookie-file "$dir/cookie" \
@@ -60,7 +73,7 @@ echo "   b's inbox process is $inbox"
 wait_line "$dir/b.out" '^message ' 5
 grep '^message ' "$dir/b.out" | sed 's/^/   b received: /'
 
-say "4. c is killed with SIGKILL; a and b mark it down"
+say "5. c is killed with SIGKILL; a and b mark it down, a purges its subscriber"
 disown "$c_pid"
 kill -9 "$c_pid"
 killed=$(date +%s%N)
@@ -69,8 +82,10 @@ wait_line "$dir/b.out" '^peer-down c@' 5
 elapsed_ms=$((($(date +%s%N) - killed) / 1000000))
 grep -h '^peer-down c@' "$dir/a.out" | sed 's/^/   a: /'
 grep -h '^peer-down c@' "$dir/b.out" | sed 's/^/   b: /'
+wait_line "$dir/a.out" '^group-leave channels news c@' 5
+grep -h '^group-leave channels news c@' "$dir/a.out" | sed 's/^/   a: /'
 
-say "5. a and b stop cleanly (SIGTERM: BYE, exit 0)"
+say "6. a and b stop cleanly (SIGTERM: BYE, exit 0)"
 kill -TERM "$b_pid"
 wait "$b_pid" && echo "   b exited 0"
 wait_line "$dir/a.out" '^peer-down b@.*reason=bye' 5
@@ -80,6 +95,7 @@ wait "$a_pid" && echo "   a exited 0"
 
 say "summary"
 echo "   mesh of 3 from one seed: yes"
+echo "   publish to subscribers on 2 nodes: delivered once each"
 echo "   directed send across nodes: delivered"
-echo "   SIGKILL detected by both survivors within ${elapsed_ms} ms (heartbeat timeout 1000 ms)"
+echo "   SIGKILL detected by both survivors within ${elapsed_ms} ms (heartbeat timeout 1000 ms); subscriber purged"
 echo "   clean stop: BYE seen, exit codes 0"
