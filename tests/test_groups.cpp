@@ -152,6 +152,9 @@ TEST_CASE("the barrier reports lagging peers when it times out", "[groups]") {
     dropping.testing.gossip_drop_rate = 1.0;  // b never hears a's digests
     Node b(dropping);
     REQUIRE(wait_for_mesh({&a, &b}));
+    // b's backfill of a's (empty) membership is acknowledged; after that only
+    // gossip, which b drops, would tell it more.
+    REQUIRE(wait_until([&] { return b.stats().snapshots_applied >= 1; }));
     auto p = a.spawn();
     a.join("s", "g", p.pid());
     const auto sync = a.sync_membership(300ms);
