@@ -108,7 +108,7 @@ void Actor::poll_once(std::chrono::milliseconds timeout) {
         if (!link.closing && (dealer_item.revents & ZMQ_POLLIN)) on_link_input(link);
         if (!link.closing && (dealer_item.revents & ZMQ_POLLOUT)) on_link_writable(link);
     }
-    if (Clock::now() >= next_digest_) publish_digest();
+    if (Clock::now() >= next_digest_) gossip(true);
     sweep_sessions();
     graveyard_.clear();
 }
@@ -137,8 +137,7 @@ void Actor::on_commands() {
     commands_.clear();
     // Everything queued for a peer in this batch leaves as one frame.
     for (auto& [endpoint, link] : links_) flush(*link);
-    gossip_outbox();
-    if (core_.digest_requested.exchange(false, std::memory_order_acq_rel)) publish_digest();
+    gossip(core_.digest_requested.exchange(false, std::memory_order_acq_rel));
 }
 
 void Actor::on_router() {

@@ -99,8 +99,8 @@ private:
     void on_send(const Session& session, wire::Send& send, const std::shared_ptr<const void>& frame);
 
     // Membership and channels (gossip.cpp).
-    void gossip_outbox();
-    void publish_digest();
+    // Publishes own deltas not yet gossiped, then (with_digest) a DIGEST.
+    void gossip(bool with_digest);
     void on_gossip_frame(zmq::message_t& frame);
     void on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame);
     void on_resync(const Session& session);

@@ -162,8 +162,10 @@ PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::a
 
 void record_effects(Membership& membership, membership::Effects& fx) {
     membership.monitors->dispatch(fx.changes);
+    if (fx.deltas.empty()) return;
     for (auto& delta : fx.deltas) membership.outbox.push_back(std::move(delta));
     fx.deltas.clear();
+    membership.outbox_ready.store(true, std::memory_order_release);
 }
 
 std::uint64_t new_creation() {

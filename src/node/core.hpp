@@ -140,6 +140,7 @@ struct Membership {
     mutable std::shared_mutex mutex;
     membership::State state;                     // guarded by mutex
     std::vector<membership::OwnDelta> outbox;    // guarded by mutex: own deltas not yet gossiped
+    std::atomic<bool> outbox_ready{false};       // set with the outbox: saves the I/O thread a lock
     std::shared_ptr<MonitorHub> monitors = std::make_shared<MonitorHub>();
 };
 

@@ -25,13 +25,18 @@ Link* Actor::up_link(const std::string& name) {
     return peer->second.link;
 }
 
-void Actor::gossip_outbox() {
+void Actor::gossip(bool with_digest) {
+    if (!with_digest && !core_.membership->outbox_ready.exchange(false, std::memory_order_acq_rel)) return;
     std::vector<membership::OwnDelta> deltas;
+    wire::Digest digest{core_.options.name, core_.creation, 0, 0};
     {
+        // One lock for both: the digest never runs ahead of the deltas
+        // published before it.
         std::unique_lock lock(core_.membership->mutex);
         deltas.swap(core_.membership->outbox);
+        digest.seq = core_.membership->state.seq();
+        digest.hash = core_.membership->state.local_hash();
     }
-    if (deltas.empty()) return;
     wire::FrameWriter frame;
     const auto send = [&] {
         if (frame.empty()) return;
@@ -48,24 +53,12 @@ void Actor::gossip_outbox() {
         bump(core_.counters.deltas_out);
         if (frame.size() >= 64 * 1024) send();
     }
-    send();
-}
-
-void Actor::publish_digest() {
-    wire::Digest digest{core_.options.name, core_.creation, 0, 0};
-    {
-        // Read with the outbox drained under the same lock: the digest never
-        // runs ahead of the deltas published before it.
-        std::shared_lock lock(core_.membership->mutex);
-        digest.seq = core_.membership->state.seq();
-        digest.hash = core_.membership->state.local_hash();
+    if (with_digest) {
+        frame.add(digest);
+        bump(core_.counters.digests_out);
+        next_digest_ = Clock::now() + core_.options.digest_interval;
     }
-    const std::string bytes = wire::encode_frame(digest);
-    pub_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
-    bump(core_.counters.digests_out);
-    bump(core_.counters.frames_out);
-    bump(core_.counters.bytes_out, bytes.size());
-    next_digest_ = Clock::now() + core_.options.digest_interval;
+    send();
 }
 
 void Actor::on_gossip_frame(zmq::message_t& frame) {
@@ -134,7 +127,6 @@ void Actor::carry_out(membership::Effects& fx) {
         if (link == nullptr) continue;
         send_frame(*link, wire::encode_frame(wire::DigestAck{peers_.at(origin).creation, seq}), 0);
     }
-    if (!core_.membership->outbox.empty()) gossip_outbox();
 }
 
 void Actor::send_snapshot(Link& link) {
@@ -185,11 +177,14 @@ void Actor::on_snapshot_part(Session& session, wire::Snapshot& part) {
         session.snapshot_next_part = 0;
     }
     if (part.part != session.snapshot_next_part || part.seq != session.snapshot_seq) {
-        // A part went missing (the connection was replaced mid-burst): wait
-        // for the next complete snapshot.
+        // A part went missing (the connection was replaced mid-burst): ask
+        // for a complete snapshot.
         session.snapshot_groups.clear();
         session.snapshot_next_part = ~0ULL;
         log_bad_input("snapshot", fmt::format("an out-of-order snapshot part from {}", session.hello.name));
+        membership::Effects fx;
+        fx.resyncs.push_back(session.hello.name);
+        carry_out(fx);
         return;
     }
     ++session.snapshot_next_part;

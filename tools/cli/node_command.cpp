@@ -91,7 +91,6 @@ int NodeCommand::run() {
     options.limits.max_frame_bytes = max_frame_bytes;
     options.limits.mailbox_capacity = mailbox_capacity;
     options.logger = cluster.logger(name);
-    if (events) options.on_peer_event = [](const PeerEvent& event) { print_line(describe(event)); };
 
     block_stop_signals();
     Node node(std::move(options));
@@ -117,35 +116,38 @@ int NodeCommand::run() {
         });
         for (const auto& channel : subscribe) node.subscribe(channel, subscriber.pid());
     }
+    // Printers start after the ready line, so it is always the first line.
+    std::atomic<bool> done{false};
+    std::vector<std::thread> printers;
+    constexpr auto poll = std::chrono::milliseconds(200);
+    if (events) {
+        printers.emplace_back([&] {
+            while (!done.load()) {
+                if (auto event = node.next_event(poll)) print_line(describe(*event));
+            }
+        });
+    }
     std::vector<Monitor> monitors;
     for (const auto& scope : monitor) monitors.push_back(node.monitor(scope));
-    std::thread printer;
-    std::atomic<bool> done{false};
-    if (!monitors.empty()) {
-        for (std::size_t i = 0; i < monitors.size(); ++i) {
-            // The snapshot as joins, one line per group and node.
-            for (const auto& group : monitors[i].snapshot()) {
-                std::map<std::string, std::vector<Pid>> by_node;
-                for (const auto& pid : group.pids) by_node[pid.node].push_back(pid);
-                for (auto& [owner, pids] : by_node) {
-                    print_line(describe(GroupEvent{GroupEvent::Kind::join, monitor[i], group.group, owner,
-                                                   std::move(pids), owner == node.name()}));
-                }
+    for (std::size_t i = 0; i < monitors.size(); ++i) {
+        // The snapshot as joins, one line per group and node.
+        for (const auto& group : monitors[i].snapshot()) {
+            std::map<std::string, std::vector<Pid>> by_node;
+            for (const auto& pid : group.pids) by_node[pid.node].push_back(pid);
+            for (auto& [owner, pids] : by_node) {
+                print_line(describe(GroupEvent{GroupEvent::Kind::join, monitor[i], group.group, owner,
+                                               std::move(pids), owner == node.name()}));
             }
         }
-        printer = std::thread([&] {
+        printers.emplace_back([&, i] {
             while (!done.load()) {
-                for (auto& m : monitors) {
-                    while (auto event = m.next(std::chrono::milliseconds(monitors.size() == 1 ? 100 : 20))) {
-                        print_line(describe(*event));
-                    }
-                }
+                if (auto event = monitors[i].next(poll)) print_line(describe(*event));
             }
         });
     }
     wait_for_signal(-1);
     done.store(true);
-    if (printer.joinable()) printer.join();
+    for (auto& printer : printers) printer.join();
     node.stop();
     return exit_ok;
 }
