@@ -102,6 +102,10 @@ public:
 
     std::vector<PeerInfo> peers() const;
     Stats stats() const;
+    // Per-channel counters, for every channel this node has published to or delivered on.
+    std::vector<ChannelStats> channel_stats() const;
+    // The admin endpoint as bound (empty without one).
+    const std::string& admin_endpoint() const noexcept;
 
     // The next peer event, waiting up to `timeout`. The queue keeps the last
     // 4096 events; older ones are dropped and counted (Stats::events_dropped).

@@ -33,6 +33,7 @@ struct Limits {
 struct Testing {
     double gossip_drop_rate = 0.0;   // fraction of incoming gossip frames (SUB) to discard
     std::uint64_t seed = 1;          // for the drop decisions
+    bool admin_test_hooks = false;   // the admin endpoint accepts test-inject (corrupts a view)
 };
 
 struct Options {
@@ -48,6 +49,10 @@ struct Options {
     std::string advertise_host;
     // ROUTER endpoints of nodes to join through. One is enough: the mesh forms from it.
     std::vector<std::string> seeds;
+    // Where the admin endpoint binds (liminal-cli status, peers, ...): ipc:// or
+    // tcp:// on a loopback address. Empty: no admin endpoint. Requests must
+    // prove the cookie (docs/PROTOCOL.md, "Admin endpoint").
+    std::string admin;
 
     std::chrono::milliseconds heartbeat_interval{1000};
     std::chrono::milliseconds heartbeat_timeout{3000};

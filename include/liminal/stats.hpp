@@ -3,6 +3,7 @@
 // one `dropped_*` reason.
 
 #include <cstdint>
+#include <string>
 
 namespace liminal {
 
@@ -49,6 +50,16 @@ struct Stats {
     std::uint64_t peers_up = 0;                 // peer-up events so far
     std::uint64_t peers_down = 0;               // peer-down events so far
     std::uint64_t events_dropped = 0;           // peer events lost because nobody read the queue
+};
+
+// Traffic of one channel on this node.
+struct ChannelStats {
+    std::string channel;
+    std::uint64_t published = 0;      // publish() calls on this node
+    std::uint64_t nodes_sent = 0;     // PUBLISH messages sent for them (one per remote node)
+    std::uint64_t received = 0;       // PUBLISH messages received from peers
+    std::uint64_t delivered = 0;      // messages put into local subscribers' mailboxes
+    std::uint64_t dropped = 0;        // local deliveries dropped (full mailbox, closed process)
 };
 
 }  // namespace liminal

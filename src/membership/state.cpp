@@ -299,6 +299,40 @@ std::vector<std::string> State::which_groups(const std::string& scope) const {
     return {groups.begin(), groups.end()};
 }
 
+std::vector<std::string> State::scopes() const {
+    std::set<std::string> scopes;
+    for (const auto& [key, counts] : local_) scopes.insert(key.first);
+    for (const auto& [key, holders] : holders_) scopes.insert(key.first);
+    return {scopes.begin(), scopes.end()};
+}
+
+std::vector<GroupIds> State::view_of(const std::string& origin) const {
+    std::vector<GroupIds> out;
+    if (origin == self_) {
+        for (const auto& [key, counts] : local_) {
+            GroupIds entry{key.first, key.second, {}};
+            for (const auto& [id, count] : counts) entry.ids.push_back(id);
+            out.push_back(std::move(entry));
+        }
+        return out;
+    }
+    const auto it = views_.find(origin);
+    if (it == views_.end()) return out;
+    for (const auto& [key, ids] : it->second.groups) out.push_back(GroupIds{key.first, key.second, {ids.begin(), ids.end()}});
+    return out;
+}
+
+void State::inject_for_test(const std::string& origin, std::uint64_t creation, const std::string& scope,
+                            const std::string& group, std::uint64_t id) {
+    OriginView& view = views_[origin];
+    if (view.creation == 0) view.creation = creation;
+    if (view.groups[{scope, group}].insert(id).second) {
+        view.hash += membership_hash(scope, group, id);
+        ++view.memberships;
+    }
+    holders_[{scope, group}].insert(origin);
+}
+
 std::vector<std::pair<std::string, std::uint64_t>> State::remote_nodes(const std::string& scope,
                                                                        const std::string& group) const {
     std::vector<std::pair<std::string, std::uint64_t>> out;

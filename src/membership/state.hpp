@@ -130,6 +130,14 @@ public:
     std::vector<std::uint64_t> local_members(const std::string& scope, const std::string& group) const;
     std::vector<Member> remote_members(const std::string& scope, const std::string& group) const;
     std::vector<std::string> which_groups(const std::string& scope) const;
+    // Every scope with at least one member anywhere.
+    std::vector<std::string> scopes() const;
+    // An origin's view (what this node believes `origin` holds), for verify.
+    std::vector<GroupIds> view_of(const std::string& origin) const;
+    // Test hook: puts a member into an origin's view without any gossip,
+    // creating the view if needed. Only for tests of verify.
+    void inject_for_test(const std::string& origin, std::uint64_t creation, const std::string& scope,
+                         const std::string& group, std::uint64_t id);
     // Nodes other than this one with members in the group, with their creations.
     std::vector<std::pair<std::string, std::uint64_t>> remote_nodes(const std::string& scope,
                                                                     const std::string& group) const;

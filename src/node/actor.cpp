@@ -9,7 +9,7 @@
 namespace liminal::detail {
 namespace {
 
-constexpr std::size_t fixed_items = 3;           // doorbell, ROUTER, SUB
+constexpr std::size_t fixed_items = 4;           // doorbell, ROUTER, SUB, admin
 constexpr int max_reads_per_socket = 1024;       // fairness between sockets per iteration
 constexpr std::size_t max_pack_bytes = 256 * 1024;
 
@@ -38,7 +38,8 @@ std::size_t drain_parts(zmq::socket_t& socket, zmq::message_t& last) {
 Actor::Actor(NodeCore& core)
     : core_(core), log_(*core.log), identity_(routing_id(core.options.name, core.creation)),
       context_(1, 4096), router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
-      sub_(context_, zmq::socket_type::sub), next_digest_(Clock::now() + core.options.digest_interval),
+      sub_(context_, zmq::socket_type::sub), admin_(context_, zmq::socket_type::router), admin_service_(core),
+      next_digest_(Clock::now() + core.options.digest_interval),
       drop_state_(core.options.testing.seed) {
     const Options& options = core_.options;
     configure_peer_socket(router_, options);
@@ -53,6 +54,13 @@ Actor::Actor(NodeCore& core)
     bind_or_throw(pub_, options.gossip, "PUB");
     core_.router_endpoint = advertised_endpoint(router_, options.advertise_host);
     core_.pub_endpoint = advertised_endpoint(pub_, options.advertise_host);
+    if (!options.admin.empty()) {
+        admin_.set(zmq::sockopt::linger, 0);
+        // Above the counted limit, so that a too-large request still gets an answer.
+        admin_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(AdminService::max_request_bytes) * 4);
+        bind_or_throw(admin_, options.admin, "admin endpoint");
+        core_.admin_endpoint = admin_.get(zmq::sockopt::last_endpoint);
+    }
 
     for (const auto& seed : options.seeds) {
         if (seed == core_.router_endpoint || seed == options.listen) {
@@ -88,6 +96,7 @@ void Actor::poll_once(std::chrono::milliseconds timeout) {
     items_.push_back({nullptr, core_.commands.fd(), ZMQ_POLLIN, 0});
     items_.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
     items_.push_back({sub_.handle(), 0, ZMQ_POLLIN, 0});
+    items_.push_back({admin_.handle(), 0, static_cast<short>(core_.admin_endpoint.empty() ? 0 : ZMQ_POLLIN), 0});
     for (auto& [endpoint, link] : links_) {
         const short events = ZMQ_POLLIN | (link->pending.empty() ? 0 : ZMQ_POLLOUT);
         items_.push_back({link->dealer.handle(), 0, events, 0});
@@ -99,6 +108,7 @@ void Actor::poll_once(std::chrono::milliseconds timeout) {
     if (items_[0].revents & ZMQ_POLLIN) on_commands();
     if (items_[1].revents & ZMQ_POLLIN) on_router();
     if (items_[2].revents & ZMQ_POLLIN) on_sub();
+    if (items_[3].revents & ZMQ_POLLIN) on_admin();
     for (std::size_t i = 0; i < item_links_.size(); ++i) {
         Link& link = *item_links_[i];
         const auto& dealer_item = items_[fixed_items + 2 * i];
@@ -109,13 +119,23 @@ void Actor::poll_once(std::chrono::milliseconds timeout) {
         if (!link.closing && (dealer_item.revents & ZMQ_POLLOUT)) on_link_writable(link);
     }
     if (Clock::now() >= next_digest_) gossip(true);
-    sweep_sessions();
+    sweep();
     graveyard_.clear();
 }
 
-void Actor::sweep_sessions() {
+void Actor::sweep() {
     constexpr auto handshake_timeout = std::chrono::seconds(10);
+    constexpr auto departed_retention = std::chrono::seconds(60);
     const auto now = Clock::now();
+    for (auto it = peers_.begin(); it != peers_.end();) {
+        const Peer& peer = it->second;
+        if (peer.departed && peer.state == PeerState::down && now - *peer.departed > departed_retention) {
+            core_.directory.erase(it->first);
+            it = peers_.erase(it);
+        } else {
+            ++it;
+        }
+    }
     std::vector<Link*> expired;
     for (auto& [endpoint, link] : links_) {
         if (link->close_at && *link->close_at <= now) expired.push_back(link.get());
@@ -277,6 +297,33 @@ void Actor::on_sub() {
     }
 }
 
+void Actor::on_admin() {
+    for (int i = 0; i < 64; ++i) {
+        // REQ clients: [routing id][empty delimiter][body][proof?]
+        std::vector<zmq::message_t> parts;
+        zmq::message_t part;
+        if (!admin_.recv(part, zmq::recv_flags::dontwait)) return;
+        parts.push_back(std::move(part));
+        while (parts.back().more() && parts.size() < 8) {
+            zmq::message_t next;
+            if (!admin_.recv(next, zmq::recv_flags::dontwait)) break;
+            parts.push_back(std::move(next));
+        }
+        if (parts.back().more()) drain_parts(admin_, parts.back());
+        if (parts.size() < 3 || parts[1].size() != 0) continue;  // not a REQ client: no way to answer
+        std::vector<std::string> frames;
+        for (std::size_t p = 2; p < parts.size(); ++p) frames.push_back(parts[p].to_string());
+        const std::string reply = admin_service_.handle(frames);
+        try {
+            admin_.send(parts[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+            admin_.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+            admin_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+        } catch (const zmq::error_t& error) {
+            log_.debug("admin reply dropped: {}", error.what());
+        }
+    }
+}
+
 void Actor::on_link_input(Link& link) {
     for (int i = 0; i < max_reads_per_socket && !link.closing; ++i) {
         zmq::message_t frame;
@@ -382,6 +429,7 @@ void Actor::flush(Link& link) {
 }
 
 void Actor::send_frame(Link& link, std::string bytes, std::size_t messages) {
+    if (link.bye_sent) return;  // stopping: the peer has forgotten this connection
     if (link.pending.empty()) {
         zmq::message_t message(bytes.data(), bytes.size());
         if (link.dealer.send(message, zmq::send_flags::dontwait)) {
@@ -463,6 +511,7 @@ void Actor::shutdown() {
         flush(*link);
         if (link->state == Link::State::up) {
             send_frame(*link, wire::encode_frame(wire::Bye{core_.options.name, core_.creation}), 0);
+            link->bye_sent = true;
             ++awaiting;
         }
     }
@@ -482,6 +531,7 @@ void Actor::shutdown() {
     router_.close();
     pub_.close();
     sub_.close();
+    admin_.close();
     context_.close();
     core_.processes->close_all();
     core_.events.close();

@@ -20,6 +20,7 @@
 // - sends queued for a peer that goes down are dropped and counted
 //   (peer_down).
 
+#include "node/admin.hpp"
 #include "node/core.hpp"
 #include "node/links.hpp"
 #include "wire/codec.hpp"
@@ -73,12 +74,15 @@ private:
         std::chrono::system_clock::time_point since;
         std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
         Clock::time_point last_resync{};  // when we last asked it for a snapshot
+        std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after
     };
 
     // Poll loop.
     void poll_once(std::chrono::milliseconds timeout);
     std::chrono::milliseconds next_timeout() const;
-    void sweep_sessions();
+    // Expires half-done handshakes, closes rejected links, forgets peers
+    // that said BYE a while ago.
+    void sweep();
 
     // Inputs.
     void on_commands();
@@ -86,6 +90,7 @@ private:
     void on_router_frame(const std::string& identity, zmq::message_t&& frame);
     bool check_session_frame(const std::string& identity, const Session& session);
     void on_sub();
+    void on_admin();
     void on_link_input(Link& link);
     void on_link_monitor(Link& link);
     void on_link_writable(Link& link);
@@ -141,6 +146,8 @@ private:
     zmq::socket_t router_;                               // bound; all directed traffic in
     zmq::socket_t pub_;                                  // bound; gossip out (next issue)
     zmq::socket_t sub_;                                  // connected to every peer's PUB
+    zmq::socket_t admin_;                                // bound when options.admin is set
+    AdminService admin_service_;
     std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint
     std::map<std::string, Peer> peers_;                  // by peer name
     std::unordered_map<std::string, Session> sessions_;  // by inbound routing id

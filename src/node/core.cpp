@@ -83,6 +83,11 @@ void PeerDirectory::set(const PeerInfo& info, std::shared_ptr<PeerCounters> coun
     peers_[info.name] = Entry{info, std::move(counters)};
 }
 
+void PeerDirectory::erase(const std::string& name) {
+    std::unique_lock lock(mutex_);
+    peers_.erase(name);
+}
+
 void PeerDirectory::set_connecting(const std::string& endpoint, bool connecting) {
     std::unique_lock lock(mutex_);
     if (connecting)
@@ -166,6 +171,23 @@ void record_effects(Membership& membership, membership::Effects& fx) {
     for (auto& delta : fx.deltas) membership.outbox.push_back(std::move(delta));
     fx.deltas.clear();
     membership.outbox_ready.store(true, std::memory_order_release);
+}
+
+ChannelCounters& ChannelTable::at(const std::string& channel) {
+    std::lock_guard lock(mutex_);
+    auto& slot = channels_[channel];
+    if (!slot) slot = std::make_unique<ChannelCounters>();
+    return *slot;
+}
+
+std::vector<ChannelStats> ChannelTable::snapshot() const {
+    std::lock_guard lock(mutex_);
+    std::vector<ChannelStats> out;
+    for (const auto& [name, c] : channels_) {
+        out.push_back(ChannelStats{name, c->published.load(), c->nodes_sent.load(), c->received.load(),
+                                   c->delivered.load(), c->dropped.load()});
+    }
+    return out;
 }
 
 std::uint64_t new_creation() {

@@ -105,6 +105,7 @@ public:
 
     void set(const PeerInfo& info, std::shared_ptr<PeerCounters> counters);
     void set_connecting(const std::string& endpoint, bool connecting);
+    void erase(const std::string& name);
 
 private:
     struct Entry {
@@ -160,6 +161,22 @@ private:
     std::map<std::string, std::uint64_t> acked_;  // peer -> highest seq of ours it applied
 };
 
+// Per-channel counters. A channel's entry is created on first use and never
+// removed, so references stay valid.
+struct ChannelCounters {
+    std::atomic<std::uint64_t> published{0}, nodes_sent{0}, received{0}, delivered{0}, dropped{0};
+};
+
+class ChannelTable {
+public:
+    ChannelCounters& at(const std::string& channel);
+    std::vector<ChannelStats> snapshot() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<ChannelCounters>> channels_;
+};
+
 // Everything both sides of a node see. Immutable after construction except
 // the synchronised members.
 struct NodeCore {
@@ -168,6 +185,8 @@ struct NodeCore {
     std::uint64_t creation = 0;
     std::string router_endpoint;  // as advertised
     std::string pub_endpoint;     // as advertised
+    std::string admin_endpoint;   // as bound, empty without one
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     Counters counters;
     std::shared_ptr<ProcessTable> processes;
     PeerDirectory directory;
@@ -176,6 +195,7 @@ struct NodeCore {
     std::atomic<bool> stopping{false};
     std::unique_ptr<Membership> membership;
     AckBoard acks;
+    ChannelTable channels;
     std::atomic<bool> digest_requested{false};   // the I/O thread publishes a DIGEST now
     std::uint64_t message_id_prefix = 0;         // random, per node start
     std::atomic<std::uint64_t> message_id_counter{0};

@@ -236,11 +236,15 @@ void Actor::on_publish(const Session& session, wire::Publish& publish, const std
     envelope->timestamp_us = publish.timestamp_us;
     envelope->parents = std::move(publish.parents);
     const Pid from{session.hello.name, session.hello.creation, publish.from_id};
+    auto& channel = core_.channels.at(envelope->channel);
+    bump(channel.received);
     for (const auto id : local) {
         const auto mailbox = core_.processes->find(id);
         if (!mailbox) continue;
-        deliver(core_.counters, *mailbox, Message(from, publish.headers, frame, publish.payload, envelope),
-                core_.counters.delivered_publish);
+        const auto pushed = deliver(core_.counters, *mailbox,
+                                    Message(from, publish.headers, frame, publish.payload, envelope),
+                                    core_.counters.delivered_publish);
+        bump(pushed == PushResult::delivered || pushed == PushResult::displaced ? channel.delivered : channel.dropped);
     }
 }
 

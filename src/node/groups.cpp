@@ -210,6 +210,9 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
         local = core.membership->state.local_members(scope, envelope->channel);
         nodes = core.membership->state.remote_nodes(scope, envelope->channel);
     }
+    auto& channel_counters = core.channels.at(envelope->channel);
+    detail::bump(channel_counters.published);
+    detail::bump(channel_counters.nodes_sent, nodes.size());
     PublishResult result;
     result.id = envelope->id;
     if (!local.empty()) {
@@ -225,6 +228,8 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
             else
                 ++result.local_dropped;
         }
+        detail::bump(channel_counters.delivered, result.local_deliveries);
+        detail::bump(channel_counters.dropped, result.local_dropped);
     }
     if (!nodes.empty()) {
         result.nodes = nodes.size();

@@ -182,6 +182,7 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     peer.pub = welcome.pub;
     peer.link = &link;
     peer.state = PeerState::up;
+    peer.departed.reset();
     peer.since = std::chrono::system_clock::now();
     core_.directory.set_connecting(link.endpoint, false);
 
@@ -236,6 +237,7 @@ void Actor::on_bye(const std::string& identity, const wire::Hello& who) {
     const auto it = peers_.find(who.name);
     if (it != peers_.end() && it->second.creation == who.creation) {
         peer_down(who.name, DownReason::bye, "said BYE");
+        it->second.departed = Clock::now();
         // It is gone for good: stop reconnecting and stop listening to it.
         if (it->second.link != nullptr) close_link(*it->second.link);
         if (const auto sub = sub_connected_.find(who.name); sub != sub_connected_.end()) {

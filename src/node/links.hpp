@@ -71,6 +71,7 @@ struct Link {
     std::size_t pending_bytes = 0;
     wire::FrameWriter packing;       // SEND messages being packed into the next frame
     std::size_t packing_sends = 0;
+    bool bye_sent = false;           // nothing may follow BYE on this link
     bool bye_acked = false;
     bool closing = false;
     std::optional<std::chrono::steady_clock::time_point> close_at;  // rejected: closed at this time            // closed this iteration; destroyed at its end

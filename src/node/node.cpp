@@ -58,6 +58,10 @@ void validate(Options& options) {
     for (const auto* endpoint : {&options.listen, &options.gossip}) {
         if (endpoint->rfind("tcp://", 0) != 0) throw Error("liminal: only tcp:// endpoints are supported: " + *endpoint);
     }
+    if (!options.admin.empty() && options.admin.rfind("ipc://", 0) != 0 &&
+        options.admin.rfind("tcp://127.", 0) != 0 && options.admin.rfind("tcp://localhost:", 0) != 0 &&
+        options.admin.rfind("tcp://[::1]:", 0) != 0)
+        throw Error("liminal: the admin endpoint must be ipc:// or tcp:// on loopback, got " + options.admin);
     if (options.advertise_host.empty()) options.advertise_host = options.name.substr(options.name.find('@') + 1);
 }
 
@@ -187,6 +191,10 @@ SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, 
 std::vector<PeerInfo> Node::peers() const { return impl_->core->directory.snapshot(); }
 
 Stats Node::stats() const { return impl_->core->counters.snapshot(); }
+
+std::vector<ChannelStats> Node::channel_stats() const { return impl_->core->channels.snapshot(); }
+
+const std::string& Node::admin_endpoint() const noexcept { return impl_->core->admin_endpoint; }
 
 std::optional<PeerEvent> Node::next_event(std::chrono::milliseconds timeout) {
     return impl_->core->events.pop(timeout);

@@ -21,6 +21,11 @@ Proof make_proof(std::string_view cookie, ProofRole role, const Nonce& client_no
 bool check_proof(std::string_view cookie, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
                  std::string_view hello_bytes, const Proof& proof);
 
+// The admin request proof: HMAC-SHA256(SHA-256(cookie), "A" || nonce ||
+// SHA-256(body)), the nonce being one the node handed out for this request.
+Proof make_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_view body);
+bool check_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_view body, const Proof& proof);
+
 // A fresh random nonce.
 Nonce make_nonce();
 

@@ -14,12 +14,13 @@ extern char** environ;
 
 namespace liminal::test {
 
-Child::Child(std::vector<std::string> argv) {
+Child::Child(std::vector<std::string> argv, bool merge_stderr) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    if (merge_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     std::vector<char*> args;
     for (auto& arg : argv) args.push_back(arg.data());
     args.push_back(nullptr);
@@ -96,8 +97,8 @@ std::optional<int> Child::wait_exit(std::chrono::milliseconds timeout) {
     }
 }
 
-RunResult run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout) {
-    Child child(std::move(argv));
+RunResult run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout, bool merge_stderr) {
+    Child child(std::move(argv), merge_stderr);
     RunResult result;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (auto line = child.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -13,8 +13,9 @@ namespace liminal::test {
 
 class Child {
 public:
-    // Starts `argv[0]` with `argv`; stdout is piped to us, stderr inherited.
-    explicit Child(std::vector<std::string> argv);
+    // Starts `argv[0]` with `argv`; stdout is piped to us, stderr inherited
+    // (or piped with stdout when `merge_stderr`).
+    explicit Child(std::vector<std::string> argv, bool merge_stderr = false);
     ~Child();  // SIGKILLs the child if it still runs
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
@@ -46,6 +47,6 @@ struct RunResult {
     int code = -1;
     std::string out;
 };
-RunResult run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout);
+RunResult run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout, bool merge_stderr = false);
 
 }  // namespace liminal::test

@@ -3,21 +3,18 @@
 // runs when that subcommand was chosen.
 
 #include "common.hpp"
+#include "config.hpp"
 
 namespace liminal::cli {
 
 struct NodeCommand {
-    ClusterFlags cluster;
-    std::string name;
-    std::string listen;
-    std::string gossip;
-    std::string advertise;
-    int heartbeat_ms = 1000;
-    int heartbeat_timeout_ms = 3000;
-    std::size_t max_frame_bytes = Limits{}.max_frame_bytes;
-    std::size_t mailbox_capacity = Limits{}.mailbox_capacity;
+    NodeSettings settings;           // flags write here; see run() for the merge order
+    std::string config;
+    ClusterFlags cookie_flags;       // --cookie / --cookie-file
+    std::vector<CLI::Option*> flags; // the flags that override the config file and environment
     bool inbox = false;
     bool events = false;
+    bool test_hooks = false;
     std::vector<std::string> subscribe;
     std::vector<std::string> monitor;
     bool json = false;
@@ -55,6 +52,33 @@ struct PubCommand {
 
     CLI::App* add(CLI::App& app);
     int run();
+};
+
+}  // namespace liminal::cli
+
+namespace liminal::cli {
+
+// The operator commands that talk to admin endpoints: status, peers, groups,
+// members, stats, verify, top.
+struct AdminCommands {
+    enum class Kind { status, peers, groups, members, stats, verify, top };
+    struct Flags {
+        std::vector<std::string> admin;
+        ClusterFlags cluster;
+        double timeout_s = 3.0;
+        bool json = false;
+        bool prometheus = false;
+        std::string scope;
+        std::string group;
+    };
+
+    std::vector<std::pair<Kind, CLI::App*>> commands;
+    Flags flags;
+
+    void add(CLI::App& app);
+    // The command chosen, if it is one of these.
+    std::optional<Kind> chosen() const;
+    int run(Kind kind);
 };
 
 }  // namespace liminal::cli

@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -48,9 +49,42 @@ std::string ClusterFlags::resolve_cookie() const {
     return value;
 }
 
-std::shared_ptr<spdlog::logger> ClusterFlags::logger(const std::string& name) const {
+namespace {
+
+// %j: the message, escaped for a JSON string.
+class JsonMessage : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        static constexpr char digits[] = "0123456789abcdef";
+        for (const char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                dest.push_back('\\');
+                dest.push_back(c);
+            } else if (byte < 0x20) {
+                for (const char e : std::string_view("\\u00")) dest.push_back(e);
+                dest.push_back(digits[byte >> 4]);
+                dest.push_back(digits[byte & 15]);
+            } else {
+                dest.push_back(c);
+            }
+        }
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessage>(); }
+};
+
+}  // namespace
+
+std::shared_ptr<spdlog::logger> ClusterFlags::logger(const std::string& name, bool json) const {
     auto logger = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%n] %^%l%$ %v");
+    if (json) {
+        auto formatter = std::make_unique<spdlog::pattern_formatter>();
+        formatter->add_flag<JsonMessage>('j').set_pattern(
+            R"({"time":"%Y-%m-%dT%H:%M:%S.%e","node":"%n","level":"%l","msg":"%j"})");
+        logger->set_formatter(std::move(formatter));
+    } else {
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%n] %^%l%$ %v");
+    }
     logger->set_level(spdlog::level::from_str(log_level));
     return logger;
 }

@@ -34,7 +34,8 @@ struct ClusterFlags {
     void add_seeds(CLI::App& app, bool required);
     // The cookie from --cookie or --cookie-file (trailing whitespace trimmed).
     std::string resolve_cookie() const;
-    std::shared_ptr<spdlog::logger> logger(const std::string& name) const;
+    // A stderr logger named `name`; `json`: one JSON object per line.
+    std::shared_ptr<spdlog::logger> logger(const std::string& name, bool json = false) const;
 };
 
 // A node that lives for one command (send, sub, pub): it joins through

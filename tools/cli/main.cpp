@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
     CLI::App* send_cmd = send.add(app);
     CLI::App* sub_cmd = sub.add(app);
     CLI::App* pub_cmd = pub.add(app);
+    AdminCommands admin;
+    admin.add(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
         if (send_cmd->parsed()) return send.run();
         if (sub_cmd->parsed()) return sub.run();
         if (pub_cmd->parsed()) return pub.run();
+        if (const auto kind = admin.chosen()) return admin.run(*kind);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "liminal-cli: %s\n", e.what());
         return exit_usage;

@@ -3,6 +3,7 @@
 #include "commands.hpp"
 
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <thread>
 
@@ -40,24 +41,28 @@ std::string describe(const GroupEvent& event) {
 
 CLI::App* NodeCommand::add(CLI::App& app) {
     auto* cmd = app.add_subcommand("node", "Run a liminal node in the foreground until SIGINT or SIGTERM");
-    cmd->add_option("--name", name, "Node name, name@host, unique in the cluster")->required();
-    cmd->add_option("--listen", listen, "ROUTER endpoint to bind, e.g. tcp://127.0.0.1:7400 (port * = any)")
-        ->required();
-    cmd->add_option("--gossip", gossip, "PUB endpoint to bind (default: the --listen host, any port)");
-    cmd->add_option("--advertise", advertise, "Host advertised to peers when binding 0.0.0.0 (default: the name's host)");
-    cluster.add_seeds(*cmd, false);
-    cluster.add_cookie(*cmd);
-    cluster.add_log_level(*cmd);
-    cmd->add_option("--heartbeat-ms", heartbeat_ms, "ZMTP heartbeat interval")->check(CLI::Range(10, 600000))->capture_default_str();
-    cmd->add_option("--heartbeat-timeout-ms", heartbeat_timeout_ms, "Silence after which a peer is marked down")
-        ->check(CLI::Range(10, 3600000))
-        ->capture_default_str();
-    cmd->add_option("--max-frame-bytes", max_frame_bytes, "Largest frame accepted from a peer")
-        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 31))
-        ->capture_default_str();
-    cmd->add_option("--mailbox-capacity", mailbox_capacity, "Messages a process mailbox holds before dropping")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
+    auto& s = settings;
+    cmd->add_option("--config", config, "TOML file ([cluster], [limits], [log]); see examples/node.toml")
+        ->check(CLI::ExistingFile);
+    flags.push_back(cmd->add_option("--name", s.name, "Node name, name@host, unique in the cluster"));
+    flags.push_back(cmd->add_option("--listen", s.listen, "ROUTER endpoint to bind, e.g. tcp://127.0.0.1:7400 (port * = any)"));
+    flags.push_back(cmd->add_option("--gossip", s.gossip, "PUB endpoint to bind (default: the --listen host, any port)"));
+    flags.push_back(cmd->add_option("--advertise", s.advertise, "Host advertised to peers when binding 0.0.0.0 (default: the name's host)"));
+    flags.push_back(cmd->add_option("--seed", s.seeds, "ROUTER endpoint of a node to join through (repeatable)"));
+    flags.push_back(cmd->add_option("--admin", s.admin, "Admin endpoint to bind: ipc://PATH or tcp://127.0.0.1:PORT"));
+    cookie_flags.add_cookie(*cmd);
+    flags.push_back(cmd->add_option("--log-level", s.log_level, "Log level on stderr")
+                        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"})));
+    flags.push_back(cmd->add_option("--heartbeat-ms", s.heartbeat_ms, "ZMTP heartbeat interval (default 1000)")
+                        ->check(CLI::Range(10, 600000)));
+    flags.push_back(cmd->add_option("--heartbeat-timeout-ms", s.heartbeat_timeout_ms,
+                                    "Silence after which a peer is marked down (default 3000)")
+                        ->check(CLI::Range(10, 3600000)));
+    flags.push_back(cmd->add_option("--max-frame-bytes", s.limits.max_frame_bytes, "Largest frame accepted from a peer (default 16 MiB)")
+                        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 31)));
+    flags.push_back(cmd->add_option("--mailbox-capacity", s.limits.mailbox_capacity,
+                                    "Messages a process mailbox holds before dropping (default 100000)")
+                        ->check(CLI::PositiveNumber));
     cmd->add_flag("--inbox", inbox,
                   "Spawn a process, add inbox=<pid> to the ready line and print each message it receives as "
                   "'message <sender-pid> <payload>'");
@@ -71,7 +76,12 @@ CLI::App* NodeCommand::add(CLI::App& app) {
     cmd->add_option("--monitor", monitor,
                     "Print the groups of SCOPE (repeatable; channels are scope 'channels') and every change: "
                     "'group-join|group-leave <scope> <group> <node> <pid>...'");
+    cmd->add_flag("--test-hooks", test_hooks, "Let the admin endpoint corrupt this node's view (tests of verify only)")
+        ->group("");
     cmd->footer(
+        "Settings come from, in increasing precedence: defaults, --config FILE, the environment\n"
+        "(LIMINAL_CLUSTER_NODE_NAME, LIMINAL_CLUSTER_LISTEN, LIMINAL_CLUSTER_SEEDS comma-separated,\n"
+        "LIMINAL_CLUSTER_COOKIE), then flags. --name, --listen and a cookie are required from one of them.\n"
         "On start, prints exactly one line to stdout:\n"
         "  ready <name> creation=<n> router=<endpoint> pub=<endpoint>[ inbox=<pid>]\n"
         "SIGINT/SIGTERM say BYE to every peer and exit 0.");
@@ -79,18 +89,60 @@ CLI::App* NodeCommand::add(CLI::App& app) {
 }
 
 int NodeCommand::run() {
+    // Flags were parsed into `settings`; keep them aside, rebuild from the
+    // bottom up, then lay the flags that were given on top.
+    const NodeSettings from_flags = settings;
+    NodeSettings merged;
+    try {
+        if (!config.empty()) load_toml(merged, config);
+    } catch (const ConfigError& e) {
+        throw UsageError(std::string("--config ") + e.what());
+    }
+    apply_environment(merged, [](const char* name) { return std::getenv(name); });
+    const auto given = [&](const char* flag) {
+        for (const auto* option : flags) {
+            if (option->check_lname(flag + 2) && option->count() > 0) return true;
+        }
+        return false;
+    };
+    if (given("--name")) merged.name = from_flags.name;
+    if (given("--listen")) merged.listen = from_flags.listen;
+    if (given("--gossip")) merged.gossip = from_flags.gossip;
+    if (given("--advertise")) merged.advertise = from_flags.advertise;
+    if (given("--seed")) merged.seeds = from_flags.seeds;
+    if (given("--admin")) merged.admin = from_flags.admin;
+    if (given("--log-level")) merged.log_level = from_flags.log_level;
+    if (given("--heartbeat-ms")) merged.heartbeat_ms = from_flags.heartbeat_ms;
+    if (given("--heartbeat-timeout-ms")) merged.heartbeat_timeout_ms = from_flags.heartbeat_timeout_ms;
+    if (given("--max-frame-bytes")) merged.limits.max_frame_bytes = from_flags.limits.max_frame_bytes;
+    if (given("--mailbox-capacity")) merged.limits.mailbox_capacity = from_flags.limits.mailbox_capacity;
+    if (!cookie_flags.cookie.empty() || !cookie_flags.cookie_file.empty()) {
+        merged.cookie = cookie_flags.cookie;
+        merged.cookie_file = cookie_flags.cookie_file;
+    }
+    try {
+        check(merged);
+    } catch (const ConfigError& e) {
+        throw UsageError(e.what());
+    }
+    ClusterFlags cookie_source;
+    cookie_source.cookie = merged.cookie;
+    cookie_source.cookie_file = merged.cookie_file;
+    cookie_source.log_level = merged.log_level;
+
     Options options;
-    options.name = name;
-    options.cookie = cluster.resolve_cookie();
-    options.listen = listen;
-    options.gossip = gossip.empty() ? "tcp://" + host_of(listen) + ":*" : gossip;
-    options.advertise_host = advertise;
-    options.seeds = cluster.seeds;
-    options.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
-    options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_timeout_ms);
-    options.limits.max_frame_bytes = max_frame_bytes;
-    options.limits.mailbox_capacity = mailbox_capacity;
-    options.logger = cluster.logger(name);
+    options.name = merged.name;
+    options.cookie = cookie_source.resolve_cookie();
+    options.listen = merged.listen;
+    options.gossip = merged.gossip.empty() ? "tcp://" + host_of(merged.listen) + ":*" : merged.gossip;
+    options.advertise_host = merged.advertise;
+    options.seeds = merged.seeds;
+    options.admin = merged.admin;
+    options.heartbeat_interval = std::chrono::milliseconds(merged.heartbeat_ms);
+    options.heartbeat_timeout = std::chrono::milliseconds(merged.heartbeat_timeout_ms);
+    options.limits = merged.limits;
+    options.logger = cookie_source.logger(merged.name, merged.log_format == "json");
+    options.testing.admin_test_hooks = test_hooks;
 
     block_stop_signals();
     Node node(std::move(options));

@@ -1,0 +1,276 @@
+#include "node/admin.hpp"
+
+#include "wire/proof.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+
+namespace liminal::detail {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr auto nonce_lifetime = std::chrono::seconds(30);
+constexpr std::size_t max_nonces = 1024;
+
+std::string hex(const std::uint8_t* data, std::size_t size) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < size; ++i) {
+        out += digits[data[i] >> 4];
+        out += digits[data[i] & 15];
+    }
+    return out;
+}
+
+bool unhex(std::string_view text, std::uint8_t* out, std::size_t size) {
+    if (text.size() != 2 * size) return false;
+    for (std::size_t i = 0; i < size; ++i) {
+        const auto [end, ec] = std::from_chars(text.data() + 2 * i, text.data() + 2 * i + 2, out[i], 16);
+        if (ec != std::errc{} || end != text.data() + 2 * i + 2) return false;
+    }
+    return true;
+}
+
+std::string error(const std::string& message) { return json{{"ok", false}, {"error", message}}.dump(); }
+
+std::string arg(const json& request, const char* name, const std::string& fallback = "") {
+    const auto args = request.find("args");
+    if (args == request.end() || !args->is_object()) return fallback;
+    const auto value = args->find(name);
+    return value != args->end() && value->is_string() ? value->get<std::string>() : fallback;
+}
+
+json counters_json(const Stats& stats) {
+    json out = json::object();
+#define LIMINAL_COUNTER(name) out[#name] = stats.name;
+#include "node/counters.def"
+#undef LIMINAL_COUNTER
+    return out;
+}
+
+std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::string AdminService::challenge() {
+    const auto now = Clock::now();
+    std::erase_if(nonces_, [&](const auto& entry) { return entry.second < now; });
+    if (nonces_.size() >= max_nonces) nonces_.erase(nonces_.begin());
+    const wire::Nonce nonce = wire::make_nonce();
+    nonces_.emplace(nonce, now + nonce_lifetime);
+    return json{{"ok", true}, {"nonce", hex(nonce.data(), nonce.size())}}.dump();
+}
+
+bool AdminService::take_nonce(const wire::Nonce& nonce) {
+    const auto it = nonces_.find(nonce);
+    if (it == nonces_.end()) return false;
+    const bool fresh = it->second >= Clock::now();
+    nonces_.erase(it);  // single use
+    return fresh;
+}
+
+std::string AdminService::handle(const std::vector<std::string>& frames) {
+    if (frames.empty() || frames.size() > 2) return error("a request is a JSON body and a proof");
+    if (frames[0].size() > max_request_bytes) return error("request too large");
+    json request;
+    try {
+        request = json::parse(frames[0]);
+    } catch (const json::exception&) {
+        return error("the request is not JSON");
+    }
+    if (!request.is_object() || !request.contains("cmd") || !request["cmd"].is_string())
+        return error("the request has no \"cmd\"");
+    const std::string cmd = request["cmd"];
+    if (cmd == "challenge") return challenge();
+
+    wire::Nonce nonce{};
+    wire::Proof proof{};
+    const bool has_nonce = request.contains("nonce") && request["nonce"].is_string() &&
+                           unhex(request["nonce"].get<std::string>(), nonce.data(), nonce.size());
+    if (!has_nonce || frames.size() != 2 || frames[1].size() != proof.size() || !take_nonce(nonce)) {
+        bump(core_.counters.rejected_peers);
+        return error("refused: ask for a challenge, then prove the cookie");
+    }
+    std::copy(frames[1].begin(), frames[1].end(), proof.begin());
+    if (!wire::check_admin_proof(core_.options.cookie, nonce, frames[0], proof)) {
+        bump(core_.counters.rejected_peers);
+        return error("refused: wrong cookie");
+    }
+    try {
+        if (cmd == "status") return status().dump();
+        if (cmd == "peers") return peers().dump();
+        if (cmd == "groups") return groups(arg(request, "scope")).dump();
+        if (cmd == "members") return members(arg(request, "scope", "default"), arg(request, "group")).dump();
+        if (cmd == "stats") return stats().dump();
+        if (cmd == "view") return view().dump();
+        if (cmd == "test-inject") return inject(request).dump();
+    } catch (const std::exception& e) {
+        return error(std::string("failed: ") + e.what());
+    }
+    return error("unknown command: " + cmd);
+}
+
+json AdminService::status() const {
+    std::size_t up = 0, down = 0, connecting = 0;
+    for (const auto& peer : core_.directory.snapshot()) {
+        (peer.state == PeerState::up ? up : peer.state == PeerState::down ? down : connecting) += 1;
+    }
+    std::size_t groups = 0, local = 0, remote = 0;
+    std::uint64_t seq = 0;
+    {
+        std::shared_lock lock(core_.membership->mutex);
+        const auto& state = core_.membership->state;
+        seq = state.seq();
+        for (const auto& scope : state.scopes()) {
+            for (const auto& group : state.which_groups(scope)) {
+                ++groups;
+                local += state.local_members(scope, group).size();
+                remote += state.remote_members(scope, group).size();
+            }
+        }
+    }
+    const auto stats = core_.counters.snapshot();
+    return json{{"ok", true},
+                {"name", core_.options.name},
+                {"creation", core_.creation},
+                {"uptime_s", std::chrono::duration<double>(Clock::now() - core_.started).count()},
+                {"router", core_.router_endpoint},
+                {"pub", core_.pub_endpoint},
+                {"admin", core_.admin_endpoint},
+                {"peers", {{"up", up}, {"down", down}, {"connecting", connecting}}},
+                {"membership", {{"seq", seq}, {"groups", groups}, {"local", local}, {"remote", remote}}},
+                {"counters",
+                 {{"sends_remote", stats.sends_remote},
+                  {"delivered_remote", stats.delivered_remote},
+                  {"publishes", stats.publishes},
+                  {"delivered_publish", stats.delivered_publish},
+                  {"dropped", stats.dropped_no_such_process + stats.dropped_stale_creation +
+                                  stats.dropped_unknown_node + stats.dropped_node_down + stats.dropped_mailbox_full +
+                                  stats.dropped_backpressure + stats.dropped_too_large},
+                  {"resyncs_requested", stats.resyncs_requested},
+                  {"members_purged", stats.members_purged},
+                  {"malformed_frames", stats.malformed_frames},
+                  {"rejected_peers", stats.rejected_peers}}}};
+}
+
+json AdminService::peers() const {
+    json list = json::array();
+    for (const auto& peer : core_.directory.snapshot()) {
+        std::uint64_t applied = 0;
+        if (!peer.name.empty()) {
+            std::shared_lock lock(core_.membership->mutex);
+            applied = core_.membership->state.origin_status(peer.name).applied;
+        }
+        list.push_back({{"name", peer.name},
+                        {"creation", peer.creation},
+                        {"router", peer.router_endpoint},
+                        {"pub", peer.pub_endpoint},
+                        {"state", to_string(peer.state)},
+                        {"since_unix_ms", peer.name.empty() ? 0 : unix_ms(peer.since)},
+                        {"last_seq_applied", applied},
+                        {"messages_in", peer.messages_in},
+                        {"bytes_in", peer.bytes_in},
+                        {"messages_out", peer.messages_out},
+                        {"bytes_out", peer.bytes_out}});
+    }
+    return json{{"ok", true}, {"node", core_.options.name}, {"peers", std::move(list)}};
+}
+
+json AdminService::groups(const std::string& only_scope) const {
+    json list = json::array();
+    std::shared_lock lock(core_.membership->mutex);
+    const auto& state = core_.membership->state;
+    const auto scopes = only_scope.empty() ? state.scopes() : std::vector<std::string>{only_scope};
+    for (const auto& scope : scopes) {
+        for (const auto& group : state.which_groups(scope)) {
+            json nodes = json::array();
+            const auto local = state.local_members(scope, group);
+            if (!local.empty()) nodes.push_back(core_.options.name);
+            for (const auto& [node, creation] : state.remote_nodes(scope, group)) nodes.push_back(node);
+            list.push_back({{"scope", scope},
+                            {"group", group},
+                            {"local", local.size()},
+                            {"remote", state.remote_members(scope, group).size()},
+                            {"nodes", std::move(nodes)}});
+        }
+    }
+    return json{{"ok", true}, {"node", core_.options.name}, {"groups", std::move(list)}};
+}
+
+json AdminService::members(const std::string& scope, const std::string& group) const {
+    if (group.empty()) return json{{"ok", false}, {"error", "members needs args.group"}};
+    json list = json::array();
+    std::shared_lock lock(core_.membership->mutex);
+    for (const auto& m : core_.membership->state.members(scope, group)) {
+        list.push_back({{"pid", Pid{m.node, m.creation, m.id}.to_string()},
+                        {"node", m.node},
+                        {"local", m.node == core_.options.name}});
+    }
+    return json{{"ok", true}, {"node", core_.options.name}, {"scope", scope}, {"group", group},
+                {"members", std::move(list)}};
+}
+
+json AdminService::stats() const {
+    json peers = json::array();
+    for (const auto& peer : core_.directory.snapshot()) {
+        if (peer.name.empty()) continue;
+        peers.push_back({{"name", peer.name},
+                         {"state", to_string(peer.state)},
+                         {"messages_in", peer.messages_in},
+                         {"bytes_in", peer.bytes_in},
+                         {"messages_out", peer.messages_out},
+                         {"bytes_out", peer.bytes_out}});
+    }
+    json channels = json::array();
+    for (const auto& c : core_.channels.snapshot()) {
+        channels.push_back({{"channel", c.channel},
+                            {"published", c.published},
+                            {"nodes_sent", c.nodes_sent},
+                            {"received", c.received},
+                            {"delivered", c.delivered},
+                            {"dropped", c.dropped}});
+    }
+    return json{{"ok", true},
+                {"node", core_.options.name},
+                {"counters", counters_json(core_.counters.snapshot())},
+                {"peers", std::move(peers)},
+                {"channels", std::move(channels)}};
+}
+
+json AdminService::view() const {
+    json origins = json::array();
+    std::shared_lock lock(core_.membership->mutex);
+    const auto& state = core_.membership->state;
+    auto add = [&](const std::string& origin, std::uint64_t creation, std::uint64_t seq, std::uint64_t hash) {
+        json groups = json::array();
+        for (const auto& g : state.view_of(origin)) {
+            groups.push_back({{"scope", g.scope}, {"group", g.group}, {"ids", g.ids}});
+        }
+        origins.push_back({{"origin", origin}, {"creation", creation}, {"seq", seq}, {"hash", hash},
+                           {"groups", std::move(groups)}});
+    };
+    add(core_.options.name, core_.creation, state.seq(), state.local_hash());
+    for (const auto& origin : state.origins()) {
+        const auto status = state.origin_status(origin);
+        add(origin, status.creation, status.applied, status.hash);
+    }
+    return json{{"ok", true}, {"node", core_.options.name}, {"creation", core_.creation},
+                {"origins", std::move(origins)}};
+}
+
+json AdminService::inject(const json& request) {
+    if (!core_.options.testing.admin_test_hooks) return json{{"ok", false}, {"error", "test hooks are off"}};
+    const auto& args = request.at("args");
+    std::unique_lock lock(core_.membership->mutex);
+    core_.membership->state.inject_for_test(args.at("origin").get<std::string>(), args.at("creation").get<std::uint64_t>(),
+                                           args.at("scope").get<std::string>(), args.at("group").get<std::string>(),
+                                           args.at("id").get<std::uint64_t>());
+    return json{{"ok", true}};
+}
+
+}  // namespace liminal::detail

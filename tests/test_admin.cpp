@@ -1,0 +1,240 @@
+// The admin endpoint: in-process bad input, and the operator commands
+// against a cluster of liminal-cli node processes.
+
+#include "support/child.hpp"
+#include "support/cluster.hpp"
+
+#include <liminal/admin.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using namespace std::chrono_literals;
+using liminal::test::Child;
+using liminal::test::run_command;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string cli = LIMINAL_CLI_PATH;
+const std::string cookie = "admin-test";
+
+// One raw REQ round trip, no proof.
+std::string raw_request(const std::string& endpoint, const std::vector<std::string>& frames) {
+    zmq::context_t context;
+    zmq::socket_t socket(context, zmq::socket_type::req);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, 5000);
+    socket.connect(endpoint);
+    for (std::size_t i = 0; i < frames.size(); ++i)
+        socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    zmq::message_t reply;
+    REQUIRE(socket.recv(reply));
+    return reply.to_string();
+}
+
+std::string error_of(const std::string& reply) {
+    const json j = json::parse(reply);
+    CHECK_FALSE(j["ok"].get<bool>());
+    return j.value("error", "");
+}
+
+struct CliNode {
+    std::unique_ptr<Child> child;
+    std::string router, admin, name, creation, inbox;
+};
+
+CliNode start(const std::string& name, const std::vector<std::string>& extra) {
+    const std::string admin = "ipc:///tmp/liminal-test-" + std::to_string(::getpid()) + "-" + name + ".admin";
+    std::vector<std::string> argv = {cli, "node", "--name", name, "--listen", "tcp://127.0.0.1:*", "--cookie", cookie,
+                                     "--admin", admin, "--log-level", "warn", "--heartbeat-ms", "200",
+                                     "--heartbeat-timeout-ms", "1000"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    CliNode node{std::make_unique<Child>(argv), "", admin, name, "", ""};
+    const auto line = node.child->read_line(10s);
+    REQUIRE(line);
+    std::istringstream in(*line);
+    std::string word;
+    while (in >> word) {
+        if (word.rfind("router=", 0) == 0) node.router = word.substr(7);
+        if (word.rfind("creation=", 0) == 0) node.creation = word.substr(9);
+        if (word.rfind("inbox=", 0) == 0) node.inbox = word.substr(6);
+    }
+    return node;
+}
+
+json run_json(std::vector<std::string> argv) {
+    argv.insert(argv.begin(), cli);
+    argv.insert(argv.end(), {"--cookie", cookie, "--json"});
+    const auto result = run_command(argv, 20s);
+    INFO(result.out);
+    REQUIRE(result.code == 0);
+    return json::parse(result.out);
+}
+
+}  // namespace
+
+TEST_CASE("admin: malformed and unproven requests get an error reply, never a crash", "[admin]") {
+    auto options = liminal::test::node_options("a@127.0.0.1");
+    options.admin = "tcp://127.0.0.1:*";
+    liminal::Node node(options);
+    const std::string ep = node.admin_endpoint();
+    REQUIRE(ep.rfind("tcp://127.0.0.1:", 0) == 0);
+    CHECK_THAT(error_of(raw_request(ep, {"not json"})), Catch::Contains("not JSON"));
+    CHECK_THAT(error_of(raw_request(ep, {"[1,2]"})), Catch::Contains("cmd"));
+    CHECK_THAT(error_of(raw_request(ep, {R"({"cmd":5})"})), Catch::Contains("cmd"));
+    CHECK_THAT(error_of(raw_request(ep, {R"({"cmd":"status"})"})), Catch::Contains("refused"));
+    CHECK_THAT(error_of(raw_request(ep, {R"({"cmd":"status","nonce":"00"})", "x"})), Catch::Contains("refused"));
+    CHECK_THAT(error_of(raw_request(ep, {"a", "b", "c"})), Catch::Contains("body and a proof"));
+    CHECK_THAT(error_of(raw_request(ep, {std::string(2 << 20, '{')})), Catch::Contains("too large"));
+    // A nonce is single use: a replayed request is refused.
+    const json challenge = json::parse(raw_request(ep, {R"({"cmd":"challenge"})"}));
+    REQUIRE(challenge["ok"].get<bool>());
+    // The real client works, and answers unknown commands with an error.
+    const json status = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"status"})", 5s));
+    CHECK(status["ok"].get<bool>());
+    CHECK(status["name"] == "a@127.0.0.1");
+    const json unknown = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"explode"})", 5s));
+    CHECK_THAT(unknown["error"].get<std::string>(), Catch::Contains("unknown command"));
+    const json wrong = json::parse(liminal::admin_request(ep, "wrong-cookie", R"({"cmd":"status"})", 5s));
+    CHECK_THAT(wrong["error"].get<std::string>(), Catch::Contains("wrong cookie"));
+    const json hooks = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"test-inject","args":{}})", 5s));
+    CHECK_THAT(hooks["error"].get<std::string>(), Catch::Contains("test hooks are off"));
+    CHECK_THROWS_AS(liminal::admin_request("tcp://127.0.0.1:1", "x", R"({"cmd":"status"})", 300ms), liminal::Error);
+    auto bad = liminal::test::node_options("b@127.0.0.1");
+    bad.admin = "tcp://0.0.0.0:*";
+    CHECK_THROWS_WITH(liminal::Node(bad), Catch::Contains("loopback"));
+}
+
+TEST_CASE("admin: every operator command against a three-process cluster", "[admin][cli]") {
+    auto a = start("a@127.0.0.1", {"--test-hooks"});
+    auto b = start("b@127.0.0.1", {"--seed", a.router, "--subscribe", "news"});
+    auto c = start("c@127.0.0.1", {"--seed", a.router, "--subscribe", "news", "--inbox"});
+    const std::vector<std::string> all = {"--admin", a.admin, "--admin", b.admin, "--admin", c.admin};
+
+    // status and peers: wait (bounded) until a sees both peers up.
+    json status;
+    for (const auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
+        status = run_json({"status", "--admin", a.admin});
+        if (status["peers"]["up"] == 2) break;
+    }
+    REQUIRE(status["peers"]["up"] == 2);
+    CHECK(status["name"] == "a@127.0.0.1");
+    CHECK(std::to_string(status["creation"].get<std::uint64_t>()) == a.creation);
+    const json peers = run_json({"peers", "--admin", a.admin});
+    REQUIRE(peers["peers"].size() == 2);
+    for (const auto& p : peers["peers"]) CHECK(p["state"] == "up");
+
+    // members seen from another node, once b's and c's subscriptions reached a.
+    json members;
+    for (const auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
+        members = run_json({"members", "news", "--scope", "channels", "--admin", a.admin});
+        if (members["members"].size() == 2) break;
+    }
+    REQUIRE(members["members"].size() == 2);
+    std::string c_pid;
+    for (const auto& m : members["members"]) {
+        CHECK_FALSE(m["local"].get<bool>());
+        if (m["node"] == "c@127.0.0.1") c_pid = m["pid"];
+    }
+    REQUIRE_FALSE(c_pid.empty());
+    const json groups = run_json({"groups", "--admin", a.admin, "--scope", "channels"});
+    REQUIRE(groups["groups"].size() == 1);
+    CHECK(groups["groups"][0]["remote"] == 2);
+
+    // send delivers to the inbox pid printed by c.
+    const auto sent = run_command({cli, "send", c.inbox, "hello c", "--seed", a.router, "--cookie", cookie}, 20s);
+    CHECK(sent.code == 0);
+    REQUIRE(c.child->wait_for_line("message ", 5s));
+
+    // verify agrees; then a's view is made wrong and verify names the difference.
+    const auto agree = run_command({cli, "verify", "--admin", a.admin, "--admin", b.admin, "--admin", c.admin,
+                                    "--cookie", cookie},
+                                   20s);
+    INFO(agree.out);
+    CHECK(agree.code == 0);
+    CHECK_THAT(agree.out, Catch::Contains("all 3 nodes agree"));
+    const json injected = json::parse(liminal::admin_request(
+        a.admin, cookie,
+        json{{"cmd", "test-inject"},
+             {"args", {{"origin", "b@127.0.0.1"}, {"creation", std::stoull(b.creation)}, {"scope", "jobs"},
+                       {"group", "ghosts"}, {"id", 4242}}}}
+            .dump(),
+        5s));
+    REQUIRE(injected["ok"].get<bool>());
+    const auto differ = run_command({cli, "verify", "--admin", a.admin, "--admin", b.admin, "--admin", c.admin,
+                                     "--cookie", cookie},
+                                    20s);
+    INFO(differ.out);
+    CHECK(differ.code == 1);
+    CHECK_THAT(differ.out, Catch::Contains("origin b@127.0.0.1, group jobs/ghosts: a@127.0.0.1 has extra <b@127.0.0.1." +
+                                           b.creation + ".4242>"));
+
+    // SIGKILL c: the purge shows in members and stats.
+    c.child->signal(SIGKILL);
+    json after;
+    for (const auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
+        after = run_json({"members", "news", "--scope", "channels", "--admin", a.admin});
+        if (after["members"].size() == 1) break;
+    }
+    REQUIRE(after["members"].size() == 1);
+    CHECK(after["members"][0]["node"] == "b@127.0.0.1");
+    const json stats = run_json({"stats", "--admin", a.admin});
+    CHECK(stats["counters"]["purges"].get<int>() >= 1);
+    CHECK(stats["counters"]["members_purged"].get<int>() >= 1);
+    const auto prometheus = run_command({cli, "stats", "--admin", a.admin, "--cookie", cookie, "--prometheus"}, 20s);
+    CHECK(prometheus.code == 0);
+    CHECK_THAT(prometheus.out, Catch::Contains("# TYPE liminal_members_purged_total counter") &&
+                                   Catch::Contains("liminal_members_purged_total{node=\"a@127.0.0.1\"} "));
+
+    // top falls back to a snapshot when stdout is not a terminal.
+    const auto top = run_command({cli, "top", "--admin", a.admin, "--cookie", cookie}, 20s);
+    CHECK(top.code == 0);
+    CHECK_THAT(top.out, Catch::Contains("liminal top") && Catch::Contains("b@127.0.0.1"));
+
+    // Refusals and unreachable endpoints: exit 1 with a message, never a hang.
+    const auto refused = run_command({cli, "status", "--admin", a.admin, "--cookie", "wrong"}, 20s, true);
+    CHECK(refused.code == 1);
+    CHECK_THAT(refused.out, Catch::Contains("wrong cookie"));
+    const auto gone = run_command({cli, "status", "--admin", "ipc:///tmp/liminal-nobody.admin", "--cookie", cookie,
+                                   "--timeout", "0.5"},
+                                  20s, true);
+    CHECK(gone.code == 1);
+    CHECK_THAT(gone.out, Catch::Contains("no answer"));
+}
+
+TEST_CASE("admin: node --config, environment overrides, and invalid configs", "[admin][config]") {
+    const std::string path = "liminal-admin-test-" + std::to_string(::getpid()) + ".toml";
+    {
+        std::ofstream(path) << "[cluster]\nnode_name = \"cfg@127.0.0.1\"\nlisten = \"tcp://127.0.0.1:*\"\n"
+                               "cookie = \"" << cookie << "\"\n[log]\nlevel = \"warn\"\n";
+    }
+    // The file names the node; the flag overrides the file's name.
+    Child node({cli, "node", "--config", path, "--name", "flag@127.0.0.1"});
+    const auto ready = node.read_line(10s);
+    REQUIRE(ready);
+    CHECK_THAT(*ready, Catch::StartsWith("ready flag@127.0.0.1 "));
+    node.signal(SIGTERM);
+    CHECK(node.wait_exit(5s) == 0);
+
+    {
+        std::ofstream(path) << "[cluster]\nnode_name = \"cfg@127.0.0.1\"\nlisten = \"tcp://127.0.0.1:*\"\n"
+                               "cookie = \"c\"\nheartbeat_ms = \"often\"\n";
+    }
+    const auto bad = run_command({cli, "node", "--config", path}, 10s, true);
+    CHECK(bad.code == 2);
+    CHECK_THAT(bad.out, Catch::Contains("cluster.heartbeat_ms"));
+    {
+        std::ofstream(path) << "[cluster]\nnode_name = \"cfg@127.0.0.1\"\nlistne = \"tcp://127.0.0.1:*\"\n";
+    }
+    const auto unknown = run_command({cli, "node", "--config", path}, 10s, true);
+    CHECK(unknown.code == 2);
+    CHECK_THAT(unknown.out, Catch::Contains("cluster.listne: unknown key"));
+    std::remove(path.c_str());
+}

@@ -1,0 +1,48 @@
+#pragma once
+// `liminal-cli node` settings: defaults, then a TOML file (--config), then
+// LIMINAL_CLUSTER_* environment variables, then flags, each overriding the
+// one before.
+
+#include <liminal/options.hpp>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace liminal::cli {
+
+// A bad configuration; the message names the key (e.g. "cluster.heartbeat_ms").
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct NodeSettings {
+    std::string name;
+    std::string listen;
+    std::string gossip;
+    std::string advertise;
+    std::string admin;
+    std::vector<std::string> seeds;
+    std::string cookie;
+    std::string cookie_file;
+    int heartbeat_ms = 1000;
+    int heartbeat_timeout_ms = 3000;
+    Limits limits;
+    std::string log_level = "info";
+    std::string log_format = "text";  // or "json"
+};
+
+// Reads a TOML file into `settings`. Throws ConfigError for a file that does
+// not parse, an unknown table or key, or a value of the wrong type or range.
+void load_toml(NodeSettings& settings, const std::string& path);
+
+// Applies LIMINAL_CLUSTER_NODE_NAME, _LISTEN, _SEEDS (comma-separated) and
+// _COOKIE through `lookup` (getenv in production).
+void apply_environment(NodeSettings& settings, const std::function<const char*(const char*)>& lookup);
+
+// Checks what the merged settings must hold: a name, a listen endpoint, one
+// cookie source. Throws ConfigError.
+void check(const NodeSettings& settings);
+
+}  // namespace liminal::cli
