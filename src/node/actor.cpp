@@ -233,10 +233,12 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
         } else if (const auto* ack = std::get_if<wire::DigestAck>(&message)) {
             on_digest_ack(it->second, *ack);
         } else {
+            deliveries_.flush(core_.counters);
             on_bye(identity, who);
             return;  // nothing after BYE is applied
         }
     }
+    deliveries_.flush(core_.counters);
 }
 
 // Validates an authenticated peer's frame as a whole before any of it is
@@ -275,9 +277,10 @@ void Actor::on_send(const Session& session, wire::Send& send, const std::shared_
         bump(counters.dropped_no_such_process);
         return;
     }
-    Message message(Pid{session.hello.name, session.hello.creation, send.from_id}, std::move(send.headers), frame,
-                    send.payload);
-    deliver(counters, *mailbox, std::move(message), counters.delivered_remote);
+    deliveries_.add(mailbox,
+                    Message(Pid{session.hello.name, session.hello.creation, send.from_id}, std::move(send.headers),
+                            frame, send.payload),
+                    nullptr);
 }
 
 void Actor::on_sub() {

@@ -159,6 +159,7 @@ private:
     std::vector<Link*> item_links_;                      // items_[i] belongs to item_links_[i - fixed]
     std::vector<Command> commands_;                      // drained command batch, reused
     std::vector<wire::WireMessage> decoded_;             // decoded frame, reused
+    DeliveryBatch deliveries_;                           // the current frame's deliveries
     std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
     std::uint64_t drop_state_;                           // fault injection's random state

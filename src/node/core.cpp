@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -163,6 +164,33 @@ PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::a
     case PushResult::closed: bump(counters.dropped_no_such_process); break;
     }
     return result;
+}
+
+void DeliveryBatch::add(std::shared_ptr<Mailbox> mailbox, Message message, ChannelCounters* channel) {
+    // A frame reaches few mailboxes: a linear search beats a map here.
+    auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.mailbox == mailbox; });
+    if (it == pending_.end()) {
+        pending_.push_back(Pending{std::move(mailbox), {}, {}});
+        it = std::prev(pending_.end());
+    }
+    it->messages.push_back(std::move(message));
+    it->channels.push_back(channel);
+}
+
+void DeliveryBatch::flush(Counters& counters) {
+    for (auto& p : pending_) {
+        const std::vector<ChannelCounters*> channels = std::move(p.channels);
+        const auto result = p.mailbox->push_batch(p.messages);
+        bump(counters.dropped_mailbox_full, result.displaced);
+        auto& refused = result.closed ? counters.dropped_no_such_process : counters.dropped_mailbox_full;
+        // Under one lock, the first `delivered` went in and the rest were refused.
+        for (std::size_t i = 0; i < channels.size(); ++i) {
+            const bool in = i < result.delivered;
+            if (channels[i] != nullptr) bump(in ? channels[i]->delivered : channels[i]->dropped);
+            bump(in ? (channels[i] != nullptr ? counters.delivered_publish : counters.delivered_remote) : refused);
+        }
+    }
+    pending_.clear();
 }
 
 void record_effects(Membership& membership, membership::Effects& fx) {

@@ -206,6 +206,25 @@ struct NodeCore {
 // went in, dropped_mailbox_full / dropped_no_such_process when not.
 PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered);
 
+// Deliveries gathered while one frame is applied, handed to each mailbox in
+// one batch (one lock, at most one wake-up) when the frame is done. Per
+// mailbox the order is the frame's order.
+class DeliveryBatch {
+public:
+    // `channel` is null for a directed send.
+    void add(std::shared_ptr<Mailbox> mailbox, Message message, ChannelCounters* channel);
+    // Delivers everything and counts the outcomes.
+    void flush(Counters& counters);
+
+private:
+    struct Pending {
+        std::shared_ptr<Mailbox> mailbox;
+        std::vector<Message> messages;
+        std::vector<ChannelCounters*> channels;
+    };
+    std::vector<Pending> pending_;
+};
+
 // Carries out the effects every caller of the membership state shares:
 // monitors hear of changes, own deltas join the outbox (the caller rings the
 // doorbell). Runs with the membership lock held exclusively.

@@ -239,12 +239,9 @@ void Actor::on_publish(const Session& session, wire::Publish& publish, const std
     auto& channel = core_.channels.at(envelope->channel);
     bump(channel.received);
     for (const auto id : local) {
-        const auto mailbox = core_.processes->find(id);
+        auto mailbox = core_.processes->find(id);
         if (!mailbox) continue;
-        const auto pushed = deliver(core_.counters, *mailbox,
-                                    Message(from, publish.headers, frame, publish.payload, envelope),
-                                    core_.counters.delivered_publish);
-        bump(pushed == PushResult::delivered || pushed == PushResult::displaced ? channel.delivered : channel.dropped);
+        deliveries_.add(std::move(mailbox), Message(from, publish.headers, frame, publish.payload, envelope), &channel);
     }
 }
 

@@ -3,58 +3,99 @@
 namespace liminal::detail {
 
 PushResult Mailbox::push(Message message) {
+    std::vector<Message> one;
+    one.push_back(std::move(message));
+    const BatchResult result = push_batch(one);
+    if (result.closed) return PushResult::closed;
+    if (result.refused > 0) return PushResult::full;
+    return result.displaced > 0 ? PushResult::displaced : PushResult::delivered;
+}
+
+Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
+    BatchResult result;
     std::shared_ptr<Handler> handler;
     {
         std::lock_guard lock(mutex_);
-        if (closed_) return PushResult::closed;
+        if (closed_) {
+            result.closed = true;
+            result.refused = batch.size();
+            batch.clear();
+            return result;
+        }
         if (!handler_) {
-            PushResult result = PushResult::delivered;
-            if (queue_.size() >= capacity_) {
-                dropped_.fetch_add(1, std::memory_order_relaxed);
-                if (overflow_ == OverflowPolicy::drop_newest) return PushResult::full;
-                queue_.pop_front();
-                result = PushResult::displaced;
+            const std::size_t taken = taken_count_.load(std::memory_order_acquire);
+            for (auto& message : batch) {
+                if (queue_.size() + taken >= capacity_) {
+                    dropped_.fetch_add(1, std::memory_order_relaxed);
+                    // drop_oldest drops the oldest message the consumer has not taken yet.
+                    if (overflow_ == OverflowPolicy::drop_newest || queue_.empty()) {
+                        ++result.refused;
+                        continue;
+                    }
+                    queue_.pop_front();
+                    ++result.displaced;
+                }
+                queue_.push_back(std::move(message));
+                ++result.delivered;
             }
-            queue_.push_back(std::move(message));
-            if (waiters_ > 0) ready_.notify_one();
+            batch.clear();
+            if (waiters_ > 0 && result.delivered > 0) ready_.notify_one();
             return result;
         }
         handler = handler_;
     }
     std::lock_guard calls(handler_calls_);
-    (*handler)(std::move(message));
-    return PushResult::delivered;
+    for (auto& message : batch) (*handler)(std::move(message));
+    result.delivered = batch.size();
+    batch.clear();
+    return result;
+}
+
+std::optional<Message> Mailbox::take_one() {
+    if (taken_.empty()) return std::nullopt;
+    Message message = std::move(taken_.front());
+    taken_.pop_front();
+    taken_count_.store(taken_.size(), std::memory_order_release);
+    return message;
 }
 
 std::optional<Message> Mailbox::pop(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    ++waiters_;
-    ready_.wait_for(lock, timeout, [this] { return !queue_.empty() || closed_; });
-    --waiters_;
-    if (queue_.empty()) return std::nullopt;
-    Message message = std::move(queue_.front());
-    queue_.pop_front();
-    return message;
+    std::lock_guard take(take_mutex_);
+    if (taken_.empty()) {
+        std::unique_lock lock(mutex_);
+        ++waiters_;
+        ready_.wait_for(lock, timeout, [this] { return !queue_.empty() || closed_; });
+        --waiters_;
+        taken_.swap(queue_);
+        taken_count_.store(taken_.size(), std::memory_order_release);
+    }
+    return take_one();
 }
 
 std::optional<Message> Mailbox::try_pop() {
-    std::lock_guard lock(mutex_);
-    if (queue_.empty()) return std::nullopt;
-    Message message = std::move(queue_.front());
-    queue_.pop_front();
-    return message;
+    std::lock_guard take(take_mutex_);
+    if (taken_.empty()) {
+        std::lock_guard lock(mutex_);
+        taken_.swap(queue_);
+        taken_count_.store(taken_.size(), std::memory_order_release);
+    }
+    return take_one();
 }
 
 void Mailbox::set_handler(std::function<void(Message)> handler) {
     // Holding handler_calls_ while the backlog drains makes a concurrent push
     // wait, so the backlog is handed over before anything newer.
     std::lock_guard calls(handler_calls_);
+    std::lock_guard take(take_mutex_);
     std::deque<Message> backlog;
     auto shared = std::make_shared<Handler>(std::move(handler));
     {
         std::lock_guard lock(mutex_);
         handler_ = shared;
-        backlog.swap(queue_);
+        backlog.swap(taken_);
+        for (auto& message : queue_) backlog.push_back(std::move(message));
+        queue_.clear();
+        taken_count_.store(0, std::memory_order_release);
     }
     for (auto& message : backlog) (*shared)(std::move(message));
 }
@@ -72,7 +113,7 @@ bool Mailbox::closed() const {
 
 std::size_t Mailbox::size() const {
     std::lock_guard lock(mutex_);
-    return queue_.size();
+    return queue_.size() + taken_count_.load(std::memory_order_acquire);
 }
 
 std::pair<std::uint64_t, std::shared_ptr<Mailbox>> ProcessTable::create() {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace liminal::detail {
 
@@ -26,12 +27,22 @@ enum class PushResult : std::uint8_t {
 };
 
 // Many producers (the I/O thread, local senders), one consumer. The consumer
-// is woken only when it is waiting.
+// is woken only when it is waiting, and takes everything waiting at once (one
+// lock per batch, not per message); producers can hand over a batch too.
 class Mailbox {
 public:
     Mailbox(std::size_t capacity, OverflowPolicy overflow) : capacity_(capacity), overflow_(overflow) {}
 
     PushResult push(Message message);
+    // Outcome counts of push_batch.
+    struct BatchResult {
+        std::size_t delivered = 0;  // including those that displaced an older message
+        std::size_t displaced = 0;
+        std::size_t refused = 0;    // full (drop_newest) or closed
+        bool closed = false;
+    };
+    // Pushes every message of `batch` (emptied) under one lock, in order.
+    BatchResult push_batch(std::vector<Message>& batch);
     std::optional<Message> pop(std::chrono::milliseconds timeout);
     std::optional<Message> try_pop();
     void set_handler(std::function<void(Message)> handler);
@@ -47,8 +58,14 @@ public:
 private:
     using Handler = std::function<void(Message)>;
 
+    // Consumer side, with take_mutex_ held.
+    std::optional<Message> take_one();
+
     const std::size_t capacity_;
     const OverflowPolicy overflow_;
+    std::mutex take_mutex_;              // consumers: one at a time
+    std::deque<Message> taken_;          // guarded by take_mutex_: moved out of queue_ in one go
+    std::atomic<std::size_t> taken_count_{0};  // taken_.size(), for the capacity check
     mutable std::mutex mutex_;           // guards every field below but handler_calls_
     std::condition_variable ready_;
     std::deque<Message> queue_;

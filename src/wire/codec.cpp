@@ -4,6 +4,8 @@
 
 #include <msgpack.hpp>
 
+#include <algorithm>
+
 namespace liminal::detail::wire {
 namespace {
 
@@ -369,6 +371,9 @@ void FrameWriter::clear() {
 
 std::string FrameWriter::take() {
     std::string frame = std::move(bytes_);
+    bytes_ = std::string();
+    // The next frame will likely be as large: start it with the room the last one needed.
+    bytes_.reserve(std::max<std::size_t>(frame.size(), 256));
     clear();
     return frame;
 }
@@ -403,8 +408,10 @@ std::string encode_frame(const WireMessage& message) {
 }
 
 std::string encode_message(const WireMessage& message) {
-    std::string frame = encode_frame(message);
-    return frame.substr(1);
+    std::string bytes;
+    std::size_t count = 0;
+    std::visit([&](const auto& m) { append(bytes, count, m); }, message);
+    return bytes;
 }
 
 DecodeError decode_frame(std::string_view frame, std::vector<WireMessage>& out) {

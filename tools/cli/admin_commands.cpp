@@ -93,7 +93,10 @@ int print_groups(const json& r) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& g : r["groups"]) {
         std::string nodes;
-        for (const auto& n : g["nodes"]) nodes += (nodes.empty() ? "" : ",") + n.get<std::string>();
+        for (const auto& n : g["nodes"]) {
+            if (!nodes.empty()) nodes += ',';
+            nodes += n.get<std::string>();
+        }
         rows.push_back({str(g["scope"]), str(g["group"]), str(g["local"]), str(g["remote"]), nodes});
     }
     std::fputs(format_table({"SCOPE", "GROUP", "LOCAL", "REMOTE", "NODES"}, rows).c_str(), stdout);

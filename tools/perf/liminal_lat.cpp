@@ -1,0 +1,73 @@
+// liminal_local_lat and liminal_remote_lat (by LIMINAL_PERF_LOCAL): directed
+// send latency between two pids on two nodes. local binds and runs an echo
+// process in group `lat`; remote joins through local's endpoint, finds the
+// echo pid and pings it.
+
+#include "perf_common.hpp"
+
+#include <liminal/liminal.hpp>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+namespace {
+
+liminal::Options options(const std::string& name) {
+    liminal::Options o;
+    o.name = name;
+    o.cookie = "liminal-perf";
+    o.logger = std::make_shared<spdlog::logger>("perf", std::make_shared<spdlog::sinks::null_sink_mt>());
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count");
+#ifdef LIMINAL_PERF_LOCAL
+    auto o = options("local_lat@127.0.0.1");
+    o.listen = args.endpoint;
+    liminal::Node node(o);
+    auto echo = node.spawn();
+    node.join("default", "lat", echo.pid());
+    for (std::size_t i = 0; i < args.count; ++i) {
+        auto message = echo.receive(std::chrono::seconds(60));
+        if (!message) {
+            std::fprintf(stderr, "liminal_local_lat: no ping within 60 s\n");
+            return 1;
+        }
+        node.send(echo.pid(), message->from(), message->payload());
+    }
+    node.stop();
+#else
+    auto o = options("remote_lat@127.0.0.1");
+    o.seeds = {args.endpoint};
+    liminal::Node node(o);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::vector<liminal::Pid> targets;
+    while ((targets = node.members("default", "lat")).empty()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            std::fprintf(stderr, "liminal_remote_lat: no echo process within 30 s\n");
+            return 1;
+        }
+        node.next_event(std::chrono::milliseconds(5));
+    }
+    // The echo node must know us too before it can answer.
+    if (!node.sync_membership(std::chrono::seconds(30)).ok) return 1;
+    auto self = node.spawn();
+    const std::string payload(args.size, 'x');
+    std::vector<double> samples;
+    samples.reserve(args.count);
+    for (std::size_t i = 0; i < args.count; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        node.send(self.pid(), targets.front(), payload);
+        if (!self.receive(std::chrono::seconds(10))) {
+            std::fprintf(stderr, "liminal_remote_lat: no echo for ping %zu\n", i);
+            return 1;
+        }
+        samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / 2);
+    }
+    liminal::perf::print_latency(args.size, std::move(samples));
+#endif
+    return 0;
+}

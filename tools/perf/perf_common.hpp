@@ -1,0 +1,61 @@
+#pragma once
+// Shared by the perf tools: argument parsing and output in the format of
+// libzmq's perf tools (local_thr, local_lat), so results read the same.
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+#include <algorithm>
+
+namespace liminal::perf {
+
+struct Args {
+    std::string endpoint;
+    std::size_t size = 0;
+    std::size_t count = 0;
+};
+
+// `<endpoint> <message-size> <count>`; exits 2 with a usage line otherwise.
+inline Args parse_args(int argc, char** argv, const char* count_name) {
+    if (argc != 4) {
+        std::fprintf(stderr, "usage: %s <endpoint> <message-size> <%s>\n", argv[0], count_name);
+        std::exit(2);
+    }
+    Args args;
+    args.endpoint = argv[1];
+    char* end = nullptr;
+    args.size = std::strtoull(argv[2], &end, 10);
+    if (*end != '\0') std::exit(2);
+    args.count = std::strtoull(argv[3], &end, 10);
+    if (*end != '\0' || args.count == 0) {
+        std::fprintf(stderr, "%s: %s must be a positive number\n", argv[0], count_name);
+        std::exit(2);
+    }
+    return args;
+}
+
+inline void print_throughput(std::size_t size, std::size_t count, std::chrono::steady_clock::duration elapsed) {
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    const double rate = static_cast<double>(count) / seconds;
+    std::printf("message size: %zu [B]\n", size);
+    std::printf("message count: %zu\n", count);
+    std::printf("mean throughput: %.0f [msg/s]\n", rate);
+    std::printf("mean throughput: %.3f [Mb/s]\n", rate * static_cast<double>(size) * 8 / 1e6);
+}
+
+// Half round trips in microseconds: average, p50, p99.
+inline void print_latency(std::size_t size, std::vector<double> half_rtt_us) {
+    std::sort(half_rtt_us.begin(), half_rtt_us.end());
+    double sum = 0;
+    for (const double v : half_rtt_us) sum += v;
+    const auto at = [&](double q) { return half_rtt_us[static_cast<std::size_t>(q * static_cast<double>(half_rtt_us.size() - 1))]; };
+    std::printf("message size: %zu [B]\n", size);
+    std::printf("roundtrip count: %zu\n", half_rtt_us.size());
+    std::printf("average latency: %.3f [us]\n", sum / static_cast<double>(half_rtt_us.size()));
+    std::printf("p50 latency: %.3f [us]\n", at(0.50));
+    std::printf("p99 latency: %.3f [us]\n", at(0.99));
+}
+
+}  // namespace liminal::perf
