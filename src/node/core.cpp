@@ -201,11 +201,10 @@ void record_effects(Membership& membership, membership::Effects& fx) {
     membership.outbox_ready.store(true, std::memory_order_release);
 }
 
-ChannelCounters& ChannelTable::at(const std::string& channel) {
+ChannelCounters& ChannelTable::at(std::string_view channel) {
     std::lock_guard lock(mutex_);
-    auto& slot = channels_[channel];
-    if (!slot) slot = std::make_unique<ChannelCounters>();
-    return *slot;
+    if (const auto it = channels_.find(channel); it != channels_.end()) return *it->second;
+    return *channels_.emplace(std::string(channel), std::make_unique<ChannelCounters>()).first->second;
 }
 
 std::vector<ChannelStats> ChannelTable::snapshot() const {

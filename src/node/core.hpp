@@ -169,12 +169,12 @@ struct ChannelCounters {
 
 class ChannelTable {
 public:
-    ChannelCounters& at(const std::string& channel);
+    ChannelCounters& at(std::string_view channel);
     std::vector<ChannelStats> snapshot() const;
 
 private:
     mutable std::mutex mutex_;
-    std::map<std::string, std::unique_ptr<ChannelCounters>> channels_;
+    std::map<std::string, std::unique_ptr<ChannelCounters>, std::less<>> channels_;  // less<>: look up by view
 };
 
 // Everything both sides of a node see. Immutable after construction except

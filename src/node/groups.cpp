@@ -193,29 +193,28 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
     if (parents.size() > 64) throw std::invalid_argument("liminal::Node::publish: at most 64 parents");
     detail::bump(core.counters.publishes);
 
-    auto envelope = std::make_shared<Envelope>();
-    envelope->id = impl_->next_message_id();
-    envelope->channel = std::string(channel);
-    envelope->sequence = sequence;
-    envelope->timestamp_us = static_cast<std::uint64_t>(
+    std::string channel_name(channel);
+    const MessageId id = impl_->next_message_id();
+    const auto timestamp_us = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
-    envelope->parents = parents;
 
     std::vector<std::uint64_t> local;
     std::vector<std::pair<std::string, std::uint64_t>> nodes;
     {
         std::shared_lock lock(core.membership->mutex);
         const std::string scope(channels_scope);
-        local = core.membership->state.local_members(scope, envelope->channel);
-        nodes = core.membership->state.remote_nodes(scope, envelope->channel);
+        local = core.membership->state.local_members(scope, channel_name);
+        nodes = core.membership->state.remote_nodes(scope, channel_name);
     }
-    auto& channel_counters = core.channels.at(envelope->channel);
+    auto& channel_counters = core.channels.at(channel);
     detail::bump(channel_counters.published);
     detail::bump(channel_counters.nodes_sent, nodes.size());
     PublishResult result;
-    result.id = envelope->id;
+    result.id = id;
     if (!local.empty()) {
+        // Built only for local subscribers; a remote node builds its own.
+        auto envelope = std::make_shared<Envelope>(Envelope{id, channel_name, sequence, timestamp_us, parents});
         auto owned = std::make_shared<const std::string>(payload);
         for (const auto id : local) {
             const auto mailbox = core.processes->find(id);
@@ -233,9 +232,8 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
     }
     if (!nodes.empty()) {
         result.nodes = nodes.size();
-        core.commands.push(detail::PublishCommand{envelope->channel, from.id, envelope->id, sequence,
-                                                  envelope->timestamp_us, headers, std::string(payload), parents,
-                                                  std::move(nodes)});
+        core.commands.push(detail::PublishCommand{std::move(channel_name), from.id, id, sequence, timestamp_us, headers,
+                                                  std::string(payload), parents, std::move(nodes)});
     }
     return result;
 }
