@@ -5,27 +5,12 @@
 
 #include "perf_common.hpp"
 
-#include <liminal/liminal.hpp>
-
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
-
-namespace {
-
-liminal::Options options(const std::string& name) {
-    liminal::Options o;
-    o.name = name;
-    o.cookie = "liminal-perf";
-    o.logger = std::make_shared<spdlog::logger>("perf", std::make_shared<spdlog::sinks::null_sink_mt>());
-    return o;
-}
-
-}  // namespace
+#include "perf_node.hpp"
 
 int main(int argc, char** argv) {
     const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count");
 #ifdef LIMINAL_PERF_LOCAL
-    auto o = options("local_lat@127.0.0.1");
+    auto o = liminal::perf::node_options("local_lat@127.0.0.1");
     o.listen = args.endpoint;
     liminal::Node node(o);
     auto echo = node.spawn();
@@ -40,7 +25,7 @@ int main(int argc, char** argv) {
     }
     node.stop();
 #else
-    auto o = options("remote_lat@127.0.0.1");
+    auto o = liminal::perf::node_options("remote_lat@127.0.0.1");
     o.seeds = {args.endpoint};
     liminal::Node node(o);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

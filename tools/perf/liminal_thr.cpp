@@ -5,30 +5,12 @@
 
 #include "perf_common.hpp"
 
-#include <liminal/liminal.hpp>
-
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
-
-namespace {
-
-liminal::Options options(const std::string& name) {
-    liminal::Options o;
-    o.name = name;
-    o.cookie = "liminal-perf";
-    o.logger = std::make_shared<spdlog::logger>("perf", std::make_shared<spdlog::sinks::null_sink_mt>());
-    o.limits.mailbox_capacity = 1u << 30;         // measure speed, not drops
-    o.limits.peer_queue_bytes = std::size_t{4} << 30;
-    o.bye_grace = std::chrono::seconds(60);       // remote: BYE waits for everything sent
-    return o;
-}
-
-}  // namespace
+#include "perf_node.hpp"
 
 int main(int argc, char** argv) {
     const auto args = liminal::perf::parse_args(argc, argv, "message-count");
 #ifdef LIMINAL_PERF_LOCAL
-    auto o = options("local_thr@127.0.0.1");
+    auto o = liminal::perf::node_options("local_thr@127.0.0.1");
     o.listen = args.endpoint;
     liminal::Node node(o);
     auto sub = node.spawn();
@@ -47,7 +29,7 @@ int main(int argc, char** argv) {
     }
     liminal::perf::print_throughput(args.size, args.count, std::chrono::steady_clock::now() - start);
 #else
-    auto o = options("remote_thr@127.0.0.1");
+    auto o = liminal::perf::node_options("remote_thr@127.0.0.1");
     o.seeds = {args.endpoint};
     liminal::Node node(o);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -1,0 +1,23 @@
+#pragma once
+// Node options shared by the liminal perf tools: quiet, and sized to measure
+// speed rather than drops.
+
+#include <liminal/liminal.hpp>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+namespace liminal::perf {
+
+inline Options node_options(const std::string& name) {
+    Options o;
+    o.name = name;
+    o.cookie = "liminal-perf";
+    o.logger = std::make_shared<spdlog::logger>("perf", std::make_shared<spdlog::sinks::null_sink_mt>());
+    o.limits.mailbox_capacity = 1u << 30;
+    o.limits.peer_queue_bytes = std::size_t{4} << 30;
+    o.bye_grace = std::chrono::seconds(60);  // a remote tool's BYE waits for everything it sent
+    return o;
+}
+
+}  // namespace liminal::perf
