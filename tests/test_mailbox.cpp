@@ -137,3 +137,15 @@ TEST_CASE("bad options fail the constructor with a clear error", "[mailbox]") {
     options.listen = "ipc:///tmp/x";
     CHECK_THROWS_WITH(Node(options), Catch::Contains("tcp://"));
 }
+
+TEST_CASE("a callback that sends to its own process is called again, not deadlocked", "[mailbox]") {
+    Node node(node_options("solo@127.0.0.1"));
+    auto p = node.spawn();
+    std::vector<std::string> seen;
+    p.on_message([&](Message m) {
+        seen.emplace_back(m.payload());
+        if (m.payload().size() < 3) node.send(p.pid(), std::string(m.payload()) + "x");
+    });
+    CHECK(node.send(p.pid(), "x") == SendResult::delivered);
+    CHECK(seen == std::vector<std::string>{"x", "xx", "xxx"});
+}

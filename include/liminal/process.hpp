@@ -37,7 +37,9 @@ public:
     // Switches to callback delivery: messages already waiting are passed to
     // `handler` first, then every later message as it is delivered, on the
     // thread that delivers it (the I/O thread for remote senders, the sender's
-    // thread for local ones). Calls never overlap. `handler` must not block.
+    // thread for local ones). Calls from different threads never overlap; a
+    // handler that sends to its own pid is called again, nested. `handler`
+    // must not block.
     void on_message(std::function<void(Message)> handler);
 
     // Messages that did not fit in the mailbox.

@@ -72,7 +72,9 @@ private:
     std::shared_ptr<Handler> handler_;   // set: deliver by callback instead of queueing
     int waiters_ = 0;                    // consumers blocked in pop()
     bool closed_ = false;
-    std::mutex handler_calls_;           // keeps callback invocations from overlapping
+    // Keeps callback invocations from overlapping across threads. Recursive: a
+    // handler that sends to its own process is called again, nested, not deadlocked.
+    std::recursive_mutex handler_calls_;
     std::atomic<std::uint64_t> dropped_{0};
     std::atomic<std::uint64_t> publish_seq_{0};
 };
