@@ -118,8 +118,13 @@ void Actor::poll_once(std::chrono::milliseconds timeout) {
         if (!link.closing && (dealer_item.revents & ZMQ_POLLIN)) on_link_input(link);
         if (!link.closing && (dealer_item.revents & ZMQ_POLLOUT)) on_link_writable(link);
     }
-    if (Clock::now() >= next_digest_) gossip(true);
-    sweep();
+    const auto now = Clock::now();
+    if (now >= next_digest_) gossip(true);
+    // Housekeeping scans every peer and session: not on every busy iteration.
+    if (now - last_sweep_ >= std::chrono::milliseconds(100)) {
+        last_sweep_ = now;
+        sweep();
+    }
     graveyard_.clear();
 }
 

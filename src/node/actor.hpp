@@ -162,6 +162,7 @@ private:
     DeliveryBatch deliveries_;                           // the current frame's deliveries
     std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
+    Clock::time_point last_sweep_{};                     // when sweep() last ran
     std::uint64_t drop_state_;                           // fault injection's random state
 };
 
