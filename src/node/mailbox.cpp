@@ -2,13 +2,34 @@
 
 namespace liminal::detail {
 
+PushResult Mailbox::enqueue_locked(Message& message) {
+    PushResult result = PushResult::delivered;
+    if (queue_.size() + taken_count_.load(std::memory_order_acquire) >= capacity_) {
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        // drop_oldest drops the oldest message the consumer has not taken yet.
+        if (overflow_ == OverflowPolicy::drop_newest || queue_.empty()) return PushResult::full;
+        queue_.pop_front();
+        result = PushResult::displaced;
+    }
+    queue_.push_back(std::move(message));
+    return result;
+}
+
 PushResult Mailbox::push(Message message) {
-    std::vector<Message> one;
-    one.push_back(std::move(message));
-    const BatchResult result = push_batch(one);
-    if (result.closed) return PushResult::closed;
-    if (result.refused > 0) return PushResult::full;
-    return result.displaced > 0 ? PushResult::displaced : PushResult::delivered;
+    std::shared_ptr<Handler> handler;
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return PushResult::closed;
+        if (!handler_) {
+            const PushResult result = enqueue_locked(message);
+            if (result != PushResult::full && waiters_ > 0) ready_.notify_one();
+            return result;
+        }
+        handler = handler_;
+    }
+    std::lock_guard calls(handler_calls_);
+    (*handler)(std::move(message));
+    return PushResult::delivered;
 }
 
 Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
@@ -23,20 +44,12 @@ Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
             return result;
         }
         if (!handler_) {
-            const std::size_t taken = taken_count_.load(std::memory_order_acquire);
             for (auto& message : batch) {
-                if (queue_.size() + taken >= capacity_) {
-                    dropped_.fetch_add(1, std::memory_order_relaxed);
-                    // drop_oldest drops the oldest message the consumer has not taken yet.
-                    if (overflow_ == OverflowPolicy::drop_newest || queue_.empty()) {
-                        ++result.refused;
-                        continue;
-                    }
-                    queue_.pop_front();
-                    ++result.displaced;
+                switch (enqueue_locked(message)) {
+                case PushResult::displaced: ++result.displaced; [[fallthrough]];
+                case PushResult::delivered: ++result.delivered; break;
+                default: ++result.refused; break;
                 }
-                queue_.push_back(std::move(message));
-                ++result.delivered;
             }
             batch.clear();
             if (waiters_ > 0 && result.delivered > 0) ready_.notify_one();

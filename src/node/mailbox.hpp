@@ -60,6 +60,8 @@ private:
 
     // Consumer side, with take_mutex_ held.
     std::optional<Message> take_one();
+    // Producer side, with mutex_ held and no handler: capacity and overflow policy.
+    PushResult enqueue_locked(Message& message);
 
     const std::size_t capacity_;
     const OverflowPolicy overflow_;
