@@ -101,6 +101,31 @@ TEST_CASE("large values use the wide msgpack forms and round-trip", "[codec]") {
     CHECK(std::get<Send>(out[0]) == send);
 }
 
+TEST_CASE("the hot-path encoders write exactly what FrameWriter writes", "[codec]") {
+    // Sizes on both sides of every msgpack length form: fix, 8, 16 and 32 bits.
+    const std::vector<std::size_t> sizes = {0, 1, 31, 32, 255, 256, 65535, 65536, 70000};
+    std::mt19937 random(7);
+    for (const auto size : sizes) {
+        liminal::Headers headers;
+        const auto header_count = random() % 20;
+        for (std::size_t i = 0; i < header_count; ++i)
+            headers["k" + std::to_string(i)] = std::string(random() % 300, 'h');
+        const std::string payload(size, 'p');
+        const std::string channel(std::min<std::size_t>(size, 255), 'c');
+        std::vector<MessageId> parents(random() % 65, fill<MessageId>(0x66));
+        const std::uint64_t big = 1ULL << (random() % 64);
+
+        FrameWriter writer;
+        writer.add(Publish{channel, big, fill<MessageId>(0x44), big + 1, big + 2, headers, payload, parents});
+        writer.add(Send{big, big + 3, big + 4, headers, payload});
+        std::string fast(1, static_cast<char>(frame_version));
+        append_publish(fast, PublishFields{channel, big, fill<MessageId>(0x44), big + 1, big + 2}, headers, payload,
+                       parents);
+        append_send(fast, big, big + 3, big + 4, headers, payload);
+        CHECK(fast == writer.bytes());
+    }
+}
+
 TEST_CASE("bad frames give an error value and nothing decoded", "[codec][bad-input]") {
     std::vector<WireMessage> out;
     CHECK(decode_frame("", out) == DecodeError::empty);

@@ -146,6 +146,28 @@ TEST_CASE("a publish right after the barrier reaches a subscriber that joined el
     }
 }
 
+TEST_CASE("a publisher's cached route follows subscribes and unsubscribes elsewhere", "[groups][channels]") {
+    Node a(fast(node_options("a@127.0.0.1")));
+    Node b(fast(node_options("b@127.0.0.1", {a.router_endpoint()})));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    // The same channel throughout, so the publisher's route is reused until
+    // the membership changes.
+    CHECK(a.publish("steady", "nobody yet").nodes == 0);
+    CHECK(a.publish("steady", "nobody yet").nodes == 0);
+    for (int round = 0; round < 5; ++round) {
+        auto sub = b.spawn();
+        b.subscribe("steady", sub.pid());
+        REQUIRE(b.sync_membership(5s).ok);
+        CHECK(a.publish("steady", "to b").nodes == 1);
+        const auto m = sub.receive(5s);
+        REQUIRE(m);
+        CHECK(m->payload() == "to b");
+        CHECK(b.unsubscribe("steady", sub.pid()));
+        REQUIRE(b.sync_membership(5s).ok);
+        CHECK(a.publish("steady", "gone").nodes == 0);
+    }
+}
+
 TEST_CASE("the barrier reports lagging peers when it times out", "[groups]") {
     Node a(fast(node_options("a@127.0.0.1")));
     auto dropping = fast(node_options("b@127.0.0.1", {a.router_endpoint()}));

@@ -152,14 +152,11 @@ void Actor::sweep() {
 }
 
 void Actor::on_commands() {
-    core_.commands.drain(commands_);
-    for (auto& command : commands_) {
-        if (auto* send = std::get_if<SendCommand>(&command))
-            queue_send(*send);
-        else
-            queue_publish(std::get<PublishCommand>(command));
-    }
-    commands_.clear();
+    core_.commands.drain(outgoing_);
+    for (const auto& item : outgoing_.items) queue_outgoing(item, outgoing_.message(item));
+    outgoing_.clear();
+    resolved_route_.reset();
+    resolved_links_.clear();
     // Everything queued for a peer in this batch leaves as one frame.
     for (auto& [endpoint, link] : links_) flush(*link);
     gossip(core_.digest_requested.exchange(false, std::memory_order_acq_rel));
@@ -239,11 +236,13 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
             on_digest_ack(it->second, *ack);
         } else {
             deliveries_.flush(core_.counters);
+            forget_frame_routes();
             on_bye(identity, who);
             return;  // nothing after BYE is applied
         }
     }
     deliveries_.flush(core_.counters);
+    forget_frame_routes();
 }
 
 // Validates an authenticated peer's frame as a whole before any of it is
@@ -407,25 +406,45 @@ void Actor::on_link_writable(Link& link) {
     }
 }
 
-void Actor::queue_send(SendCommand& command) {
-    const auto peer = peers_.find(command.to_node);
-    if (peer == peers_.end()) {
-        bump(core_.counters.dropped_unknown_node);
+void Actor::queue_outgoing(const Outgoing& item, std::string_view message) {
+    if (!item.route) {
+        // A directed send: Node::send checked the route, which may have changed since.
+        const auto peer = peers_.find(item.node);
+        if (peer == peers_.end()) {
+            bump(core_.counters.dropped_unknown_node);
+        } else if (peer->second.state != PeerState::up || peer->second.link == nullptr ||
+                   peer->second.link->state != Link::State::up) {
+            bump(core_.counters.dropped_node_down);
+        } else if (peer->second.creation != item.creation) {
+            bump(core_.counters.dropped_stale_creation);
+        } else {
+            queue_encoded(*peer->second.link, message);
+        }
         return;
     }
-    if (peer->second.state != PeerState::up || peer->second.link == nullptr ||
-        peer->second.link->state != Link::State::up) {
-        bump(core_.counters.dropped_node_down);
-        return;
+    // A publish: once per node with subscribers. Consecutive publishes to one
+    // channel share the route, so its links are looked up once per batch.
+    if (resolved_route_ != item.route) {
+        resolved_route_ = item.route;
+        resolved_links_.clear();
+        for (const auto& node : item.route->remote) {
+            Link* link = up_link(node.name);
+            resolved_links_.push_back(link != nullptr && link->peer_creation == node.creation ? link : nullptr);
+        }
     }
-    if (peer->second.creation != command.to_creation) {
-        bump(core_.counters.dropped_stale_creation);
-        return;
+    std::size_t sent = 0;
+    for (Link* link : resolved_links_) {
+        if (link == nullptr) continue;
+        queue_encoded(*link, message);
+        ++sent;
     }
-    Link& link = *peer->second.link;
-    if (link.packing.size() + command.payload.size() > pack_limit(core_.options)) flush(link);
-    link.packing.add(wire::Send{command.to_creation, command.to_id, command.from_id, std::move(command.headers),
-                                command.payload});
+    bump(core_.counters.publish_frames_out, sent);
+    if (sent < resolved_links_.size()) bump(core_.counters.dropped_node_down, resolved_links_.size() - sent);
+}
+
+void Actor::queue_encoded(Link& link, std::string_view message) {
+    if (link.packing.size() + message.size() > pack_limit(core_.options)) flush(link);
+    link.packing.add_encoded(message);
     ++link.packing_sends;
 }
 

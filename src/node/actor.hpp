@@ -108,10 +108,10 @@ private:
     void gossip(bool with_digest);
     void on_gossip_frame(zmq::message_t& frame);
     void on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame);
+    void forget_frame_routes();
     void on_resync(const Session& session);
     void on_snapshot_part(Session& session, wire::Snapshot& part);
     void on_digest_ack(const Session& session, const wire::DigestAck& ack);
-    void queue_publish(PublishCommand& command);
     void send_snapshot(Link& link);
     void membership_peer_up(const std::string& name, std::uint64_t creation, bool again);
     void membership_peer_down(const std::string& name);
@@ -127,7 +127,9 @@ private:
     // Outputs.
     Link& open_link(const std::string& endpoint, bool seed);
     void close_link(Link& link);
-    void queue_send(SendCommand& command);
+    // Queues one message from the API threads into its nodes' frames.
+    void queue_outgoing(const Outgoing& item, std::string_view message);
+    void queue_encoded(Link& link, std::string_view message);
     void flush(Link& link);
     void send_frame(Link& link, std::string bytes, std::size_t messages);
     void drop_pending(Link& link, std::atomic<std::uint64_t>& counter);
@@ -157,9 +159,15 @@ private:
     std::uint64_t link_serial_ = 0;                      // names monitor endpoints uniquely
     std::vector<zmq_pollitem_t> items_;                  // rebuilt every iteration
     std::vector<Link*> item_links_;                      // items_[i] belongs to item_links_[i - fixed]
-    std::vector<Command> commands_;                      // drained command batch, reused
+    OutgoingBatch outgoing_;                             // drained from the API threads, reused
+    // The links of the last route queue_outgoing resolved, valid for one batch
+    // (nothing changes links while a batch is queued).
+    std::shared_ptr<const ChannelRoute> resolved_route_;
+    std::vector<Link*> resolved_links_;
     std::vector<wire::WireMessage> decoded_;             // decoded frame, reused
     DeliveryBatch deliveries_;                           // the current frame's deliveries
+    std::shared_ptr<const ChannelRoute> publish_route_;  // the current frame's last PUBLISH channel ...
+    std::vector<std::shared_ptr<Mailbox>> publish_mailboxes_;  // ... and its local subscribers' mailboxes
     std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
     Clock::time_point last_sweep_{};                     // when sweep() last ran

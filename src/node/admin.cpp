@@ -266,7 +266,7 @@ json AdminService::view() const {
 json AdminService::inject(const json& request) {
     if (!core_.options.testing.admin_test_hooks) return json{{"ok", false}, {"error", "test hooks are off"}};
     const auto& args = request.at("args");
-    std::unique_lock lock(core_.membership->mutex);
+    Membership::Write lock(*core_.membership);
     core_.membership->state.inject_for_test(args.at("origin").get<std::string>(), args.at("creation").get<std::uint64_t>(),
                                            args.at("scope").get<std::string>(), args.at("group").get<std::string>(),
                                            args.at("id").get<std::uint64_t>());

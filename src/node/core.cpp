@@ -1,9 +1,12 @@
 #include "node/core.hpp"
 
+#include <liminal/groups.hpp>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -25,28 +28,18 @@ CommandQueue::CommandQueue() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
 
 CommandQueue::~CommandQueue() { ::close(fd_); }
 
-void CommandQueue::push(Command command) {
-    bool ring = false;
-    {
-        std::lock_guard lock(mutex_);
-        ring = queue_.empty();
-        queue_.push_back(std::move(command));
-    }
-    if (ring) wake();
-}
-
 void CommandQueue::wake() {
     const std::uint64_t one = 1;
     // A full eventfd counter (EAGAIN) still means "readable": nothing is lost.
     [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
 }
 
-void CommandQueue::drain(std::vector<Command>& out) {
+void CommandQueue::drain(OutgoingBatch& out) {
     std::uint64_t count = 0;
     [[maybe_unused]] const auto read = ::read(fd_, &count, sizeof count);
     out.clear();
     std::lock_guard lock(mutex_);
-    out.swap(queue_);
+    std::swap(out, queue_);
 }
 
 std::optional<PeerDirectory::Route> PeerDirectory::route(const std::string& name) const {
@@ -191,6 +184,40 @@ void DeliveryBatch::flush(Counters& counters) {
         }
     }
     pending_.clear();
+}
+
+std::shared_ptr<const ChannelRoute> channel_route(NodeCore& core, std::string_view channel, bool publishing) {
+    struct Cached {
+        std::uint64_t node = 0;  // NodeCore::creation: unique within the process, never reused
+        std::shared_ptr<const ChannelRoute> route;
+    };
+    thread_local std::array<Cached, 4> cache;
+    thread_local std::size_t next_slot = 0;
+
+    Membership& membership = *core.membership;
+    const auto version = membership.version.load(std::memory_order_acquire);
+    for (const auto& slot : cache) {
+        if (slot.node == core.creation && slot.route->version == version && slot.route->channel == channel &&
+            (slot.route->counters != nullptr || !publishing))
+            return slot.route;
+    }
+    auto route = std::make_shared<ChannelRoute>();
+    route->channel = std::string(channel);
+    {
+        const std::string scope(channels_scope);
+        std::shared_lock lock(membership.mutex);
+        // Read under the lock: a Write bumps the version while it holds it.
+        route->version = membership.version.load(std::memory_order_acquire);
+        route->local = membership.state.local_members(scope, route->channel);
+        for (auto& [name, creation] : membership.state.remote_nodes(scope, route->channel))
+            route->remote.push_back(ChannelRoute::Node{std::move(name), creation});
+    }
+    // A channel gets counters once it has a local subscriber or a local
+    // publisher: a peer cannot grow the table by naming channels nobody here uses.
+    if (publishing || !route->local.empty()) route->counters = &core.channels.at(channel);
+    cache[next_slot] = Cached{core.creation, route};
+    next_slot = (next_slot + 1) % cache.size();
+    return route;
 }
 
 void record_effects(Membership& membership, membership::Effects& fx) {

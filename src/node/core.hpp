@@ -21,7 +21,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
-#include <variant>
+#include <string_view>
 #include <vector>
 
 namespace spdlog { class logger; }
@@ -45,32 +45,32 @@ struct PeerCounters {
     std::atomic<std::uint64_t> messages_out{0}, bytes_out{0}, messages_in{0}, bytes_in{0};
 };
 
-// A directed send on its way from an API thread to the I/O thread.
-struct SendCommand {
-    std::string to_node;
-    std::uint64_t to_creation = 0;
-    std::uint64_t to_id = 0;
-    std::uint64_t from_id = 0;
-    Headers headers;
-    std::string payload;
-};
-// A channel message for remote subscribers: encoded once on the I/O thread,
-// then sent once to each node in `nodes`.
-struct PublishCommand {
-    std::string channel;
-    std::uint64_t from_id = 0;
-    MessageId id{};
-    std::uint64_t sequence = 0;
-    std::uint64_t timestamp_us = 0;
-    Headers headers;
-    std::string payload;
-    std::vector<MessageId> parents;
-    std::vector<std::pair<std::string, std::uint64_t>> nodes;  // (name, creation)
-};
-using Command = std::variant<SendCommand, PublishCommand>;
+struct ChannelRoute;
 
-// API threads -> I/O thread. The eventfd doorbell is rung only when the queue
-// goes from empty to non-empty: the I/O thread drains it whole on each wake.
+// One wire message on its way from an API thread to the I/O thread. The API
+// thread encodes it (once, whatever the number of nodes it goes to) into the
+// batch's byte buffer.
+struct Outgoing {
+    std::shared_ptr<const ChannelRoute> route;  // PUBLISH: to every node in route->remote
+    std::string node;                           // SEND: to this node ...
+    std::uint64_t creation = 0;                 // ... of this creation
+    std::size_t offset = 0;                     // the message's bytes in OutgoingBatch::bytes
+    std::size_t length = 0;
+};
+
+struct OutgoingBatch {
+    std::string bytes;
+    std::vector<Outgoing> items;
+    std::string_view message(const Outgoing& item) const { return std::string_view(bytes).substr(item.offset, item.length); }
+    void clear() {
+        bytes.clear();
+        items.clear();
+    }
+};
+
+// API threads -> I/O thread, in order. The eventfd doorbell is rung only when
+// the queue goes from empty to non-empty: the I/O thread takes it whole on
+// each wake, and both sides keep their buffers' capacity.
 class CommandQueue {
 public:
     CommandQueue();
@@ -78,17 +78,37 @@ public:
     CommandQueue(const CommandQueue&) = delete;
     CommandQueue& operator=(const CommandQueue&) = delete;
 
-    void push(Command command);
-    // Wakes the I/O thread without a command (stop).
+    // Queues one message: `encode(std::string&)` appends its bytes.
+    template <typename Encode>
+    void push(std::shared_ptr<const ChannelRoute> route, std::string_view node, std::uint64_t creation,
+              Encode&& encode) {
+        bool ring = false;
+        {
+            std::lock_guard lock(mutex_);
+            ring = queue_.items.empty();
+            const std::size_t offset = queue_.bytes.size();
+            try {
+                encode(queue_.bytes);
+                queue_.items.push_back(
+                    Outgoing{std::move(route), std::string(node), creation, offset, queue_.bytes.size() - offset});
+            } catch (...) {
+                queue_.bytes.resize(offset);  // nothing half-queued
+                throw;
+            }
+        }
+        if (ring) wake();
+    }
+    // Wakes the I/O thread without a message (stop, gossip, digest requests).
     void wake();
-    // Runs on the I/O thread: takes everything queued (and clears the doorbell).
-    void drain(std::vector<Command>& out);
+    // Runs on the I/O thread: swaps everything queued into `out` (cleared
+    // first) and clears the doorbell.
+    void drain(OutgoingBatch& out);
     int fd() const noexcept { return fd_; }
 
 private:
     int fd_ = -1;
     std::mutex mutex_;
-    std::vector<Command> queue_;
+    OutgoingBatch queue_;
 };
 
 // The peer view behind Node::peers() and send()'s routing decision; written
@@ -138,8 +158,23 @@ private:
 struct Membership {
     explicit Membership(std::string self, std::uint64_t creation) : state(std::move(self), creation) {}
 
+    // Exclusive access for a change. Bumps `version` before unlocking, so a
+    // route cached at the old version is known to be stale.
+    class Write {
+    public:
+        explicit Write(Membership& membership) : membership_(membership), lock_(membership.mutex) {}
+        ~Write() { membership_.version.fetch_add(1, std::memory_order_release); }
+        Write(const Write&) = delete;
+        Write& operator=(const Write&) = delete;
+
+    private:
+        Membership& membership_;
+        std::unique_lock<std::shared_mutex> lock_;
+    };
+
     mutable std::shared_mutex mutex;
     membership::State state;                     // guarded by mutex
+    std::atomic<std::uint64_t> version{1};       // bumped by every Write
     std::vector<membership::OwnDelta> outbox;    // guarded by mutex: own deltas not yet gossiped
     std::atomic<bool> outbox_ready{false};       // set with the outbox: saves the I/O thread a lock
     std::shared_ptr<MonitorHub> monitors = std::make_shared<MonitorHub>();
@@ -177,6 +212,21 @@ private:
     std::map<std::string, std::unique_ptr<ChannelCounters>, std::less<>> channels_;  // less<>: look up by view
 };
 
+// Where a channel's messages go, as of one membership version: the local
+// subscribers and the remote nodes that have any. Immutable once built and
+// shared, so the hot path neither locks the membership nor copies names.
+struct ChannelRoute {
+    struct Node {
+        std::string name;
+        std::uint64_t creation = 0;
+    };
+    std::uint64_t version = 0;
+    std::string channel;
+    std::vector<std::uint64_t> local;
+    std::vector<Node> remote;
+    ChannelCounters* counters = nullptr;  // the channel's entry in NodeCore::channels
+};
+
 // Everything both sides of a node see. Immutable after construction except
 // the synchronised members.
 struct NodeCore {
@@ -201,6 +251,12 @@ struct NodeCore {
     std::atomic<std::uint64_t> message_id_counter{0};
     std::atomic<std::uint64_t> node_publish_seq{0};  // sequence of publishes by the node itself (pid id 0)
 };
+
+// The route of `channel` at the current membership version. Each thread
+// keeps the last few it used, so a publish or a received PUBLISH takes no
+// lock and allocates nothing while the membership stays the same. A route
+// has counters when the channel has local subscribers, or when `publishing`.
+std::shared_ptr<const ChannelRoute> channel_route(NodeCore& core, std::string_view channel, bool publishing);
 
 // Puts `message` into `mailbox` and counts the outcome: `delivered` when it
 // went in, dropped_mailbox_full / dropped_no_such_process when not.

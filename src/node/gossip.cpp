@@ -90,7 +90,7 @@ void Actor::on_gossip_frame(zmq::message_t& frame) {
     }
     membership::Effects fx;
     {
-        std::unique_lock lock(core_.membership->mutex);
+        Membership::Write lock(*core_.membership);
         auto& state = core_.membership->state;
         for (auto& message : decoded_) {
             if (auto* delta = std::get_if<wire::Delta>(&message)) {
@@ -203,7 +203,7 @@ void Actor::on_snapshot_part(Session& session, wire::Snapshot& part) {
     if (!part.last) return;
     membership::Effects fx;
     {
-        std::unique_lock lock(core_.membership->mutex);
+        Membership::Write lock(*core_.membership);
         core_.membership->state.on_snapshot(session.hello.name, session.hello.creation,
                                             membership::Snapshot{session.snapshot_seq,
                                                                  std::move(session.snapshot_groups)},
@@ -223,50 +223,39 @@ void Actor::on_digest_ack(const Session& session, const wire::DigestAck& ack) {
 
 void Actor::on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame) {
     bump(core_.counters.publish_frames_in);
-    std::vector<std::uint64_t> local;
-    {
-        std::shared_lock lock(core_.membership->mutex);
-        local = core_.membership->state.local_members(std::string(channels_scope), std::string(publish.channel));
+    // A frame usually carries many publishes to one channel: its route and
+    // mailboxes are looked up once per frame (forget_frame_routes).
+    if (publish_route_ == nullptr || publish_route_->channel != publish.channel ||
+        publish_route_->version != core_.membership->version.load(std::memory_order_acquire)) {
+        publish_route_ = channel_route(core_, publish.channel, false);
+        publish_mailboxes_.clear();
+        for (const auto id : publish_route_->local) {
+            if (auto mailbox = core_.processes->find(id)) publish_mailboxes_.push_back(std::move(mailbox));
+        }
     }
-    if (local.empty()) return;  // the last subscriber left while this was on its way
+    const ChannelRoute& route = *publish_route_;
+    if (route.local.empty()) return;  // the last subscriber left while this was on its way
     auto envelope = std::make_shared<Envelope>();
     envelope->id = publish.id;
-    envelope->channel = std::string(publish.channel);
+    envelope->channel = route.channel;
     envelope->sequence = publish.sequence;
     envelope->timestamp_us = publish.timestamp_us;
     envelope->parents = std::move(publish.parents);
     const Pid from{session.hello.name, session.hello.creation, publish.from_id};
-    auto& channel = core_.channels.at(envelope->channel);
-    bump(channel.received);
-    for (const auto id : local) {
-        auto mailbox = core_.processes->find(id);
-        if (!mailbox) continue;
-        deliveries_.add(std::move(mailbox), Message(from, publish.headers, frame, publish.payload, envelope), &channel);
-    }
+    bump(route.counters->received);
+    for (const auto& mailbox : publish_mailboxes_)
+        deliveries_.add(mailbox, Message(from, publish.headers, frame, publish.payload, envelope), route.counters);
 }
 
-void Actor::queue_publish(PublishCommand& command) {
-    const std::string message = wire::encode_message(wire::Publish{
-        command.channel, command.from_id, command.id, command.sequence, command.timestamp_us,
-        std::move(command.headers), command.payload, std::move(command.parents)});
-    for (const auto& [name, creation] : command.nodes) {
-        Link* link = up_link(name);
-        if (link == nullptr || link->peer_creation != creation) {
-            bump(core_.counters.dropped_node_down);
-            continue;
-        }
-        if (link->packing.size() + message.size() > std::min<std::size_t>(256 * 1024, core_.options.limits.max_frame_bytes))
-            flush(*link);
-        link->packing.add_encoded(message);
-        ++link->packing_sends;
-        bump(core_.counters.publish_frames_out);
-    }
+void Actor::forget_frame_routes() {
+    publish_route_.reset();
+    publish_mailboxes_.clear();
 }
 
 void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, bool again) {
     membership::Effects fx;
     {
-        std::unique_lock lock(core_.membership->mutex);
+        Membership::Write lock(*core_.membership);
         core_.membership->state.on_peer_up(name, creation, fx);
         record_effects(*core_.membership, fx);
     }
@@ -288,7 +277,7 @@ void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, 
 void Actor::membership_peer_down(const std::string& name) {
     membership::Effects fx;
     {
-        std::unique_lock lock(core_.membership->mutex);
+        Membership::Write lock(*core_.membership);
         core_.membership->state.on_peer_down(name, fx);
         record_effects(*core_.membership, fx);
     }

@@ -5,6 +5,7 @@
 #include <liminal/node.hpp>
 
 #include "node/impl.hpp"
+#include "wire/codec.hpp"
 
 #include <sodium.h>
 
@@ -48,7 +49,7 @@ void finish_local_change(NodeCore& core, membership::Effects& fx) {
 
 void leave_all(NodeCore& core, std::uint64_t id) {
     auto& membership = *core.membership;
-    std::unique_lock lock(membership.mutex);
+    detail::Membership::Write lock(membership);
     membership::Effects fx;
     membership.state.leave_all(id, fx);
     finish_local_change(core, fx);
@@ -65,7 +66,7 @@ void Node::join(std::string_view scope, std::string_view group, const std::vecto
     check_name("group", group);
     const auto ids = impl_->local_ids(pids);
     auto& membership = *impl_->core->membership;
-    std::unique_lock lock(membership.mutex);
+    detail::Membership::Write lock(membership);
     detail::membership::Effects fx;
     membership.state.join(std::string(scope), std::string(group), ids, fx);
     detail::finish_local_change(*impl_->core, fx);
@@ -85,7 +86,7 @@ bool Node::leave(std::string_view scope, std::string_view group, const std::vect
         ids.push_back(pid.id);
     }
     auto& membership = *impl_->core->membership;
-    std::unique_lock lock(membership.mutex);
+    detail::Membership::Write lock(membership);
     detail::membership::Effects fx;
     const std::size_t left = membership.state.leave(std::string(scope), std::string(group), ids, fx);
     detail::finish_local_change(*impl_->core, fx);
@@ -193,31 +194,22 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
     if (parents.size() > 64) throw std::invalid_argument("liminal::Node::publish: at most 64 parents");
     detail::bump(core.counters.publishes);
 
-    std::string channel_name(channel);
     const MessageId id = impl_->next_message_id();
     const auto timestamp_us = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
 
-    std::vector<std::uint64_t> local;
-    std::vector<std::pair<std::string, std::uint64_t>> nodes;
-    {
-        std::shared_lock lock(core.membership->mutex);
-        const std::string scope(channels_scope);
-        local = core.membership->state.local_members(scope, channel_name);
-        nodes = core.membership->state.remote_nodes(scope, channel_name);
-    }
-    auto& channel_counters = core.channels.at(channel);
+    auto route = detail::channel_route(core, channel, true);
+    auto& channel_counters = *route->counters;
     detail::bump(channel_counters.published);
-    detail::bump(channel_counters.nodes_sent, nodes.size());
     PublishResult result;
     result.id = id;
-    if (!local.empty()) {
+    if (!route->local.empty()) {
         // Built only for local subscribers; a remote node builds its own.
-        auto envelope = std::make_shared<Envelope>(Envelope{id, channel_name, sequence, timestamp_us, parents});
+        auto envelope = std::make_shared<Envelope>(Envelope{id, route->channel, sequence, timestamp_us, parents});
         auto owned = std::make_shared<const std::string>(payload);
-        for (const auto id : local) {
-            const auto mailbox = core.processes->find(id);
+        for (const auto local_id : route->local) {
+            const auto mailbox = core.processes->find(local_id);
             if (!mailbox) continue;  // closing right now; its leave is on its way
             const auto pushed = detail::deliver(core.counters, *mailbox,
                                                 Message(from, headers, owned, *owned, envelope),
@@ -230,10 +222,14 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
         detail::bump(channel_counters.delivered, result.local_deliveries);
         detail::bump(channel_counters.dropped, result.local_dropped);
     }
-    if (!nodes.empty()) {
-        result.nodes = nodes.size();
-        core.commands.push(detail::PublishCommand{std::move(channel_name), from.id, id, sequence, timestamp_us, headers,
-                                                  std::string(payload), parents, std::move(nodes)});
+    if (!route->remote.empty()) {
+        result.nodes = route->remote.size();
+        detail::bump(channel_counters.nodes_sent, result.nodes);
+        // Encoded once, here; the I/O thread copies the bytes into each node's frame.
+        const detail::wire::PublishFields fields{route->channel, from.id, id, sequence, timestamp_us};
+        core.commands.push(std::move(route), {}, 0, [&](std::string& out) {
+            detail::wire::append_publish(out, fields, headers, payload, parents);
+        });
     }
     return result;
 }

@@ -1,6 +1,7 @@
 #include <liminal/node.hpp>
 
 #include "node/impl.hpp"
+#include "wire/codec.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -184,7 +185,9 @@ SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, 
         detail::bump(counters.dropped_node_down);
         return SendResult::node_down;
     }
-    core.commands.push(detail::SendCommand{to.node, to.creation, to.id, from.id, headers, std::string(payload)});
+    core.commands.push(nullptr, to.node, to.creation, [&](std::string& out) {
+        detail::wire::append_send(out, to.creation, to.id, from.id, headers, payload);
+    });
     return SendResult::queued;
 }
 

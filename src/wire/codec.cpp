@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 
 #include <algorithm>
+#include <cstring>
 
 namespace liminal::detail::wire {
 namespace {
@@ -17,17 +18,51 @@ struct StringSink {
 };
 using Packer = msgpack::packer<StringSink>;
 
-void pack_str(Packer& p, std::string_view s) {
+// The hot path's output stream: writes into room the caller reserved, sized
+// by an upper bound of the message (see append_bounded).
+struct RawSink {
+    char* at;
+    void write(const char* data, std::size_t size) {
+        std::memcpy(at, data, size);
+        at += size;
+    }
+};
+using RawPacker = msgpack::packer<RawSink>;
+
+// Upper bounds of encoded sizes: a str/bin/map/array header takes at most 5 bytes.
+constexpr std::size_t header_bound = 5;
+std::size_t headers_bound(const Headers& headers) {
+    std::size_t bound = header_bound;
+    for (const auto& [key, value] : headers) bound += 2 * header_bound + key.size() + value.size();
+    return bound;
+}
+
+// Appends one message to `out` through a RawPacker: `bound` must be at least
+// its encoded size.
+template <typename Pack>
+void append_bounded(std::string& out, std::size_t bound, Pack&& pack) {
+    const std::size_t start = out.size();
+    out.resize(start + bound);
+    RawSink sink{out.data() + start};
+    RawPacker packer(sink);
+    pack(packer);
+    out.resize(static_cast<std::size_t>(sink.at - out.data()));
+}
+
+template <typename P>
+void pack_str(P& p, std::string_view s) {
     p.pack_str(static_cast<std::uint32_t>(s.size()));
     p.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
 }
 
-void pack_bin(Packer& p, const void* data, std::size_t size) {
+template <typename P>
+void pack_bin(P& p, const void* data, std::size_t size) {
     p.pack_bin(static_cast<std::uint32_t>(size));
     p.pack_bin_body(static_cast<const char*>(data), static_cast<std::uint32_t>(size));
 }
 
-void pack_type(Packer& p, MessageType type, std::uint32_t fields) {
+template <typename P>
+void pack_type(P& p, MessageType type, std::uint32_t fields) {
     p.pack_array(fields + 1);
     p.pack_uint8(static_cast<std::uint8_t>(type));
 }
@@ -48,7 +83,8 @@ void pack_ids(Packer& p, const std::vector<std::uint64_t>& ids) {
     for (const auto id : ids) p.pack_uint64(id);
 }
 
-void pack_headers(Packer& p, const Headers& headers) {
+template <typename P>
+void pack_headers(P& p, const Headers& headers) {
     p.pack_map(static_cast<std::uint32_t>(headers.size()));
     for (const auto& [key, value] : headers) {
         pack_str(p, key);
@@ -96,26 +132,37 @@ void pack(Packer& p, const Peers& m) {
     pack_peers(p, m.peers);
 }
 
-void pack(Packer& p, const Send& m) {
+template <typename P>
+void pack_send(P& p, std::uint64_t to_creation, std::uint64_t to_id, std::uint64_t from_id,
+               const Headers& headers, std::string_view payload) {
     pack_type(p, MessageType::send, 5);
-    p.pack_uint64(m.to_creation);
-    p.pack_uint64(m.to_id);
-    p.pack_uint64(m.from_id);
-    pack_headers(p, m.headers);
-    pack_bin(p, m.payload.data(), m.payload.size());
+    p.pack_uint64(to_creation);
+    p.pack_uint64(to_id);
+    p.pack_uint64(from_id);
+    pack_headers(p, headers);
+    pack_bin(p, payload.data(), payload.size());
 }
 
-void pack(Packer& p, const Publish& m) {
+void pack(Packer& p, const Send& m) { pack_send(p, m.to_creation, m.to_id, m.from_id, m.headers, m.payload); }
+
+template <typename P>
+void pack_publish(P& p, const PublishFields& m, const Headers& headers, std::string_view payload,
+                  std::span<const MessageId> parents) {
     pack_type(p, MessageType::publish, 8);
     pack_str(p, m.channel);
     p.pack_uint64(m.from_id);
     pack_bin(p, m.id.data(), m.id.size());
     p.pack_uint64(m.sequence);
     p.pack_uint64(m.timestamp_us);
-    pack_headers(p, m.headers);
-    pack_bin(p, m.payload.data(), m.payload.size());
-    p.pack_array(static_cast<std::uint32_t>(m.parents.size()));
-    for (const auto& parent : m.parents) pack_bin(p, parent.data(), parent.size());
+    pack_headers(p, headers);
+    pack_bin(p, payload.data(), payload.size());
+    p.pack_array(static_cast<std::uint32_t>(parents.size()));
+    for (const auto& parent : parents) pack_bin(p, parent.data(), parent.size());
+}
+
+void pack(Packer& p, const Publish& m) {
+    pack_publish(p, PublishFields{m.channel, m.from_id, m.id, m.sequence, m.timestamp_us}, m.headers, m.payload,
+                 m.parents);
 }
 
 void pack(Packer& p, const Delta& m) {
@@ -399,6 +446,20 @@ void FrameWriter::add(const WireMessage& message) {
 void FrameWriter::add_encoded(std::string_view message_bytes) {
     bytes_.append(message_bytes);
     ++messages_;
+}
+
+void append_send(std::string& out, std::uint64_t to_creation, std::uint64_t to_id, std::uint64_t from_id,
+                 const Headers& headers, std::string_view payload) {
+    const std::size_t bound = 1 + 1 + 3 * 9 + headers_bound(headers) + header_bound + payload.size();
+    append_bounded(out, bound, [&](RawPacker& p) { pack_send(p, to_creation, to_id, from_id, headers, payload); });
+}
+
+void append_publish(std::string& out, const PublishFields& fields, const Headers& headers, std::string_view payload,
+                    std::span<const MessageId> parents) {
+    const std::size_t bound = 1 + 1 + header_bound + fields.channel.size() + 9 + header_bound + fields.id.size() +
+                              2 * 9 + headers_bound(headers) + header_bound + payload.size() + header_bound +
+                              parents.size() * (header_bound + sizeof(MessageId));
+    append_bounded(out, bound, [&](RawPacker& p) { pack_publish(p, fields, headers, payload, parents); });
 }
 
 std::string encode_frame(const WireMessage& message) {

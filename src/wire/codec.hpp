@@ -3,6 +3,7 @@
 
 #include "wire/messages.hpp"
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,23 @@ std::string encode_frame(const WireMessage& message);
 // `out` is left empty: either the whole frame is good or none of it is.
 // Decoded Send payloads are views into `frame`.
 DecodeError decode_frame(std::string_view frame, std::vector<WireMessage>& out);
+
+// PUBLISH's fixed fields, for append_publish.
+struct PublishFields {
+    std::string_view channel;
+    std::uint64_t from_id = 0;
+    MessageId id{};
+    std::uint64_t sequence = 0;
+    std::uint64_t timestamp_us = 0;
+};
+
+// The hot path's encoders: one SEND or PUBLISH appended to `out` (no version
+// byte) straight from the caller's data, without building a wire struct.
+// The bytes are those FrameWriter::add writes for the same message.
+void append_send(std::string& out, std::uint64_t to_creation, std::uint64_t to_id, std::uint64_t from_id,
+                 const Headers& headers, std::string_view payload);
+void append_publish(std::string& out, const PublishFields& fields, const Headers& headers, std::string_view payload,
+                    std::span<const MessageId> parents);
 
 // The bytes of one message without the frame's version byte (HELLO's proof
 // binds the exact bytes that were sent).

@@ -2,6 +2,7 @@
 // A bounds-checked msgpack reader for liminal's own schema. It reads only the
 // types liminal puts on the wire, never allocates, never throws, and stops at
 // the first problem: after an error every read fails and error() says why.
+// Defined here, inline: it is the receive hot path.
 
 #include <cstddef>
 #include <cstdint>
@@ -45,5 +46,111 @@ private:
     const std::uint8_t* end_;
     ReadError error_ = ReadError::none;
 };
+
+// Definitions.
+inline bool Reader::fail(ReadError error) noexcept {
+    if (error_ == ReadError::none) error_ = error;
+    pos_ = end_;
+    return false;
+}
+
+inline bool Reader::take(std::size_t n, const std::uint8_t*& out) noexcept {
+    if (error_ != ReadError::none) return false;
+    if (remaining() < n) return fail(ReadError::truncated);
+    out = pos_;
+    pos_ += n;
+    return true;
+}
+
+inline bool Reader::be(std::size_t n, std::uint64_t& value) noexcept {
+    const std::uint8_t* p = nullptr;
+    if (!take(n, p)) return false;
+    value = 0;
+    for (std::size_t i = 0; i < n; ++i) value = (value << 8) | p[i];
+    return true;
+}
+
+// Reads the length of a str/bin/array/map whose tag is already consumed.
+// `fix_*` describe the fix-sized form (absent when fix_mask is 0).
+inline bool Reader::length(std::uint8_t tag, std::uint8_t fix_mask, std::uint8_t fix_tag, std::uint32_t fix_max,
+                    std::uint8_t tag8, std::uint8_t tag16, std::uint8_t tag32, std::uint32_t& out) noexcept {
+    std::uint64_t value = 0;
+    if (fix_mask != 0 && (tag & static_cast<std::uint8_t>(~fix_mask)) == fix_tag) {
+        out = tag & fix_mask;
+        return out <= fix_max || fail();
+    }
+    if (tag8 != 0 && tag == tag8) {
+        if (!be(1, value)) return false;
+    } else if (tag == tag16) {
+        if (!be(2, value)) return false;
+    } else if (tag == tag32) {
+        if (!be(4, value)) return false;
+    } else {
+        return fail();
+    }
+    out = static_cast<std::uint32_t>(value);
+    return true;
+}
+
+inline bool Reader::array(std::uint32_t& count) noexcept {
+    const std::uint8_t* tag = nullptr;
+    if (!take(1, tag)) return false;
+    if (!length(*tag, 0x0f, 0x90, 15, 0, 0xdc, 0xdd, count)) return false;
+    // Every element takes at least one byte: a count beyond the input is a lie.
+    return count <= remaining() || fail(ReadError::truncated);
+}
+
+inline bool Reader::map(std::uint32_t& count) noexcept {
+    const std::uint8_t* tag = nullptr;
+    if (!take(1, tag)) return false;
+    if (!length(*tag, 0x0f, 0x80, 15, 0, 0xde, 0xdf, count)) return false;
+    return count <= remaining() / 2 || fail(ReadError::truncated);
+}
+
+inline bool Reader::uint(std::uint64_t& value) noexcept {
+    const std::uint8_t* tag = nullptr;
+    if (!take(1, tag)) return false;
+    if (*tag <= 0x7f) {
+        value = *tag;
+        return true;
+    }
+    switch (*tag) {
+    case 0xcc: return be(1, value);
+    case 0xcd: return be(2, value);
+    case 0xce: return be(4, value);
+    case 0xcf: return be(8, value);
+    default: return fail();
+    }
+}
+
+inline bool Reader::str(std::string_view& value) noexcept {
+    const std::uint8_t* tag = nullptr;
+    if (!take(1, tag)) return false;
+    std::uint32_t size = 0;
+    if (!length(*tag, 0x1f, 0xa0, 31, 0xd9, 0xda, 0xdb, size)) return false;
+    const std::uint8_t* p = nullptr;
+    if (!take(size, p)) return false;
+    value = std::string_view(reinterpret_cast<const char*>(p), size);
+    return true;
+}
+
+inline bool Reader::bin(std::string_view& value) noexcept {
+    const std::uint8_t* tag = nullptr;
+    if (!take(1, tag)) return false;
+    std::uint32_t size = 0;
+    if (!length(*tag, 0, 0, 0, 0xc4, 0xc5, 0xc6, size)) return false;
+    const std::uint8_t* p = nullptr;
+    if (!take(size, p)) return false;
+    value = std::string_view(reinterpret_cast<const char*>(p), size);
+    return true;
+}
+
+inline bool Reader::fixed_bin(std::uint8_t* out, std::size_t size) noexcept {
+    std::string_view bytes;
+    if (!bin(bytes)) return false;
+    if (bytes.size() != size) return fail();
+    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(bytes[i]);
+    return true;
+}
 
 }  // namespace liminal::detail::wire
