@@ -236,13 +236,13 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
             on_digest_ack(it->second, *ack);
         } else {
             deliveries_.flush(core_.counters);
-            forget_frame_routes();
+            end_frame();
             on_bye(identity, who);
             return;  // nothing after BYE is applied
         }
     }
     deliveries_.flush(core_.counters);
-    forget_frame_routes();
+    end_frame();
 }
 
 // Validates an authenticated peer's frame as a whole before any of it is
@@ -282,8 +282,8 @@ void Actor::on_send(const Session& session, wire::Send& send, const std::shared_
         return;
     }
     deliveries_.add(mailbox,
-                    Message(Pid{session.hello.name, session.hello.creation, send.from_id}, std::move(send.headers),
-                            frame, send.payload),
+                    Message(frame_sender(session, send.from_id), Message::share(std::move(send.headers)), frame,
+                            send.payload),
                     nullptr);
 }
 

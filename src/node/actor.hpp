@@ -108,7 +108,11 @@ private:
     void gossip(bool with_digest);
     void on_gossip_frame(zmq::message_t& frame);
     void on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame);
-    void forget_frame_routes();
+    // The sender of a message in the current frame, shared by consecutive
+    // messages of the same process.
+    std::shared_ptr<const Pid> frame_sender(const Session& session, std::uint64_t id);
+    // Forgets what was cached for the frame just applied.
+    void end_frame();
     void on_resync(const Session& session);
     void on_snapshot_part(Session& session, wire::Snapshot& part);
     void on_digest_ack(const Session& session, const wire::DigestAck& ack);
@@ -168,6 +172,7 @@ private:
     DeliveryBatch deliveries_;                           // the current frame's deliveries
     std::shared_ptr<const ChannelRoute> publish_route_;  // the current frame's last PUBLISH channel ...
     std::vector<std::shared_ptr<Mailbox>> publish_mailboxes_;  // ... and its local subscribers' mailboxes
+    std::shared_ptr<const Pid> frame_sender_;            // the current frame's last sender
     std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
     Clock::time_point last_sweep_{};                     // when sweep() last ran

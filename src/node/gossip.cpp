@@ -224,7 +224,7 @@ void Actor::on_digest_ack(const Session& session, const wire::DigestAck& ack) {
 void Actor::on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame) {
     bump(core_.counters.publish_frames_in);
     // A frame usually carries many publishes to one channel: its route and
-    // mailboxes are looked up once per frame (forget_frame_routes).
+    // mailboxes are looked up once per frame (end_frame forgets them).
     if (publish_route_ == nullptr || publish_route_->channel != publish.channel ||
         publish_route_->version != core_.membership->version.load(std::memory_order_acquire)) {
         publish_route_ = channel_route(core_, publish.channel, false);
@@ -241,15 +241,24 @@ void Actor::on_publish(const Session& session, wire::Publish& publish, const std
     envelope->sequence = publish.sequence;
     envelope->timestamp_us = publish.timestamp_us;
     envelope->parents = std::move(publish.parents);
-    const Pid from{session.hello.name, session.hello.creation, publish.from_id};
+    const auto from = frame_sender(session, publish.from_id);
+    const auto headers = Message::share(std::move(publish.headers));
     bump(route.counters->received);
     for (const auto& mailbox : publish_mailboxes_)
-        deliveries_.add(mailbox, Message(from, publish.headers, frame, publish.payload, envelope), route.counters);
+        deliveries_.add(mailbox, Message(from, headers, frame, publish.payload, envelope), route.counters);
 }
 
-void Actor::forget_frame_routes() {
+std::shared_ptr<const Pid> Actor::frame_sender(const Session& session, std::uint64_t id) {
+    if (frame_sender_ == nullptr || frame_sender_->id != id || frame_sender_->creation != session.hello.creation ||
+        frame_sender_->node != session.hello.name)
+        frame_sender_ = std::make_shared<const Pid>(Pid{session.hello.name, session.hello.creation, id});
+    return frame_sender_;
+}
+
+void Actor::end_frame() {
     publish_route_.reset();
     publish_mailboxes_.clear();
+    frame_sender_.reset();
 }
 
 void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, bool again) {

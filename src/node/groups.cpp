@@ -208,11 +208,13 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
         // Built only for local subscribers; a remote node builds its own.
         auto envelope = std::make_shared<Envelope>(Envelope{id, route->channel, sequence, timestamp_us, parents});
         auto owned = std::make_shared<const std::string>(payload);
+        const auto sender = std::make_shared<const Pid>(from);
+        const auto shared_headers = Message::share(Headers(headers));
         for (const auto local_id : route->local) {
             const auto mailbox = core.processes->find(local_id);
             if (!mailbox) continue;  // closing right now; its leave is on its way
             const auto pushed = detail::deliver(core.counters, *mailbox,
-                                                Message(from, headers, owned, *owned, envelope),
+                                                Message(sender, shared_headers, owned, *owned, envelope),
                                                 core.counters.delivered_publish);
             if (pushed == detail::PushResult::delivered || pushed == detail::PushResult::displaced)
                 ++result.local_deliveries;
