@@ -9,7 +9,6 @@
 namespace liminal::detail {
 namespace {
 
-constexpr std::size_t fixed_items = 4;           // doorbell, ROUTER, SUB, admin
 constexpr int max_reads_per_socket = 1024;       // fairness between sockets per iteration
 constexpr std::size_t max_pack_bytes = 256 * 1024;
 
@@ -22,6 +21,12 @@ void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, const cha
         throw Error(std::string("liminal: cannot bind the ") + what + " to " + endpoint + ": " + error.what());
     }
 }
+
+// A non-blocking receive that found nothing has processed the socket's
+// pending commands, as reading ZMQ_EVENTS would: the socket's descriptor
+// will signal anything new. Call it only when that receive was the last
+// operation on the socket.
+void drained(Watch& watch) { watch.touched = false; }
 
 // Reads and discards the remaining parts of a multipart message.
 std::size_t drain_parts(zmq::socket_t& socket, zmq::message_t& last) {
@@ -75,6 +80,7 @@ Actor::~Actor() = default;
 
 void Actor::run() {
     log_.info("node up: creation={} router={} pub={}", core_.creation, core_.router_endpoint, core_.pub_endpoint);
+    core_.commands.set_consumer();
     while (!core_.stopping.load(std::memory_order_acquire)) poll_once(next_timeout());
     shutdown();
 }
@@ -90,33 +96,63 @@ std::chrono::milliseconds Actor::next_timeout() const {
                       std::chrono::milliseconds(1000));
 }
 
-void Actor::poll_once(std::chrono::milliseconds timeout) {
-    items_.clear();
-    item_links_.clear();
-    items_.push_back({nullptr, core_.commands.fd(), ZMQ_POLLIN, 0});
-    items_.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
-    items_.push_back({sub_.handle(), 0, ZMQ_POLLIN, 0});
-    items_.push_back({admin_.handle(), 0, static_cast<short>(core_.admin_endpoint.empty() ? 0 : ZMQ_POLLIN), 0});
+bool Actor::poll_once(std::chrono::milliseconds timeout) {
+    polled_.clear();
+    polled_links_.clear();
+    polled_.push_back({&router_, &router_watch_, ZMQ_POLLIN, 0});
+    polled_.push_back({&sub_, &sub_watch_, ZMQ_POLLIN, 0});
+    if (!core_.admin_endpoint.empty()) polled_.push_back({&admin_, &admin_watch_, ZMQ_POLLIN, 0});
+    const std::size_t fixed = polled_.size();
     for (auto& [endpoint, link] : links_) {
-        const short events = ZMQ_POLLIN | (link->pending.empty() ? 0 : ZMQ_POLLOUT);
-        items_.push_back({link->dealer.handle(), 0, events, 0});
-        items_.push_back({link->monitor.handle(), 0, ZMQ_POLLIN, 0});
-        item_links_.push_back(link.get());
+        const short want = ZMQ_POLLIN | (link->pending.empty() ? 0 : ZMQ_POLLOUT);
+        polled_.push_back({&link->dealer, &link->dealer_watch, want, 0});
+        polled_.push_back({&link->monitor, &link->monitor_watch, ZMQ_POLLIN, 0});
+        polled_links_.push_back(link.get());
     }
-    zmq::poll(items_, timeout);
+    pollfds_.clear();
+    pollfds_.push_back({core_.commands.fd(), POLLIN, 0});
+    bool touched = false;
+    for (const auto& p : polled_) {
+        pollfds_.push_back({p.watch->fd, POLLIN, 0});
+        touched = touched || p.watch->touched;
+    }
+    // A touched socket may be ready without its descriptor saying so: look, don't sleep.
+    const int wait_ms = touched ? 0 : static_cast<int>(timeout.count());
+    if (::poll(pollfds_.data(), pollfds_.size(), wait_ms) < 0) {
+        for (auto& fd : pollfds_) fd.revents = 0;  // EINTR: nothing signalled, touched sockets still checked
+    }
+    bool ready = (pollfds_[0].revents & POLLIN) != 0;
+    for (std::size_t i = 0; i < polled_.size(); ++i) {
+        Polled& p = polled_[i];
+        if (!p.watch->touched && pollfds_[i + 1].revents == 0) continue;
+        p.watch->touched = false;
+        p.ready = static_cast<short>(p.socket->get(zmq::sockopt::events) & p.want);
+        ready = ready || p.ready != 0;
+    }
+    // Every handler below sends or receives on its socket: touched.
+    const auto handle = [](Polled& p, short event, auto&& handler) {
+        if (!(p.ready & event)) return;
+        p.watch->touched = true;
+        handler();
+    };
 
-    if (items_[0].revents & ZMQ_POLLIN) on_commands();
-    if (items_[1].revents & ZMQ_POLLIN) on_router();
-    if (items_[2].revents & ZMQ_POLLIN) on_sub();
-    if (items_[3].revents & ZMQ_POLLIN) on_admin();
-    for (std::size_t i = 0; i < item_links_.size(); ++i) {
-        Link& link = *item_links_[i];
-        const auto& dealer_item = items_[fixed_items + 2 * i];
-        const auto& monitor_item = items_[fixed_items + 2 * i + 1];
+    if (pollfds_[0].revents & POLLIN) on_commands(true);
+    handle(polled_[0], ZMQ_POLLIN, [&] {
+        on_router();
+        // A callback that answered from this thread queued its reply: send
+        // it now rather than after another round through poll.
+        if (core_.commands.pending()) on_commands(false);
+    });
+    handle(polled_[1], ZMQ_POLLIN, [&] { on_sub(); });
+    if (fixed == 3) handle(polled_[2], ZMQ_POLLIN, [&] { on_admin(); });
+    for (std::size_t i = 0; i < polled_links_.size(); ++i) {
+        Link& link = *polled_links_[i];
+        Polled& dealer = polled_[fixed + 2 * i];
+        Polled& monitor = polled_[fixed + 2 * i + 1];
         // Monitor first: a HANDSHAKE_SUCCEEDED must send HELLO before anything is read.
-        if (!link.closing && (monitor_item.revents & ZMQ_POLLIN)) on_link_monitor(link);
-        if (!link.closing && (dealer_item.revents & ZMQ_POLLIN)) on_link_input(link);
-        if (!link.closing && (dealer_item.revents & ZMQ_POLLOUT)) on_link_writable(link);
+        if (!link.closing) handle(monitor, ZMQ_POLLIN, [&] { on_link_monitor(link); });
+        if (!link.closing) handle(dealer, ZMQ_POLLIN, [&] { on_link_input(link); });
+        if (!link.closing) handle(dealer, ZMQ_POLLOUT, [&] { on_link_writable(link); });
     }
     const auto now = Clock::now();
     if (now >= next_digest_) gossip(true);
@@ -125,7 +161,13 @@ void Actor::poll_once(std::chrono::milliseconds timeout) {
         last_sweep_ = now;
         sweep();
     }
+    // Whatever this thread queued itself (callbacks, peer events) rang no doorbell.
+    if (core_.commands.pending()) {
+        on_commands(false);
+        ready = true;
+    }
     graveyard_.clear();
+    return ready;
 }
 
 void Actor::sweep() {
@@ -151,8 +193,8 @@ void Actor::sweep() {
     });
 }
 
-void Actor::on_commands() {
-    core_.commands.drain(outgoing_);
+void Actor::on_commands(bool doorbell) {
+    core_.commands.drain(outgoing_, doorbell);
     for (const auto& item : outgoing_.items) queue_outgoing(item, outgoing_.message(item));
     outgoing_.clear();
     resolved_route_.reset();
@@ -165,7 +207,7 @@ void Actor::on_commands() {
 void Actor::on_router() {
     for (int i = 0; i < max_reads_per_socket; ++i) {
         zmq::message_t identity;
-        if (!router_.recv(identity, zmq::recv_flags::dontwait)) return;
+        if (!router_.recv(identity, zmq::recv_flags::dontwait)) return drained(router_watch_);
         if (!identity.more()) {
             bump(core_.counters.malformed_frames);
             log_bad_input("malformed", "a ROUTER message without a body");
@@ -291,7 +333,7 @@ void Actor::on_sub() {
     // Gossip from every peer's PUB, fair-queued by libzmq.
     for (int i = 0; i < max_reads_per_socket; ++i) {
         zmq::message_t frame;
-        if (!sub_.recv(frame, zmq::recv_flags::dontwait)) return;
+        if (!sub_.recv(frame, zmq::recv_flags::dontwait)) return drained(sub_watch_);
         bump(core_.counters.frames_in);
         bump(core_.counters.bytes_in, frame.size());
         if (frame.more()) {
@@ -334,7 +376,11 @@ void Actor::on_admin() {
 void Actor::on_link_input(Link& link) {
     for (int i = 0; i < max_reads_per_socket && !link.closing; ++i) {
         zmq::message_t frame;
-        if (!link.dealer.recv(frame, zmq::recv_flags::dontwait)) return;
+        if (!link.dealer.recv(frame, zmq::recv_flags::dontwait)) {
+            // Writability matters only while frames wait: then ZMQ_EVENTS must say.
+            if (link.pending.empty()) drained(link.dealer_watch);
+            return;
+        }
         bump(core_.counters.frames_in);
         bump(core_.counters.bytes_in, frame.size());
         if (drain_parts(link.dealer, frame) > 0 || frame.size() > core_.options.limits.max_frame_bytes) {
@@ -363,7 +409,7 @@ void Actor::on_link_input(Link& link) {
 void Actor::on_link_monitor(Link& link) {
     while (!link.closing) {
         const auto event = read_monitor_event(link.monitor);
-        if (!event) return;
+        if (!event) return drained(link.monitor_watch);
         switch (event->event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             if (!link.close_at) send_hello(link);
@@ -459,6 +505,7 @@ void Actor::send_frame(Link& link, std::string bytes, std::size_t messages) {
     if (link.bye_sent) return;  // stopping: the peer has forgotten this connection
     if (link.pending.empty()) {
         zmq::message_t message(bytes.data(), bytes.size());
+        link.dealer_watch.touched = true;
         if (link.dealer.send(message, zmq::send_flags::dontwait)) {
             bump(core_.counters.frames_out);
             bump(core_.counters.bytes_out, bytes.size());
@@ -492,6 +539,7 @@ void Actor::drop_pending(Link& link, std::atomic<std::uint64_t>& counter) {
 
 void Actor::reply(const std::string& identity, const wire::WireMessage& message) {
     const std::string frame = wire::encode_frame(message);
+    router_watch_.touched = true;
     try {
         // ROUTER_MANDATORY: a vanished or congested peer gives an error, never a block.
         if (!router_.send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
@@ -532,7 +580,7 @@ void Actor::close_link(Link& link) {
 
 void Actor::shutdown() {
     // Sends accepted before stop() go out ahead of BYE.
-    on_commands();
+    on_commands(true);
     std::size_t awaiting = 0;
     for (auto& [endpoint, link] : links_) {
         flush(*link);

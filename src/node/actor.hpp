@@ -27,6 +27,8 @@
 
 #include <zmq.hpp>
 
+#include <poll.h>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -77,15 +79,16 @@ private:
         std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after
     };
 
-    // Poll loop.
-    void poll_once(std::chrono::milliseconds timeout);
+    // Poll loop. One wait and whatever it found ready; true when something was.
+    bool poll_once(std::chrono::milliseconds timeout);
     std::chrono::milliseconds next_timeout() const;
     // Expires half-done handshakes, closes rejected links, forgets peers
     // that said BYE a while ago.
     void sweep();
 
     // Inputs.
-    void on_commands();
+    // Sends what the API threads queued; `doorbell`: it rang (clear it).
+    void on_commands(bool doorbell);
     void on_router();
     void on_router_frame(const std::string& identity, zmq::message_t&& frame);
     bool check_session_frame(const std::string& identity, const Session& session);
@@ -153,6 +156,9 @@ private:
     zmq::socket_t pub_;                                  // bound; gossip out (next issue)
     zmq::socket_t sub_;                                  // connected to every peer's PUB
     zmq::socket_t admin_;                                // bound when options.admin is set
+    Watch router_watch_{router_};
+    Watch sub_watch_{sub_};
+    Watch admin_watch_{admin_};
     AdminService admin_service_;
     std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint
     std::map<std::string, Peer> peers_;                  // by peer name
@@ -161,8 +167,17 @@ private:
     std::vector<std::unique_ptr<Link>> graveyard_;      // closed this iteration; freed at its end
     std::vector<std::string> ignored_endpoints_;         // endpoints that turned out to be this node
     std::uint64_t link_serial_ = 0;                      // names monitor endpoints uniquely
-    std::vector<zmq_pollitem_t> items_;                  // rebuilt every iteration
-    std::vector<Link*> item_links_;                      // items_[i] belongs to item_links_[i - fixed]
+    // The poll set, rebuilt every iteration: pollfds_[0] is the doorbell,
+    // pollfds_[i + 1] belongs to polled_[i].
+    struct Polled {
+        zmq::socket_t* socket = nullptr;
+        Watch* watch = nullptr;
+        short want = 0;      // ZMQ_POLLIN and/or ZMQ_POLLOUT
+        short ready = 0;     // of `want`, what ZMQ_EVENTS reported
+    };
+    std::vector<Polled> polled_;
+    std::vector<pollfd> pollfds_;
+    std::vector<Link*> polled_links_;                    // polled_[fixed + 2i], [fixed + 2i + 1]: its dealer, monitor
     OutgoingBatch outgoing_;                             // drained from the API threads, reused
     // The links of the last route queue_outgoing resolved, valid for one batch
     // (nothing changes links while a batch is queued).

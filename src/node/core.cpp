@@ -34,12 +34,15 @@ void CommandQueue::wake() {
     [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
 }
 
-void CommandQueue::drain(OutgoingBatch& out) {
-    std::uint64_t count = 0;
-    [[maybe_unused]] const auto read = ::read(fd_, &count, sizeof count);
+void CommandQueue::drain(OutgoingBatch& out, bool doorbell) {
+    if (doorbell) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto read = ::read(fd_, &count, sizeof count);
+    }
     out.clear();
     std::lock_guard lock(mutex_);
     std::swap(out, queue_);
+    pending_.store(false, std::memory_order_relaxed);
 }
 
 std::optional<PeerDirectory::Route> PeerDirectory::route(const std::string& name) const {

@@ -22,6 +22,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace spdlog { class logger; }
@@ -91,24 +92,33 @@ public:
                 encode(queue_.bytes);
                 queue_.items.push_back(
                     Outgoing{std::move(route), std::string(node), creation, offset, queue_.bytes.size() - offset});
+                pending_.store(true, std::memory_order_relaxed);
             } catch (...) {
                 queue_.bytes.resize(offset);  // nothing half-queued
                 throw;
             }
         }
-        if (ring) wake();
+        // The I/O thread itself (a callback answering) needs no doorbell: it
+        // looks at the queue before it polls again.
+        if (ring && std::this_thread::get_id() != consumer_.load(std::memory_order_relaxed)) wake();
     }
     // Wakes the I/O thread without a message (stop, gossip, digest requests).
     void wake();
+    // Runs on the I/O thread: the calling thread becomes the consumer.
+    void set_consumer() { consumer_.store(std::this_thread::get_id(), std::memory_order_relaxed); }
     // Runs on the I/O thread: swaps everything queued into `out` (cleared
-    // first) and clears the doorbell.
-    void drain(OutgoingBatch& out);
+    // first); with `doorbell`, also clears the doorbell (it rang).
+    void drain(OutgoingBatch& out, bool doorbell);
     int fd() const noexcept { return fd_; }
+    // Something is queued (a hint: read without the lock).
+    bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
 
 private:
     int fd_ = -1;
     std::mutex mutex_;
     OutgoingBatch queue_;
+    std::atomic<bool> pending_{false};
+    std::atomic<std::thread::id> consumer_{};
 };
 
 // The peer view behind Node::peers() and send()'s routing decision; written

@@ -57,7 +57,7 @@ std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor) {
 Link::Link(zmq::context_t& context, const Options& options, std::string endpoint_, const std::string& identity,
            std::uint64_t serial, bool seed_)
     : endpoint(std::move(endpoint_)), seed(seed_), dealer(context, zmq::socket_type::dealer),
-      monitor(context, zmq::socket_type::pair) {
+      monitor(context, zmq::socket_type::pair), dealer_watch(dealer), monitor_watch(monitor) {
     configure_peer_socket(dealer, options);
     dealer.set(zmq::sockopt::routing_id, identity);
     // No pipe until a handshake completes: nothing queued for a dead peer is

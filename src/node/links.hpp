@@ -38,6 +38,18 @@ struct MonitorEvent {
 // Reads one event from a monitor PAIR, if one is waiting.
 std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor);
 
+// A ZeroMQ socket in the I/O thread's poll set, polled through its ZMQ_FD.
+// That descriptor only signals that the socket's state may have changed, and
+// a send or receive may consume the signal; so after touching the socket its
+// ZMQ_EVENTS must be read again before sleeping (zmq_getsockopt(3), ZMQ_FD).
+// zmq_poll does that for every socket on every call, a system call each;
+// tracking which sockets were touched does it only where it is needed.
+struct Watch {
+    explicit Watch(zmq::socket_t& socket) : fd(socket.get(zmq::sockopt::fd)) {}
+    zmq::fd_t fd;
+    bool touched = true;  // sent or received on since ZMQ_EVENTS was last read
+};
+
 // A frame waiting for a slow or not yet writable peer.
 struct PendingFrame {
     std::string bytes;
@@ -62,6 +74,8 @@ struct Link {
     bool seed = false;               // configured as a seed (reported while unreachable)
     zmq::socket_t dealer;
     zmq::socket_t monitor;           // PAIR reading the dealer's monitor events
+    Watch dealer_watch;
+    Watch monitor_watch;
     State state = State::connecting;
     wire::Nonce nonce{};             // our HELLO challenge on the current connection
     std::string hello_bytes;         // the HELLO message we sent, bound by both proofs

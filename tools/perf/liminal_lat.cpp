@@ -2,19 +2,66 @@
 // send latency between two pids on two nodes. local binds and runs an echo
 // process in group `lat`; remote joins through local's endpoint, finds the
 // echo pid and pings it.
+//
+// By default both processes block in receive() on their own thread, so each
+// message crosses from the node's I/O thread to the process's thread. With
+// `--callback` (given to both) they take messages by callback on the I/O
+// thread instead (Process::on_message), and answer from there.
 
 #include "perf_common.hpp"
 
 #include "perf_node.hpp"
 
+#include <condition_variable>
+#include <mutex>
+
+namespace {
+
+// Set once by a callback, waited for by main().
+class Done {
+public:
+    void set() {
+        std::lock_guard lock(mutex_);
+        done_ = true;
+        changed_.notify_all();
+    }
+    bool wait(std::chrono::seconds timeout) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, timeout, [&] { return done_; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool done_ = false;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count");
+    const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count", "--callback");
+    const bool callback = args.flag == "--callback";
 #ifdef LIMINAL_PERF_LOCAL
     auto o = liminal::perf::node_options("local_lat@127.0.0.1");
     o.listen = args.endpoint;
     liminal::Node node(o);
     auto echo = node.spawn();
     node.join("default", "lat", echo.pid());
+    if (callback) {
+        Done done;
+        std::size_t echoed = 0;  // the I/O thread's only
+        echo.on_message([&](liminal::Message message) {
+            node.send(echo.pid(), message.from(), message.payload());
+            if (++echoed == args.count) done.set();
+        });
+        // A generous bound: the run is over when remote has all its echoes.
+        if (!done.wait(std::chrono::seconds(120 + args.count / 1000))) {
+            std::fprintf(stderr, "liminal_local_lat: %zu of %zu pings echoed\n", echoed, args.count);
+            return 1;
+        }
+        node.stop();
+        return 0;
+    }
     for (std::size_t i = 0; i < args.count; ++i) {
         auto message = echo.receive(std::chrono::seconds(60));
         if (!message) {
@@ -43,6 +90,24 @@ int main(int argc, char** argv) {
     const std::string payload(args.size, 'x');
     std::vector<double> samples;
     samples.reserve(args.count);
+    if (callback) {
+        Done done;
+        auto start = std::chrono::steady_clock::now();
+        self.on_message([&](liminal::Message) {
+            const auto now = std::chrono::steady_clock::now();
+            samples.push_back(std::chrono::duration<double, std::micro>(now - start).count() / 2);
+            if (samples.size() == args.count) return done.set();
+            start = std::chrono::steady_clock::now();
+            node.send(self.pid(), targets.front(), payload);
+        });
+        node.send(self.pid(), targets.front(), payload);
+        if (!done.wait(std::chrono::seconds(10 + args.count / 1000))) {
+            std::fprintf(stderr, "liminal_remote_lat: %zu of %zu echoes\n", samples.size(), args.count);
+            return 1;
+        }
+        liminal::perf::print_latency(args.size, std::move(samples));
+        return 0;
+    }
     for (std::size_t i = 0; i < args.count; ++i) {
         const auto start = std::chrono::steady_clock::now();
         node.send(self.pid(), targets.front(), payload);

@@ -15,12 +15,17 @@ struct Args {
     std::string endpoint;
     std::size_t size = 0;
     std::size_t count = 0;
+    std::string flag;  // the optional fourth argument, when `flag_name` allows one
 };
 
-// `<endpoint> <message-size> <count>`; exits 2 with a usage line otherwise.
-inline Args parse_args(int argc, char** argv, const char* count_name) {
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: %s <endpoint> <message-size> <%s>\n", argv[0], count_name);
+// `<endpoint> <message-size> <count> [flag]`; exits 2 with a usage line otherwise.
+inline Args parse_args(int argc, char** argv, const char* count_name, const char* flag_name = nullptr) {
+    const bool flagged = flag_name != nullptr && argc == 5 && std::string(argv[4]) == flag_name;
+    if (argc != 4 && !flagged) {
+        if (flag_name != nullptr)
+            std::fprintf(stderr, "usage: %s <endpoint> <message-size> <%s> [%s]\n", argv[0], count_name, flag_name);
+        else
+            std::fprintf(stderr, "usage: %s <endpoint> <message-size> <%s>\n", argv[0], count_name);
         std::exit(2);
     }
     Args args;
@@ -33,6 +38,7 @@ inline Args parse_args(int argc, char** argv, const char* count_name) {
         std::fprintf(stderr, "%s: %s must be a positive number\n", argv[0], count_name);
         std::exit(2);
     }
+    if (flagged) args.flag = argv[4];
     return args;
 }
 
