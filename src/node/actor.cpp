@@ -234,8 +234,8 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
         return;
     }
     // Send payloads are delivered as views into this frame: share it.
-    auto owner = std::make_shared<zmq::message_t>(std::move(frame));
-    const std::string_view bytes(static_cast<const char*>(owner->data()), owner->size());
+    auto owner = std::make_shared<ReceivedFrame>(std::move(frame));
+    const std::string_view bytes(static_cast<const char*>(owner->message.data()), owner->message.size());
     if (const auto error = wire::decode_frame(bytes, decoded_); error != wire::DecodeError::none) {
         bump(core_.counters.malformed_frames);
         log_bad_input("malformed", fmt::format("an undecodable frame on the ROUTER ({})", wire::to_string(error)));
@@ -260,6 +260,8 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
     const wire::Hello who = it->second.hello;  // on_bye erases the session
     const auto peer = peers_.find(who.name);
     PeerCounters* counters = peer == peers_.end() ? nullptr : peer->second.counters.get();
+    owner->envelopes.reserve(static_cast<std::size_t>(
+        std::count_if(decoded_.begin(), decoded_.end(), [](const auto& m) { return std::holds_alternative<wire::Publish>(m); })));
     if (counters) bump(counters->bytes_in, bytes.size());
     for (auto& message : decoded_) {
         if (auto* send = std::get_if<wire::Send>(&message)) {
@@ -312,7 +314,7 @@ bool Actor::check_session_frame(const std::string& identity, const Session& sess
     return true;
 }
 
-void Actor::on_send(const Session& session, wire::Send& send, const std::shared_ptr<const void>& frame) {
+void Actor::on_send(const Session& session, wire::Send& send, const std::shared_ptr<ReceivedFrame>& frame) {
     auto& counters = core_.counters;
     if (send.to_creation != core_.creation) {
         bump(counters.dropped_stale_creation);
@@ -438,15 +440,15 @@ void Actor::on_link_monitor(Link& link) {
 void Actor::on_link_writable(Link& link) {
     while (!link.pending.empty()) {
         PendingFrame& front = link.pending.front();
-        zmq::message_t message(front.bytes.data(), front.bytes.size());
-        if (!link.dealer.send(message, zmq::send_flags::dontwait)) return;
-        link.pending_bytes -= front.bytes.size();
+        const std::size_t size = front.message.size();
+        if (!link.dealer.send(front.message, zmq::send_flags::dontwait)) return;
+        link.pending_bytes -= size;
         bump(core_.counters.frames_out);
-        bump(core_.counters.bytes_out, front.bytes.size());
+        bump(core_.counters.bytes_out, size);
         bump(core_.counters.sends_remote, front.messages);
         if (const auto peer = peers_.find(link.peer_name); peer != peers_.end()) {
             bump(peer->second.counters->messages_out, front.messages);
-            bump(peer->second.counters->bytes_out, front.bytes.size());
+            bump(peer->second.counters->bytes_out, size);
         }
         link.pending.pop_front();
     }
@@ -503,28 +505,29 @@ void Actor::flush(Link& link) {
 
 void Actor::send_frame(Link& link, std::string bytes, std::size_t messages) {
     if (link.bye_sent) return;  // stopping: the peer has forgotten this connection
+    const std::size_t size = bytes.size();
+    zmq::message_t message = to_message(std::move(bytes));
     if (link.pending.empty()) {
-        zmq::message_t message(bytes.data(), bytes.size());
         link.dealer_watch.touched = true;
         if (link.dealer.send(message, zmq::send_flags::dontwait)) {
             bump(core_.counters.frames_out);
-            bump(core_.counters.bytes_out, bytes.size());
+            bump(core_.counters.bytes_out, size);
             bump(core_.counters.sends_remote, messages);
             if (const auto peer = peers_.find(link.peer_name); peer != peers_.end()) {
                 bump(peer->second.counters->messages_out, messages);
-                bump(peer->second.counters->bytes_out, bytes.size());
+                bump(peer->second.counters->bytes_out, size);
             }
             return;
         }
     }
-    if (link.pending_bytes + bytes.size() > core_.options.limits.peer_queue_bytes) {
+    if (link.pending_bytes + size > core_.options.limits.peer_queue_bytes) {
         bump(core_.counters.dropped_backpressure, messages);
         log_bad_input("backpressure", fmt::format("peer {} is not keeping up; dropped {} messages", link.endpoint,
                                                   messages));
         return;
     }
-    link.pending_bytes += bytes.size();
-    link.pending.push_back(PendingFrame{std::move(bytes), messages});
+    link.pending_bytes += size;
+    link.pending.push_back(PendingFrame{std::move(message), messages});
 }
 
 void Actor::drop_pending(Link& link, std::atomic<std::uint64_t>& counter) {

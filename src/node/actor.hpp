@@ -38,6 +38,16 @@
 
 namespace liminal::detail {
 
+// A frame from a peer and what its deliveries share: every delivered
+// message's payload is a view into `message`, and the envelopes of its
+// PUBLISH messages live here too, so a frame costs one allocation however
+// many messages it carries. Kept alive by the messages that refer to it.
+struct ReceivedFrame {
+    explicit ReceivedFrame(zmq::message_t&& frame) : message(std::move(frame)) {}
+    zmq::message_t message;
+    std::vector<Envelope> envelopes;  // reserved before the first is added: never reallocates
+};
+
 class Actor {
 public:
     // Binds the ROUTER and PUB and fills core.router_endpoint / pub_endpoint.
@@ -104,13 +114,13 @@ private:
     void on_auth(const std::string& identity, const wire::Auth& auth);
     void on_welcome(Link& link, const wire::Welcome& welcome);
     void on_bye(const std::string& identity, const wire::Hello& who);
-    void on_send(const Session& session, wire::Send& send, const std::shared_ptr<const void>& frame);
+    void on_send(const Session& session, wire::Send& send, const std::shared_ptr<ReceivedFrame>& frame);
 
     // Membership and channels (gossip.cpp).
     // Publishes own deltas not yet gossiped, then (with_digest) a DIGEST.
     void gossip(bool with_digest);
     void on_gossip_frame(zmq::message_t& frame);
-    void on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame);
+    void on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<ReceivedFrame>& frame);
     // The sender of a message in the current frame, shared by consecutive
     // messages of the same process.
     std::shared_ptr<const Pid> frame_sender(const Session& session, std::uint64_t id);

@@ -221,7 +221,7 @@ void Actor::on_digest_ack(const Session& session, const wire::DigestAck& ack) {
     core_.acks.record(session.hello.name, ack.seq);
 }
 
-void Actor::on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<const void>& frame) {
+void Actor::on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<ReceivedFrame>& frame) {
     bump(core_.counters.publish_frames_in);
     // A frame usually carries many publishes to one channel: its route and
     // mailboxes are looked up once per frame (end_frame forgets them).
@@ -235,12 +235,16 @@ void Actor::on_publish(const Session& session, wire::Publish& publish, const std
     }
     const ChannelRoute& route = *publish_route_;
     if (route.local.empty()) return;  // the last subscriber left while this was on its way
-    auto envelope = std::make_shared<Envelope>();
-    envelope->id = publish.id;
-    envelope->channel = route.channel;
-    envelope->sequence = publish.sequence;
-    envelope->timestamp_us = publish.timestamp_us;
-    envelope->parents = std::move(publish.parents);
+    Envelope fields{publish.id, route.channel, publish.sequence, publish.timestamp_us, std::move(publish.parents)};
+    std::shared_ptr<const Envelope> envelope;
+    if (frame->envelopes.size() < frame->envelopes.capacity()) {
+        // In the frame's block, reserved for every PUBLISH of the frame: no
+        // allocation of its own, and never a reallocation under earlier ones.
+        frame->envelopes.push_back(std::move(fields));
+        envelope = std::shared_ptr<const Envelope>(frame, &frame->envelopes.back());
+    } else {
+        envelope = std::make_shared<const Envelope>(std::move(fields));
+    }
     const auto from = frame_sender(session, publish.from_id);
     const auto headers = Message::share(std::move(publish.headers));
     bump(route.counters->received);

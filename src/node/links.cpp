@@ -37,6 +37,14 @@ std::string routing_id(const std::string& name, std::uint64_t creation) {
     return std::string(1, '\x01') + name + "." + std::to_string(creation);
 }
 
+zmq::message_t to_message(std::string&& bytes) {
+    constexpr std::size_t copy_below = 4096;
+    if (bytes.size() < copy_below) return zmq::message_t(bytes.data(), bytes.size());
+    auto* owned = new std::string(std::move(bytes));
+    return zmq::message_t(
+        owned->data(), owned->size(), [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
+}
+
 std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor) {
     zmq::message_t header;
     if (!monitor.recv(header, zmq::recv_flags::dontwait)) return std::nullopt;

@@ -52,9 +52,14 @@ struct Watch {
 
 // A frame waiting for a slow or not yet writable peer.
 struct PendingFrame {
-    std::string bytes;
-    std::size_t messages = 0;  // SEND messages in it, for accounting
+    zmq::message_t message;
+    std::size_t messages = 0;  // SEND and PUBLISH messages in it, for accounting
 };
+
+// A frame as a ZeroMQ message. A large one hands its buffer over (ZeroMQ
+// frees it when sent) instead of being copied; a small one is copied, which
+// is cheaper than the allocation that handing over takes.
+zmq::message_t to_message(std::string&& bytes);
 
 // Our outbound connection to one peer's ROUTER.
 struct Link {
