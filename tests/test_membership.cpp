@@ -273,3 +273,44 @@ TEST_CASE("scripted loss, duplication and reordering converge to the origin's me
         }
     }
 }
+
+TEST_CASE("a snapshot in any group order, with or without change records, gives the same view", "[membership]") {
+    // Two origins interleave their groups in holders_, so the hinted inserts
+    // meet both existing and new keys.
+    Snapshot sorted{6, {}};
+    for (int g = 0; g < 50; ++g) {
+        std::string group = "g";
+        group += std::to_string(100 + g);
+        sorted.groups.push_back(GroupIds{"s", group, {1, 2}});
+    }
+    Snapshot shuffled = sorted;
+    std::shuffle(shuffled.groups.begin(), shuffled.groups.end(), std::mt19937(3));
+    shuffled.groups.push_back(GroupIds{"s", "g100", {3}});  // a group listed twice: both entries count
+
+    const auto build = [](const Snapshot& snapshot, bool record) {
+        State state("a@h", 1);
+        Effects fx;
+        state.on_peer_up("b@h", 7, fx);
+        state.on_peer_up("c@h", 9, fx);
+        state.on_snapshot("c@h", 9, Snapshot{1, {{"s", "g100", {5}}, {"s", "g125", {5}}, {"s", "g2", {5}}}}, fx);
+        fx = {};
+        fx.record_changes = record;
+        state.on_snapshot("b@h", 7, snapshot, fx);
+        return std::pair{std::move(state), std::move(fx)};
+    };
+    const auto [a, a_fx] = build(sorted, true);
+    const auto [b, b_fx] = build(shuffled, false);
+    CHECK(a_fx.changes.size() == 50);
+    CHECK(b_fx.changes.empty());
+    CHECK(a.which_groups("s") == b.which_groups("s"));
+    for (const auto& group : a.which_groups("s")) {
+        Ids expected = remote_ids(a, group);
+        if (group == "g100") expected.insert(std::lower_bound(expected.begin(), expected.end(), 3), 3);
+        CHECK(remote_ids(b, group) == expected);
+    }
+    CHECK(a.origin_status("b@h").memberships == 100);
+    CHECK(b.origin_status("b@h").memberships == 101);
+    CHECK(a.remote_nodes("s", "g125").size() == 2);
+    CHECK(b.remote_nodes("s", "g125").size() == 2);
+    CHECK(b.remote_nodes("s", "g2").size() == 1);
+}

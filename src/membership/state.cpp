@@ -1,6 +1,7 @@
 #include "membership/state.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace liminal::detail::membership {
 namespace {
@@ -104,7 +105,8 @@ Snapshot State::local_snapshot() const {
 void State::purge(const std::string& origin, OriginView& view, Effects& fx) {
     for (auto& [key, ids] : view.groups) {
         fx.purged += ids.size();
-        fx.changes.push_back(Change{false, key.first, key.second, origin, view.creation, {ids.begin(), ids.end()}, false});
+        if (fx.record_changes)
+            fx.changes.push_back(Change{false, key.first, key.second, origin, view.creation, {ids.begin(), ids.end()}, false});
         auto& holders = holders_[key];
         holders.erase(origin);
         if (holders.empty()) holders_.erase(key);
@@ -199,7 +201,7 @@ void State::on_delta(const RemoteDelta& delta, Effects& fx) {
     apply_held(delta.origin, view, fx);
 }
 
-void State::on_snapshot(const std::string& origin, std::uint64_t creation, const Snapshot& snapshot, Effects& fx) {
+void State::on_snapshot(const std::string& origin, std::uint64_t creation, Snapshot snapshot, Effects& fx) {
     if (origin == self_) return;
     OriginView& view = views_[origin];
     if (creation < view.creation) return;
@@ -209,9 +211,18 @@ void State::on_snapshot(const std::string& origin, std::uint64_t creation, const
     }
     if (view.has_snapshot && snapshot.seq < view.applied) return;  // older than what we hold
 
+    // Senders list groups in key order (local_snapshot does); then every
+    // insert below lands at its hint, in constant time.
+    const auto by_key = [](const GroupIds& a, const GroupIds& b) {
+        return std::tie(a.scope, a.group) < std::tie(b.scope, b.group);
+    };
+    if (!std::is_sorted(snapshot.groups.begin(), snapshot.groups.end(), by_key))
+        std::sort(snapshot.groups.begin(), snapshot.groups.end(), by_key);
     std::map<GroupKey, std::set<std::uint64_t>> next;
-    for (const auto& entry : snapshot.groups) {
-        if (!entry.ids.empty()) next[{entry.scope, entry.group}].insert(entry.ids.begin(), entry.ids.end());
+    for (auto& entry : snapshot.groups) {
+        if (entry.ids.empty()) continue;
+        const auto it = next.try_emplace(next.end(), GroupKey{std::move(entry.scope), std::move(entry.group)});
+        it->second.insert(entry.ids.begin(), entry.ids.end());
     }
     // Diff old against new, so monitors see exactly what changed.
     for (auto& [key, ids] : view.groups) {
@@ -220,7 +231,8 @@ void State::on_snapshot(const std::string& origin, std::uint64_t creation, const
         for (const auto id : ids) {
             if (found == next.end() || !found->second.contains(id)) gone.push_back(id);
         }
-        if (!gone.empty()) fx.changes.push_back(Change{false, key.first, key.second, origin, creation, std::move(gone), false});
+        if (!gone.empty() && fx.record_changes)
+            fx.changes.push_back(Change{false, key.first, key.second, origin, creation, std::move(gone), false});
         if (found == next.end()) {
             auto& holders = holders_[key];
             holders.erase(origin);
@@ -229,15 +241,18 @@ void State::on_snapshot(const std::string& origin, std::uint64_t creation, const
     }
     view.hash = 0;
     view.memberships = 0;
+    auto holder_hint = holders_.begin();
     for (const auto& [key, ids] : next) {
-        const auto old = view.groups.find(key);
+        const auto old = fx.record_changes ? view.groups.find(key) : view.groups.end();
         std::vector<std::uint64_t> added;
         for (const auto id : ids) {
             view.hash += membership_hash(key.first, key.second, id);
-            if (old == view.groups.end() || !old->second.contains(id)) added.push_back(id);
+            if (fx.record_changes && (old == view.groups.end() || !old->second.contains(id))) added.push_back(id);
         }
         view.memberships += ids.size();
-        holders_[key].insert(origin);
+        const auto holders = holders_.try_emplace(holder_hint, key);
+        holders->second.insert(origin);
+        holder_hint = std::next(holders);
         if (!added.empty()) fx.changes.push_back(Change{true, key.first, key.second, origin, creation, std::move(added), false});
     }
     view.groups = std::move(next);

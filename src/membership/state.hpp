@@ -90,6 +90,10 @@ struct Effects {
     std::vector<std::string> resyncs;                            // ask these origins for a snapshot
     std::vector<std::pair<std::string, std::uint64_t>> acks;    // acknowledge (origin, seq held)
     std::uint64_t purged = 0;                                    // memberships removed by purges
+    // Whether bulk changes (snapshots, purges) list their Change records:
+    // the caller clears it when nobody listens (no monitors), which spares a
+    // large snapshot one record per group.
+    bool record_changes = true;
 };
 
 // The order-independent hash of a membership: the sum (mod 2^64) of a
@@ -116,7 +120,7 @@ public:
     void on_peer_up(const std::string& origin, std::uint64_t creation, Effects& fx);
     void on_peer_down(const std::string& origin, Effects& fx);
     void on_delta(const RemoteDelta& delta, Effects& fx);
-    void on_snapshot(const std::string& origin, std::uint64_t creation, const Snapshot& snapshot, Effects& fx);
+    void on_snapshot(const std::string& origin, std::uint64_t creation, Snapshot snapshot, Effects& fx);
     void on_digest(const std::string& origin, std::uint64_t creation, std::uint64_t seq, std::uint64_t hash,
                    Effects& fx);
 

@@ -204,6 +204,7 @@ void Actor::on_snapshot_part(Session& session, wire::Snapshot& part) {
     membership::Effects fx;
     {
         Membership::Write lock(*core_.membership);
+        fx.record_changes = core_.membership->monitors->listening();
         core_.membership->state.on_snapshot(session.hello.name, session.hello.creation,
                                             membership::Snapshot{session.snapshot_seq,
                                                                  std::move(session.snapshot_groups)},
@@ -269,6 +270,7 @@ void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, 
     membership::Effects fx;
     {
         Membership::Write lock(*core_.membership);
+        fx.record_changes = core_.membership->monitors->listening();
         core_.membership->state.on_peer_up(name, creation, fx);
         record_effects(*core_.membership, fx);
     }
@@ -291,6 +293,7 @@ void Actor::membership_peer_down(const std::string& name) {
     membership::Effects fx;
     {
         Membership::Write lock(*core_.membership);
+        fx.record_changes = core_.membership->monitors->listening();
         core_.membership->state.on_peer_down(name, fx);
         record_effects(*core_.membership, fx);
     }

@@ -60,6 +60,11 @@ void MonitorHub::remove(const MonitorQueue* queue) {
     std::erase_if(queues_, [&](const auto& q) { return q.get() == queue; });
 }
 
+bool MonitorHub::listening() {
+    std::lock_guard lock(mutex_);
+    return !queues_.empty();
+}
+
 void MonitorHub::dispatch(const std::vector<membership::Change>& changes) {
     if (changes.empty()) return;
     std::lock_guard lock(mutex_);

@@ -43,6 +43,9 @@ public:
     void add(std::shared_ptr<MonitorQueue> queue);
     void remove(const MonitorQueue* queue);
     void dispatch(const std::vector<membership::Change>& changes);
+    // Whether any monitor listens (registration takes the membership lock
+    // shared; a caller holding it exclusively gets a stable answer).
+    bool listening();
 
 private:
     std::mutex mutex_;
