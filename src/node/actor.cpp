@@ -109,24 +109,27 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
         polled_.push_back({&link->monitor, &link->monitor_watch, ZMQ_POLLIN, 0});
         polled_links_.push_back(link.get());
     }
-    pollfds_.clear();
-    pollfds_.push_back({core_.commands.fd(), POLLIN, 0});
-    bool touched = false;
-    for (const auto& p : polled_) {
-        pollfds_.push_back({p.watch->fd, POLLIN, 0});
-        touched = touched || p.watch->touched;
-    }
-    // A touched socket may be ready without its descriptor saying so: look, don't sleep.
-    const int wait_ms = touched ? 0 : static_cast<int>(timeout.count());
-    if (::poll(pollfds_.data(), pollfds_.size(), wait_ms) < 0) {
-        for (auto& fd : pollfds_) fd.revents = 0;  // EINTR: nothing signalled, touched sockets still checked
-    }
-    bool ready = (pollfds_[0].revents & POLLIN) != 0;
-    for (std::size_t i = 0; i < polled_.size(); ++i) {
-        Polled& p = polled_[i];
-        if (!p.watch->touched && pollfds_[i + 1].revents == 0) continue;
+    // A touched socket may be ready without its descriptor saying so: ask it
+    // first, and sleep only if none is.
+    bool ready = false;
+    for (auto& p : polled_) {
+        p.ready = 0;
+        if (!p.watch->touched) continue;
         p.watch->touched = false;
         p.ready = static_cast<short>(p.socket->get(zmq::sockopt::events) & p.want);
+        ready = ready || p.ready != 0;
+    }
+    pollfds_.clear();
+    pollfds_.push_back({core_.commands.fd(), POLLIN, 0});
+    for (const auto& p : polled_) pollfds_.push_back({p.watch->fd, POLLIN, 0});
+    if (::poll(pollfds_.data(), pollfds_.size(), ready ? 0 : static_cast<int>(timeout.count())) < 0) {
+        for (auto& fd : pollfds_) fd.revents = 0;  // EINTR: nothing signalled
+    }
+    ready = ready || (pollfds_[0].revents & POLLIN) != 0;
+    for (std::size_t i = 0; i < polled_.size(); ++i) {
+        if (pollfds_[i + 1].revents == 0) continue;
+        Polled& p = polled_[i];
+        p.ready = static_cast<short>(p.ready | (p.socket->get(zmq::sockopt::events) & p.want));
         ready = ready || p.ready != 0;
     }
     // Every handler below sends or receives on its socket: touched.
