@@ -199,6 +199,8 @@ void Actor::sweep() {
 void Actor::on_commands(bool doorbell) {
     core_.commands.drain(outgoing_, doorbell);
     for (const auto& item : outgoing_.items) queue_outgoing(item, outgoing_.message(item));
+    bump(core_.counters.publish_frames_out, batch_publishes_out_);  // once per batch: an atomic add
+    batch_publishes_out_ = 0;
     outgoing_.clear();
     resolved_route_.reset();
     resolved_links_.clear();
@@ -489,7 +491,7 @@ void Actor::queue_outgoing(const Outgoing& item, std::string_view message) {
         queue_encoded(*link, message);
         ++sent;
     }
-    bump(core_.counters.publish_frames_out, sent);
+    batch_publishes_out_ += sent;
     if (sent < resolved_links_.size()) bump(core_.counters.dropped_node_down, resolved_links_.size() - sent);
 }
 

@@ -124,7 +124,9 @@ private:
     // The sender of a message in the current frame, shared by consecutive
     // messages of the same process.
     std::shared_ptr<const Pid> frame_sender(const Session& session, std::uint64_t id);
-    // Forgets what was cached for the frame just applied.
+    // Adds the PUBLISH messages received for publish_route_ to its channel's count.
+    void count_route_received();
+    // Counts and forgets what was cached for the frame just applied.
     void end_frame();
     void on_resync(const Session& session);
     void on_snapshot_part(Session& session, wire::Snapshot& part);
@@ -193,11 +195,14 @@ private:
     // (nothing changes links while a batch is queued).
     std::shared_ptr<const ChannelRoute> resolved_route_;
     std::vector<Link*> resolved_links_;
+    std::uint64_t batch_publishes_out_ = 0;              // PUBLISH copies queued in this batch
     std::vector<wire::WireMessage> decoded_;             // decoded frame, reused
     DeliveryBatch deliveries_;                           // the current frame's deliveries
     std::shared_ptr<const ChannelRoute> publish_route_;  // the current frame's last PUBLISH channel ...
     std::vector<std::shared_ptr<Mailbox>> publish_mailboxes_;  // ... and its local subscribers' mailboxes
     std::shared_ptr<const Pid> frame_sender_;            // the current frame's last sender
+    std::uint64_t frame_publishes_ = 0;                  // PUBLISH messages in the current frame
+    std::uint64_t route_received_ = 0;                   // of those, delivered by publish_route_
     std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
     Clock::time_point last_sweep_{};                     // when sweep() last ran

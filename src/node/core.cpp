@@ -179,12 +179,26 @@ void DeliveryBatch::flush(Counters& counters) {
         const auto result = p.mailbox->push_batch(p.messages);
         bump(counters.dropped_mailbox_full, result.displaced);
         auto& refused = result.closed ? counters.dropped_no_such_process : counters.dropped_mailbox_full;
-        // Under one lock, the first `delivered` went in and the rest were refused.
-        for (std::size_t i = 0; i < channels.size(); ++i) {
-            const bool in = i < result.delivered;
-            if (channels[i] != nullptr) bump(in ? channels[i]->delivered : channels[i]->dropped);
-            bump(in ? (channels[i] != nullptr ? counters.delivered_publish : counters.delivered_remote) : refused);
+        // Under one lock, the first `delivered` went in and the rest were
+        // refused. Counted per run of one channel (usually the whole batch),
+        // not per message: every count is an atomic add.
+        std::size_t publishes = 0, sends = 0, refusals = 0;
+        for (std::size_t i = 0; i < channels.size();) {
+            std::size_t in = 0, out = 0, j = i;
+            for (; j < channels.size() && channels[j] == channels[i]; ++j) ++(j < result.delivered ? in : out);
+            if (channels[i] != nullptr) {
+                bump(channels[i]->delivered, in);
+                bump(channels[i]->dropped, out);
+                publishes += in;
+            } else {
+                sends += in;
+            }
+            refusals += out;
+            i = j;
         }
+        bump(counters.delivered_publish, publishes);
+        bump(counters.delivered_remote, sends);
+        bump(refused, refusals);
     }
     pending_.clear();
 }

@@ -38,7 +38,7 @@ struct Counters {
 };
 
 inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
-    counter.fetch_add(by, std::memory_order_relaxed);
+    if (by != 0) counter.fetch_add(by, std::memory_order_relaxed);
 }
 
 // Per-peer traffic counters, written by the I/O thread, read by peers().

@@ -223,11 +223,12 @@ void Actor::on_digest_ack(const Session& session, const wire::DigestAck& ack) {
 }
 
 void Actor::on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<ReceivedFrame>& frame) {
-    bump(core_.counters.publish_frames_in);
+    ++frame_publishes_;
     // A frame usually carries many publishes to one channel: its route and
     // mailboxes are looked up once per frame (end_frame forgets them).
     if (publish_route_ == nullptr || publish_route_->channel != publish.channel ||
         publish_route_->version != core_.membership->version.load(std::memory_order_acquire)) {
+        count_route_received();
         publish_route_ = channel_route(core_, publish.channel, false);
         publish_mailboxes_.clear();
         for (const auto id : publish_route_->local) {
@@ -238,19 +239,22 @@ void Actor::on_publish(const Session& session, wire::Publish& publish, const std
     if (route.local.empty()) return;  // the last subscriber left while this was on its way
     Envelope fields{publish.id, route.channel, publish.sequence, publish.timestamp_us, std::move(publish.parents)};
     std::shared_ptr<const Envelope> envelope;
+    std::shared_ptr<const void> owner;  // keeps the payload (a view into the frame) alive
     if (frame->envelopes.size() < frame->envelopes.capacity()) {
         // In the frame's block, reserved for every PUBLISH of the frame: no
         // allocation of its own, and never a reallocation under earlier ones.
+        // The envelope then keeps the frame alive too: one reference, not two.
         frame->envelopes.push_back(std::move(fields));
         envelope = std::shared_ptr<const Envelope>(frame, &frame->envelopes.back());
     } else {
         envelope = std::make_shared<const Envelope>(std::move(fields));
+        owner = frame;
     }
     const auto from = frame_sender(session, publish.from_id);
     const auto headers = Message::share(std::move(publish.headers));
-    bump(route.counters->received);
+    ++route_received_;
     for (const auto& mailbox : publish_mailboxes_)
-        deliveries_.add(mailbox, Message(from, headers, frame, publish.payload, envelope), route.counters);
+        deliveries_.add(mailbox, Message(from, headers, owner, publish.payload, envelope), route.counters);
 }
 
 std::shared_ptr<const Pid> Actor::frame_sender(const Session& session, std::uint64_t id) {
@@ -260,7 +264,17 @@ std::shared_ptr<const Pid> Actor::frame_sender(const Session& session, std::uint
     return frame_sender_;
 }
 
+void Actor::count_route_received() {
+    if (publish_route_ != nullptr && publish_route_->counters != nullptr)
+        bump(publish_route_->counters->received, route_received_);
+    route_received_ = 0;
+}
+
 void Actor::end_frame() {
+    // Counted once per frame: each count is an atomic add.
+    bump(core_.counters.publish_frames_in, frame_publishes_);
+    frame_publishes_ = 0;
+    count_route_received();
     publish_route_.reset();
     publish_mailboxes_.clear();
     frame_sender_.reset();
