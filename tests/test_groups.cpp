@@ -111,8 +111,26 @@ TEST_CASE("subscribers on two nodes get each publish exactly once and in order",
         CHECK(ids.size() == count);
         CHECK_FALSE(sub->receive(50ms));
     }
+    // Counts are added once a frame is applied, just after its deliveries:
+    // wait for the last one.
+    REQUIRE(wait_until([&] { return c.stats().publish_frames_in == count && b.stats().publish_frames_in == count; }));
     CHECK(a.stats().publish_frames_out == 2 * count);
     CHECK(b.stats().delivered_publish == 2 * count);
+    CHECK(c.stats().delivered_publish == count);
+    // Per channel, exactly: counts are added per frame and per batch, not per message.
+    const auto news = [](const Node& node) {
+        for (const auto& stats : node.channel_stats()) {
+            if (stats.channel == "news") return stats;
+        }
+        return ChannelStats{};
+    };
+    CHECK(news(a).published == count);
+    CHECK(news(a).nodes_sent == 2 * count);
+    CHECK(news(b).received == count);
+    CHECK(news(b).delivered == 2 * count);
+    CHECK(news(c).received == count);
+    CHECK(news(c).delivered == count);
+    CHECK(news(b).dropped + news(c).dropped == 0);
 }
 
 TEST_CASE("a local subscriber gets the publish directly", "[groups][channels]") {

@@ -271,10 +271,11 @@ void Actor::count_route_received() {
 }
 
 void Actor::end_frame() {
-    // Counted once per frame: each count is an atomic add.
+    // Counted once per frame (each count is an atomic add); publish_frames_in
+    // last, so whoever sees it has seen the rest.
+    count_route_received();
     bump(core_.counters.publish_frames_in, frame_publishes_);
     frame_publishes_ = 0;
-    count_route_received();
     publish_route_.reset();
     publish_mailboxes_.clear();
     frame_sender_.reset();
