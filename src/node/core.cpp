@@ -16,7 +16,9 @@ namespace liminal::detail {
 
 Stats Counters::snapshot() const {
     Stats stats;
-#define LIMINAL_COUNTER(name) stats.name = name.load(std::memory_order_relaxed);
+// Acquire: a count added with release (publish_frames_in, last for a frame)
+// brings the counts added before it.
+#define LIMINAL_COUNTER(name) stats.name = name.load(std::memory_order_acquire);
 #include "node/counters.def"
 #undef LIMINAL_COUNTER
     return stats;

@@ -274,7 +274,7 @@ void Actor::end_frame() {
     // Counted once per frame (each count is an atomic add); publish_frames_in
     // last, so whoever sees it has seen the rest.
     count_route_received();
-    bump(core_.counters.publish_frames_in, frame_publishes_);
+    if (frame_publishes_ != 0) core_.counters.publish_frames_in.fetch_add(frame_publishes_, std::memory_order_release);
     frame_publishes_ = 0;
     publish_route_.reset();
     publish_mailboxes_.clear();
