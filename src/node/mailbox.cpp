@@ -18,11 +18,14 @@ PushResult Mailbox::enqueue_locked(Message& message) {
 PushResult Mailbox::push(Message message) {
     std::shared_ptr<Handler> handler;
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         if (closed_) return PushResult::closed;
         if (!handler_) {
             const PushResult result = enqueue_locked(message);
-            if (result != PushResult::full && waiters_ > 0) ready_.notify_one();
+            const bool wake = result != PushResult::full && waiters_ > 0;
+            lock.unlock();
+            // Outside the lock: a woken consumer does not block on it at once.
+            if (wake) ready_.notify_one();
             return result;
         }
         handler = handler_;
@@ -36,7 +39,7 @@ Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
     BatchResult result;
     std::shared_ptr<Handler> handler;
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         if (closed_) {
             result.closed = true;
             result.refused = batch.size();
@@ -52,7 +55,9 @@ Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
                 }
             }
             batch.clear();
-            if (waiters_ > 0 && result.delivered > 0) ready_.notify_one();
+            const bool wake = waiters_ > 0 && result.delivered > 0;
+            lock.unlock();
+            if (wake) ready_.notify_one();  // outside the lock, as in push()
             return result;
         }
         handler = handler_;
