@@ -12,31 +12,6 @@
 
 #include "perf_node.hpp"
 
-#include <condition_variable>
-#include <mutex>
-
-namespace {
-
-// Set once by a callback, waited for by main().
-class Done {
-public:
-    void set() {
-        std::lock_guard lock(mutex_);
-        done_ = true;
-        changed_.notify_all();
-    }
-    bool wait(std::chrono::seconds timeout) {
-        std::unique_lock lock(mutex_);
-        return changed_.wait_for(lock, timeout, [&] { return done_; });
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    bool done_ = false;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
     const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count", "--callback");
@@ -48,7 +23,7 @@ int main(int argc, char** argv) {
     auto echo = node.spawn();
     node.join("default", "lat", echo.pid());
     if (callback) {
-        Done done;
+        liminal::perf::Flag done;
         std::size_t echoed = 0;  // the I/O thread's only
         echo.on_message([&](liminal::Message message) {
             node.send(echo.pid(), message.from(), message.payload());
@@ -91,7 +66,7 @@ int main(int argc, char** argv) {
     std::vector<double> samples;
     samples.reserve(args.count);
     if (callback) {
-        Done done;
+        liminal::perf::Flag done;
         auto start = std::chrono::steady_clock::now();
         self.on_message([&](liminal::Message) {
             const auto now = std::chrono::steady_clock::now();

@@ -12,6 +12,7 @@
 // process in group ("perf", "control") and reports to the parent's by
 // directed sends.
 
+#include "perf_common.hpp"
 #include "perf_node.hpp"
 
 #include <signal.h>
@@ -22,12 +23,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
@@ -176,29 +175,6 @@ private:
     std::map<std::size_t, liminal::Pid> senders_;
 };
 
-// Set once, waited for with a deadline.
-class Flag {
-public:
-    void set() {
-        std::lock_guard lock(mutex_);
-        set_ = true;
-        changed_.notify_all();
-    }
-    bool wait(std::chrono::seconds timeout) {
-        std::unique_lock lock(mutex_);
-        return changed_.wait_for(lock, timeout, [&] { return set_; });
-    }
-    bool is_set() {
-        std::lock_guard lock(mutex_);
-        return set_;
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    bool set_ = false;
-};
-
 // "g<index>", built by appending (g++ 12 warns falsely about "g" + std::string).
 std::string group_name(std::size_t index) {
     std::string name = "g";
@@ -215,7 +191,7 @@ int fanout_member(liminal::Node& node, Control& control, const liminal::Pid& par
                   std::size_t subscribers, std::size_t messages) {
     const std::size_t expected = subscribers * messages;
     std::atomic<std::size_t> received{0};
-    Flag all;
+    liminal::perf::Flag all;
     std::vector<liminal::Process> subs;
     for (std::size_t i = 0; i < subscribers; ++i) {
         subs.push_back(node.spawn());

@@ -3,11 +3,13 @@
 // libzmq's perf tools (local_thr, local_lat), so results read the same.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 #include <algorithm>
+#include <mutex>
 
 namespace liminal::perf {
 
@@ -41,6 +43,25 @@ inline Args parse_args(int argc, char** argv, const char* count_name, const char
     if (flagged) args.flag = argv[4];
     return args;
 }
+
+// Set once (by a callback, say), waited for with a deadline.
+class Flag {
+public:
+    void set() {
+        std::lock_guard lock(mutex_);
+        set_ = true;
+        changed_.notify_all();
+    }
+    bool wait(std::chrono::seconds timeout) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, timeout, [&] { return set_; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool set_ = false;
+};
 
 inline void print_throughput(std::size_t size, std::size_t count, std::chrono::steady_clock::duration elapsed) {
     const double seconds = std::chrono::duration<double>(elapsed).count();
