@@ -7,7 +7,10 @@
 
 #include <zmq.hpp>
 
+#include <condition_variable>
+#include <cstdio>
 #include <map>
+#include <mutex>
 
 using namespace liminal;
 using namespace std::chrono_literals;
@@ -79,6 +82,60 @@ TEST_CASE("directed sends between every pair arrive exactly once and in order", 
         CHECK(stats.delivered_remote == 2 * per_pair);
         CHECK(stats.dropped_node_down + stats.dropped_backpressure + stats.malformed_frames == 0);
     }
+}
+
+TEST_CASE("frames wait for a receiver whose I/O thread is blocked, then all arrive in order", "[cluster]") {
+    // The receiver's I/O thread blocks in a callback, so it stops reading its
+    // ROUTER. With high-water marks of one frame, ~20 MB cannot all fit in
+    // ZeroMQ's pipes and the kernel's socket buffers: the sender's DEALER
+    // refuses frames, which wait in the link's queue until the socket is
+    // writable again (the ZMQ_POLLOUT path of the poll loop).
+    auto sender_options = node_options("a@127.0.0.1");
+    sender_options.limits.send_hwm = 1;
+    Node a(sender_options);
+    auto receiver_options = node_options("b@127.0.0.1", {a.router_endpoint()});
+    receiver_options.limits.receive_hwm = 1;
+    Node b(receiver_options);
+    REQUIRE(wait_for_mesh({&a, &b}));
+
+    auto from = a.spawn();
+    auto to = b.spawn();
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool entered = false, released = false;
+    std::vector<std::string> got;
+    to.on_message([&](Message message) {
+        std::unique_lock lock(mutex);
+        if (!entered) {
+            entered = true;
+            changed.notify_all();
+            changed.wait_for(lock, 20s, [&] { return released; });  // bounded: never hangs the suite
+        }
+        got.emplace_back(message.payload().substr(0, 8));
+        changed.notify_all();
+    });
+    constexpr int count = 20'000;
+    const std::string filler(1024, 'x');
+    for (int i = 0; i < count; ++i) {
+        char head[9];
+        std::snprintf(head, sizeof head, "%08d", i);
+        REQUIRE(a.send(from.pid(), to.pid(), std::string(head) + filler) == SendResult::queued);
+    }
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, 10s, [&] { return entered; }));
+        released = true;
+        changed.notify_all();
+        REQUIRE(changed.wait_for(lock, 30s, [&] { return got.size() == count; }));
+    }
+    for (int i = 0; i < count; ++i) {
+        char head[9];
+        std::snprintf(head, sizeof head, "%08d", i);
+        REQUIRE(got[static_cast<std::size_t>(i)] == head);
+    }
+    const auto stats = a.stats();
+    CHECK(stats.sends_remote == count);
+    CHECK(stats.dropped_backpressure + stats.dropped_node_down == 0);
 }
 
 TEST_CASE("sends to a remote closed or stale pid are counted at the receiver", "[cluster]") {
