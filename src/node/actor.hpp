@@ -97,8 +97,6 @@ private:
     void sweep();
 
     // Inputs.
-    // Sends what the API threads queued; `doorbell`: it rang (clear it).
-    void on_commands(bool doorbell);
     void on_router();
     void on_router_frame(const std::string& identity, zmq::message_t&& frame);
     bool check_session_frame(const std::string& identity, const Session& session);
@@ -106,7 +104,6 @@ private:
     void on_admin();
     void on_link_input(Link& link);
     void on_link_monitor(Link& link);
-    void on_link_writable(Link& link);
 
     // Handshake and lifecycle (handshake.cpp).
     void send_hello(Link& link);
@@ -143,16 +140,21 @@ private:
     void reject(const std::string& who, const std::string& why);
     std::vector<wire::PeerAddress> known_peers() const;
 
-    // Outputs.
-    Link& open_link(const std::string& endpoint, bool seed);
-    void close_link(Link& link);
+    // Outputs (outbound.cpp).
+    // Sends what the API threads queued; `doorbell`: it rang (clear it).
+    void on_commands(bool doorbell);
     // Queues one message from the API threads into its nodes' frames.
     void queue_outgoing(const Outgoing& item, std::string_view message);
     void queue_encoded(Link& link, std::string_view message);
     void flush(Link& link);
     void send_frame(Link& link, std::string bytes, std::size_t messages);
+    void on_link_writable(Link& link);
     void drop_pending(Link& link, std::atomic<std::uint64_t>& counter);
     void reply(const std::string& identity, const wire::WireMessage& message);
+
+    // Links and lifecycle.
+    Link& open_link(const std::string& endpoint, bool seed);
+    void close_link(Link& link);
     void publish_directory(const std::string& name);
     void emit(PeerEvent event);
     void shutdown();
