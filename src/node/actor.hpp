@@ -195,7 +195,7 @@ private:
     OutgoingBatch outgoing_;                             // drained from the API threads, reused
     // The links of the last route queue_outgoing resolved, valid for one batch
     // (nothing changes links while a batch is queued).
-    std::shared_ptr<const ChannelRoute> resolved_route_;
+    const ChannelRoute* resolved_route_ = nullptr;
     std::vector<Link*> resolved_links_;
     std::uint64_t batch_publishes_out_ = 0;              // PUBLISH copies queued in this batch
     std::vector<wire::WireMessage> decoded_;             // decoded frame, reused

@@ -52,7 +52,7 @@ struct ChannelRoute;
 // thread encodes it (once, whatever the number of nodes it goes to) into the
 // batch's byte buffer.
 struct Outgoing {
-    std::shared_ptr<const ChannelRoute> route;  // PUBLISH: to every node in route->remote
+    const ChannelRoute* route = nullptr;        // PUBLISH: to every node in route->remote (kept alive by the batch)
     std::string node;                           // SEND: to this node ...
     std::uint64_t creation = 0;                 // ... of this creation
     std::size_t offset = 0;                     // the message's bytes in OutgoingBatch::bytes
@@ -62,10 +62,15 @@ struct Outgoing {
 struct OutgoingBatch {
     std::string bytes;
     std::vector<Outgoing> items;
+    // The routes items point to, each held once per run of items that share
+    // it: a reference count touched per message by two threads would bounce
+    // its cache line between them.
+    std::vector<std::shared_ptr<const ChannelRoute>> routes;
     std::string_view message(const Outgoing& item) const { return std::string_view(bytes).substr(item.offset, item.length); }
     void clear() {
         bytes.clear();
         items.clear();
+        routes.clear();
     }
 };
 
@@ -81,7 +86,7 @@ public:
 
     // Queues one message: `encode(std::string&)` appends its bytes.
     template <typename Encode>
-    void push(std::shared_ptr<const ChannelRoute> route, std::string_view node, std::uint64_t creation,
+    void push(const std::shared_ptr<const ChannelRoute>& route, std::string_view node, std::uint64_t creation,
               Encode&& encode) {
         bool ring = false;
         {
@@ -90,8 +95,10 @@ public:
             const std::size_t offset = queue_.bytes.size();
             try {
                 encode(queue_.bytes);
+                if (route != nullptr && (queue_.routes.empty() || queue_.routes.back() != route))
+                    queue_.routes.push_back(route);
                 queue_.items.push_back(
-                    Outgoing{std::move(route), std::string(node), creation, offset, queue_.bytes.size() - offset});
+                    Outgoing{route.get(), std::string(node), creation, offset, queue_.bytes.size() - offset});
                 pending_.store(true, std::memory_order_relaxed);
             } catch (...) {
                 queue_.bytes.resize(offset);  // nothing half-queued

@@ -174,7 +174,7 @@ void Node::subscribe(std::string_view channel, const Pid& pid) { join(channels_s
 bool Node::unsubscribe(std::string_view channel, const Pid& pid) { return leave(channels_scope, channel, pid); }
 
 PublishResult Node::publish(std::string_view channel, std::string_view payload, const Headers& headers) {
-    return publish(Pid{name(), creation(), 0}, channel, payload, headers, {});
+    return publish(impl_->node_pid, channel, payload, headers, {});
 }
 
 PublishResult Node::publish(const Pid& from, std::string_view channel, std::string_view payload,
@@ -229,7 +229,7 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
         detail::bump(channel_counters.nodes_sent, result.nodes);
         // Encoded once, here; the I/O thread copies the bytes into each node's frame.
         const detail::wire::PublishFields fields{route->channel, from.id, id, sequence, timestamp_us};
-        core.commands.push(std::move(route), {}, 0, [&](std::string& out) {
+        core.commands.push(route, {}, 0, [&](std::string& out) {
             detail::wire::append_publish(out, fields, headers, payload, parents);
         });
     }

@@ -24,6 +24,7 @@ struct NodeImpl {
     std::unique_ptr<Actor> actor;
     std::thread thread;
     std::mutex stop_mutex;  // serialises stop()
+    Pid node_pid;           // the node itself as a sender (id 0), built once: a Pid copies the name
 
     // The local ids of `pids`; throws std::invalid_argument for any pid that is
     // not a live process of this node.

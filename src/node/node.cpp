@@ -98,6 +98,7 @@ Node::Node(Options options) : impl_(std::make_unique<detail::NodeImpl>()) {
     core.log = detail::make_logger(options);
     core.options = std::move(options);
     core.creation = detail::new_creation();
+    impl_->node_pid = Pid{core.options.name, core.creation, 0};
     core.processes = std::make_shared<detail::ProcessTable>(core.options.limits.mailbox_capacity,
                                                             core.options.limits.overflow);
     core.membership = std::make_unique<detail::Membership>(core.options.name, core.creation);

@@ -22,8 +22,8 @@ void Actor::on_commands(bool doorbell) {
     for (const auto& item : outgoing_.items) queue_outgoing(item, outgoing_.message(item));
     bump(core_.counters.publish_frames_out, batch_publishes_out_);  // once per batch: an atomic add
     batch_publishes_out_ = 0;
-    outgoing_.clear();
-    resolved_route_.reset();
+    outgoing_.clear();  // releases the batch's routes: nothing may point at them after this
+    resolved_route_ = nullptr;
     resolved_links_.clear();
     // Everything queued for a peer in this batch leaves as one frame.
     for (auto& [endpoint, link] : links_) flush(*link);
