@@ -248,8 +248,7 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
     const wire::Hello who = it->second.hello;  // on_bye erases the session
     const auto peer = peers_.find(who.name);
     PeerCounters* counters = peer == peers_.end() ? nullptr : peer->second.counters.get();
-    owner->envelopes.reserve(static_cast<std::size_t>(
-        std::count_if(decoded_.begin(), decoded_.end(), [](const auto& m) { return std::holds_alternative<wire::Publish>(m); })));
+    owner->reserve_for(decoded_);
     if (counters) bump(counters->bytes_in, bytes.size());
     for (auto& message : decoded_) {
         if (auto* send = std::get_if<wire::Send>(&message)) {
@@ -313,10 +312,38 @@ void Actor::on_send(const Session& session, wire::Send& send, const std::shared_
         bump(counters.dropped_no_such_process);
         return;
     }
-    deliveries_.add(mailbox,
-                    Message(frame_sender(session, send.from_id), Message::share(std::move(send.headers)), frame,
-                            send.payload),
-                    nullptr);
+    const Pid* from = frame_sender(*frame, session, send.from_id);
+    const Headers* headers = nullptr;
+    if (!send.headers.empty() && frame->headers.size() < frame->headers.capacity()) {
+        frame->headers.push_back(std::move(send.headers));
+        headers = &frame->headers.back();
+    }
+    if (from == nullptr || (!send.headers.empty() && headers == nullptr)) {
+        // No room reserved (a miscount): the message owns copies instead.
+        deliveries_.add(mailbox,
+                        Message(Pid{session.hello.name, session.hello.creation, send.from_id}, std::move(send.headers),
+                                frame, send.payload),
+                        nullptr);
+        return;
+    }
+    deliveries_.add(mailbox, Message(frame, from, headers, send.payload, nullptr), nullptr);
+}
+
+void ReceivedFrame::reserve_for(const std::vector<wire::WireMessage>& decoded) {
+    std::size_t data = 0, publishes = 0, with_headers = 0;
+    for (const auto& m : decoded) {
+        if (const auto* send = std::get_if<wire::Send>(&m)) {
+            ++data;
+            with_headers += send->headers.empty() ? 0 : 1;
+        } else if (const auto* publish = std::get_if<wire::Publish>(&m)) {
+            ++data;
+            ++publishes;
+            with_headers += publish->headers.empty() ? 0 : 1;
+        }
+    }
+    senders.reserve(data);
+    headers.reserve(with_headers);
+    envelopes.reserve(publishes);
 }
 
 void Actor::on_sub() {

@@ -39,13 +39,20 @@
 namespace liminal::detail {
 
 // A frame from a peer and what its deliveries share: every delivered
-// message's payload is a view into `message`, and the envelopes of its
-// PUBLISH messages live here too, so a frame costs one allocation however
-// many messages it carries. Kept alive by the messages that refer to it.
+// message's payload is a view into `message`, and the senders, headers and
+// envelopes of its messages live here too, so a frame costs one allocation
+// however many messages it carries, and a delivery one reference to it.
+// The vectors are reserved for the whole frame before the first element is
+// added: they never reallocate under a message that points into them.
 struct ReceivedFrame {
     explicit ReceivedFrame(zmq::message_t&& frame) : message(std::move(frame)) {}
+    // Reserves room for the data messages in `decoded`.
+    void reserve_for(const std::vector<wire::WireMessage>& decoded);
+
     zmq::message_t message;
-    std::vector<Envelope> envelopes;  // reserved before the first is added: never reallocates
+    std::vector<Pid> senders;
+    std::vector<Headers> headers;
+    std::vector<Envelope> envelopes;
 };
 
 class Actor {
@@ -118,9 +125,10 @@ private:
     void gossip(bool with_digest);
     void on_gossip_frame(zmq::message_t& frame);
     void on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<ReceivedFrame>& frame);
-    // The sender of a message in the current frame, shared by consecutive
-    // messages of the same process.
-    std::shared_ptr<const Pid> frame_sender(const Session& session, std::uint64_t id);
+    // The sender of a message in `frame`, shared by consecutive messages of
+    // the same process; null only if the frame has no room left (never, when
+    // reserve_for counted right).
+    const Pid* frame_sender(ReceivedFrame& frame, const Session& session, std::uint64_t id);
     // Adds the PUBLISH messages received for publish_route_ to its channel's count.
     void count_route_received();
     // Counts and forgets what was cached for the frame just applied.
@@ -202,7 +210,6 @@ private:
     DeliveryBatch deliveries_;                           // the current frame's deliveries
     std::shared_ptr<const ChannelRoute> publish_route_;  // the current frame's last PUBLISH channel ...
     std::vector<std::shared_ptr<Mailbox>> publish_mailboxes_;  // ... and its local subscribers' mailboxes
-    std::shared_ptr<const Pid> frame_sender_;            // the current frame's last sender
     std::uint64_t frame_publishes_ = 0;                  // PUBLISH messages in the current frame
     std::uint64_t route_received_ = 0;                   // of those, delivered by publish_route_
     std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;

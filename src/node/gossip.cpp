@@ -237,31 +237,42 @@ void Actor::on_publish(const Session& session, wire::Publish& publish, const std
     }
     const ChannelRoute& route = *publish_route_;
     if (route.local.empty()) return;  // the last subscriber left while this was on its way
-    Envelope fields{publish.id, route.channel, publish.sequence, publish.timestamp_us, std::move(publish.parents)};
-    std::shared_ptr<const Envelope> envelope;
-    std::shared_ptr<const void> owner;  // keeps the payload (a view into the frame) alive
-    if (frame->envelopes.size() < frame->envelopes.capacity()) {
-        // In the frame's block, reserved for every PUBLISH of the frame: no
-        // allocation of its own, and never a reallocation under earlier ones.
-        // The envelope then keeps the frame alive too: one reference, not two.
-        frame->envelopes.push_back(std::move(fields));
-        envelope = std::shared_ptr<const Envelope>(frame, &frame->envelopes.back());
-    } else {
-        envelope = std::make_shared<const Envelope>(std::move(fields));
-        owner = frame;
-    }
-    const auto from = frame_sender(session, publish.from_id);
-    const auto headers = Message::share(std::move(publish.headers));
     ++route_received_;
+    const Pid* from = frame_sender(*frame, session, publish.from_id);
+    const bool room = from != nullptr && frame->envelopes.size() < frame->envelopes.capacity() &&
+                      (publish.headers.empty() || frame->headers.size() < frame->headers.capacity());
+    if (!room) {
+        // No room reserved (a miscount): the messages own copies instead.
+        auto envelope = std::make_shared<const Envelope>(
+            Envelope{publish.id, route.channel, publish.sequence, publish.timestamp_us, std::move(publish.parents)});
+        for (const auto& mailbox : publish_mailboxes_) {
+            deliveries_.add(mailbox,
+                            Message(Pid{session.hello.name, session.hello.creation, publish.from_id}, publish.headers,
+                                    frame, publish.payload, envelope),
+                            route.counters);
+        }
+        return;
+    }
+    frame->envelopes.push_back(
+        Envelope{publish.id, route.channel, publish.sequence, publish.timestamp_us, std::move(publish.parents)});
+    const Envelope* envelope = &frame->envelopes.back();
+    const Headers* headers = nullptr;
+    if (!publish.headers.empty()) {
+        frame->headers.push_back(std::move(publish.headers));
+        headers = &frame->headers.back();
+    }
     for (const auto& mailbox : publish_mailboxes_)
-        deliveries_.add(mailbox, Message(from, headers, owner, publish.payload, envelope), route.counters);
+        deliveries_.add(mailbox, Message(frame, from, headers, publish.payload, envelope), route.counters);
 }
 
-std::shared_ptr<const Pid> Actor::frame_sender(const Session& session, std::uint64_t id) {
-    if (frame_sender_ == nullptr || frame_sender_->id != id || frame_sender_->creation != session.hello.creation ||
-        frame_sender_->node != session.hello.name)
-        frame_sender_ = std::make_shared<const Pid>(Pid{session.hello.name, session.hello.creation, id});
-    return frame_sender_;
+const Pid* Actor::frame_sender(ReceivedFrame& frame, const Session& session, std::uint64_t id) {
+    if (!frame.senders.empty()) {
+        const Pid& last = frame.senders.back();
+        if (last.id == id && last.creation == session.hello.creation && last.node == session.hello.name) return &last;
+    }
+    if (frame.senders.size() == frame.senders.capacity()) return nullptr;
+    frame.senders.push_back(Pid{session.hello.name, session.hello.creation, id});
+    return &frame.senders.back();
 }
 
 void Actor::count_route_received() {
@@ -278,7 +289,6 @@ void Actor::end_frame() {
     frame_publishes_ = 0;
     publish_route_.reset();
     publish_mailboxes_.clear();
-    frame_sender_.reset();
 }
 
 void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, bool again) {

@@ -205,17 +205,24 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
     PublishResult result;
     result.id = id;
     if (!route->local.empty()) {
-        // Built only for local subscribers; a remote node builds its own.
-        auto envelope = std::make_shared<Envelope>(Envelope{id, route->channel, sequence, timestamp_us, parents});
-        auto owned = std::make_shared<const std::string>(payload);
-        const auto sender = std::make_shared<const Pid>(from);
-        const auto shared_headers = Message::share(Headers(headers));
+        // Built only for local subscribers (a remote node builds its own), in
+        // one block that every local delivery shares.
+        struct Local {
+            Pid from;
+            Headers headers;
+            std::string payload;
+            Envelope envelope;
+        };
+        const auto block = std::make_shared<const Local>(
+            Local{from, headers, std::string(payload), Envelope{id, route->channel, sequence, timestamp_us, parents}});
+        const Headers* shared_headers = block->headers.empty() ? nullptr : &block->headers;
         for (const auto local_id : route->local) {
             const auto mailbox = core.processes->find(local_id);
             if (!mailbox) continue;  // closing right now; its leave is on its way
-            const auto pushed = detail::deliver(core.counters, *mailbox,
-                                                Message(sender, shared_headers, owned, *owned, envelope),
-                                                core.counters.delivered_publish);
+            const auto pushed = detail::deliver(
+                core.counters, *mailbox,
+                Message(block, &block->from, shared_headers, block->payload, &block->envelope),
+                core.counters.delivered_publish);
             if (pushed == detail::PushResult::delivered || pushed == detail::PushResult::displaced)
                 ++result.local_deliveries;
             else

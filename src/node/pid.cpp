@@ -51,42 +51,44 @@ namespace {
 const Pid no_pid{};
 const Headers no_headers{};
 
-// A local send's sender and payload copy, in one allocation.
+// What the convenience constructors own, in one allocation.
 struct OwnedParts {
     Pid from;
-    std::string payload;
+    Headers headers;
+    std::string payload;                    // when copied
+    std::shared_ptr<const void> owner;      // when the payload lives elsewhere
+    std::shared_ptr<const Envelope> envelope;
 };
+
+Message owning(OwnedParts parts, std::string_view payload) {
+    auto owned = std::make_shared<const OwnedParts>(std::move(parts));
+    if (payload.data() == nullptr) payload = owned->payload;
+    const Headers* headers = owned->headers.empty() ? nullptr : &owned->headers;
+    const Envelope* envelope = owned->envelope.get();
+    const Pid* from = &owned->from;
+    return Message(std::move(owned), from, headers, payload, envelope);
+}
 
 }  // namespace
 
-Message::Message(Pid from, Headers headers, std::string_view payload) : headers_(share(std::move(headers))) {
-    auto owned = std::make_shared<const OwnedParts>(OwnedParts{std::move(from), std::string(payload)});
-    from_ = std::shared_ptr<const Pid>(owned, &owned->from);
-    payload_ = owned->payload;
-    owner_ = std::move(owned);
-}
+Message::Message(Pid from, Headers headers, std::string_view payload)
+    : Message(owning(OwnedParts{std::move(from), std::move(headers), std::string(payload), nullptr, nullptr}, {})) {}
 
 Message::Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload)
-    : Message(std::make_shared<const Pid>(std::move(from)), share(std::move(headers)), std::move(owner), payload) {}
+    : Message(owning(OwnedParts{std::move(from), std::move(headers), {}, std::move(owner), nullptr}, payload)) {}
 
 Message::Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload,
                  std::shared_ptr<const Envelope> envelope)
-    : Message(std::make_shared<const Pid>(std::move(from)), share(std::move(headers)), std::move(owner), payload,
-              std::move(envelope)) {}
+    : Message(owning(OwnedParts{std::move(from), std::move(headers), {}, std::move(owner), std::move(envelope)},
+                     payload)) {}
 
-Message::Message(std::shared_ptr<const Pid> from, std::shared_ptr<const Headers> headers,
-                 std::shared_ptr<const void> owner, std::string_view payload, std::shared_ptr<const Envelope> envelope)
-    : from_(std::move(from)), headers_(std::move(headers)), owner_(std::move(owner)), payload_(payload),
-      envelope_(std::move(envelope)) {}
+Message::Message(std::shared_ptr<const void> owner, const Pid* from, const Headers* headers, std::string_view payload,
+                 const Envelope* envelope)
+    : owner_(std::move(owner)), from_(from), headers_(headers), payload_(payload), envelope_(envelope) {}
 
 const Pid& Message::from() const noexcept { return from_ ? *from_ : no_pid; }
 
 const Headers& Message::headers() const noexcept { return headers_ ? *headers_ : no_headers; }
-
-std::shared_ptr<const Headers> Message::share(Headers&& headers) {
-    if (headers.empty()) return nullptr;
-    return std::make_shared<const Headers>(std::move(headers));
-}
 
 std::string Envelope::id_hex() const {
     static constexpr char digits[] = "0123456789abcdef";
