@@ -3,6 +3,7 @@
 #include <liminal/pid.hpp>
 
 #include <charconv>
+#include <optional>
 
 namespace liminal {
 namespace {
@@ -60,9 +61,10 @@ struct OwnedParts {
     std::shared_ptr<const Envelope> envelope;
 };
 
-Message owning(OwnedParts parts, std::string_view payload) {
+// `payload`: a view into parts.owner's memory; none: parts.payload, the copy.
+Message owning(OwnedParts parts, std::optional<std::string_view> view) {
     auto owned = std::make_shared<const OwnedParts>(std::move(parts));
-    if (payload.data() == nullptr) payload = owned->payload;
+    const std::string_view payload = view ? *view : std::string_view(owned->payload);
     const Headers* headers = owned->headers.empty() ? nullptr : &owned->headers;
     const Envelope* envelope = owned->envelope.get();
     const Pid* from = &owned->from;
@@ -72,7 +74,7 @@ Message owning(OwnedParts parts, std::string_view payload) {
 }  // namespace
 
 Message::Message(Pid from, Headers headers, std::string_view payload)
-    : Message(owning(OwnedParts{std::move(from), std::move(headers), std::string(payload), nullptr, nullptr}, {})) {}
+    : Message(owning(OwnedParts{std::move(from), std::move(headers), std::string(payload), nullptr, nullptr}, std::nullopt)) {}
 
 Message::Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload)
     : Message(owning(OwnedParts{std::move(from), std::move(headers), {}, std::move(owner), nullptr}, payload)) {}
