@@ -221,7 +221,7 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
                                                core_.options.limits.max_frame_bytes));
         return;
     }
-    // Send payloads are delivered as views into this frame: share it.
+    // Payloads are delivered as views into this frame: share it.
     auto owner = std::make_shared<ReceivedFrame>(std::move(frame));
     const std::string_view bytes(static_cast<const char*>(owner->message.data()), owner->message.size());
     if (const auto error = wire::decode_frame(bytes, decoded_); error != wire::DecodeError::none) {
@@ -313,18 +313,19 @@ void Actor::on_send(const Session& session, wire::Send& send, const std::shared_
         return;
     }
     const Pid* from = frame_sender(*frame, session, send.from_id);
-    const Headers* headers = nullptr;
-    if (!send.headers.empty() && frame->headers.size() < frame->headers.capacity()) {
-        frame->headers.push_back(std::move(send.headers));
-        headers = &frame->headers.back();
-    }
-    if (from == nullptr || (!send.headers.empty() && headers == nullptr)) {
+    const bool room = from != nullptr && (send.headers.empty() || frame->headers.size() < frame->headers.capacity());
+    if (!room) {
         // No room reserved (a miscount): the message owns copies instead.
         deliveries_.add(mailbox,
                         Message(Pid{session.hello.name, session.hello.creation, send.from_id}, std::move(send.headers),
                                 frame, send.payload),
                         nullptr);
         return;
+    }
+    const Headers* headers = nullptr;
+    if (!send.headers.empty()) {
+        frame->headers.push_back(std::move(send.headers));
+        headers = &frame->headers.back();
     }
     deliveries_.add(mailbox, Message(frame, from, headers, send.payload, nullptr), nullptr);
 }
