@@ -67,10 +67,10 @@ TEST_CASE("members, local and remote members, which_groups across three nodes", 
 TEST_CASE("joining a pid that is not a live local process is a usage error", "[groups]") {
     Node a(node_options("a@127.0.0.1"));
     auto p = a.spawn();
-    CHECK_THROWS_AS(a.join("s", "g", Pid{"b@127.0.0.1", 1, 1}), std::invalid_argument);
-    CHECK_THROWS_AS(a.join("s", "g", Pid{a.name(), a.creation(), 999}), std::invalid_argument);
-    CHECK_THROWS_AS(a.join("", "g", p.pid()), std::invalid_argument);
-    CHECK_THROWS_AS(a.join("s", std::string(256, 'g'), p.pid()), std::invalid_argument);
+    CHECK_THROWS_AS(a.join("s", "g", Pid{"b@127.0.0.1", 1, 1}), liminal::Error);
+    CHECK_THROWS_AS(a.join("s", "g", Pid{a.name(), a.creation(), 999}), liminal::Error);
+    CHECK_THROWS_AS(a.join("", "g", p.pid()), liminal::Error);
+    CHECK_THROWS_AS(a.join("s", std::string(256, 'g'), p.pid()), liminal::Error);
     CHECK_FALSE(a.leave("s", "g", p.pid()));
 }
 

@@ -69,8 +69,8 @@ TEST_CASE("sends to closed, unknown and stale local pids are counted", "[mailbox
 TEST_CASE("misuse of send fails loudly", "[mailbox]") {
     Node node(node_options("solo@127.0.0.1"));
     auto p = node.spawn();
-    CHECK_THROWS_AS(node.send(Pid{}, "x"), std::invalid_argument);
-    CHECK_THROWS_AS(node.send(Pid{"other@h", 1, 1}, p.pid(), "x"), std::invalid_argument);
+    CHECK_THROWS_AS(node.send(Pid{}, "x"), liminal::Error);
+    CHECK_THROWS_AS(node.send(Pid{"other@h", 1, 1}, p.pid(), "x"), liminal::Error);
 }
 
 TEST_CASE("a message larger than the frame limit is refused", "[mailbox]") {

@@ -42,14 +42,16 @@ namespace detail { class MonitorQueue; class MonitorHub; struct NodeImpl; }
 // A subscription to the membership changes of a scope (or of one group in
 // it). It starts with a snapshot taken atomically with the registration, so
 // that snapshot + events never miss or repeat a change. Destroying it
-// unregisters it. Events queue without bound until read.
+// unregisters it. Events queue without bound until read. A moved-from
+// Monitor is empty: every member but the destructor and assignment throws
+// liminal::Error of ErrorKind::closed.
 class Monitor {
 public:
     Monitor(Monitor&&) noexcept;
     Monitor& operator=(Monitor&&) noexcept;
     ~Monitor();
 
-    const std::vector<GroupMembers>& snapshot() const noexcept { return snapshot_; }
+    const std::vector<GroupMembers>& snapshot() const;
     // The next event, waiting up to `timeout`.
     std::optional<GroupEvent> next(std::chrono::milliseconds timeout);
     std::size_t pending() const;
@@ -87,6 +89,7 @@ struct PublishResult {
     std::size_t local_deliveries = 0;  // local subscribers that got it
     std::size_t local_dropped = 0;     // local subscribers whose mailbox was full
     std::size_t nodes = 0;             // remote nodes it was sent to (once each)
+    bool too_large = false;            // refused: its frame would exceed limits.max_frame_bytes; nothing was sent
     MessageId id{};
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 // The node: one embedded member of a liminal cluster.
 
+#include <liminal/error.hpp>
 #include <liminal/events.hpp>
 #include <liminal/groups.hpp>
 #include <liminal/message.hpp>
@@ -13,18 +14,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace liminal {
-
-// Thrown for local misuse and for failures to start (bad options, bind failure).
-class Error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
 
 // What send() could tell locally. Everything but `delivered` and `queued` is
 // also counted in Stats.
@@ -36,7 +30,7 @@ enum class SendResult {
     stale_creation,   // the pid's node has another creation now
     unknown_node,     // no peer of that name
     node_down,        // the peer is known but down
-    too_large,        // larger than limits.max_frame_bytes
+    too_large,        // its frame would exceed limits.max_frame_bytes: nothing was sent
 };
 
 const char* to_string(SendResult result) noexcept;
@@ -46,33 +40,46 @@ namespace detail { struct NodeImpl; }
 // A node binds its sockets and starts its I/O thread in the constructor, and
 // sends BYE to its peers and joins the thread in stop() or the destructor.
 // Every member function may be called from any thread.
+//
+// Errors (liminal/error.hpp): local misuse throws liminal::Error of the kind
+// named at each function; remote trouble never throws, it is counted in
+// Stats. A moved-from Node is empty: every member but stop() and the
+// destructor throws ErrorKind::closed.
 class Node {
 public:
-    // Throws liminal::Error when the options are invalid or a bind fails.
+    // Throws ErrorKind::start_failed when the options are invalid or a bind fails.
     explicit Node(Options options);
     ~Node();
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
+    Node(Node&&) noexcept;
+    // Stops this node first, then takes the other's.
+    Node& operator=(Node&&) noexcept;
 
-    const std::string& name() const noexcept;
-    std::uint64_t creation() const noexcept;
+    const std::string& name() const;
+    std::uint64_t creation() const;
     // The endpoints as bound and advertised (a `*` port replaced by the real one).
-    const std::string& router_endpoint() const noexcept;
-    const std::string& pub_endpoint() const noexcept;
+    const std::string& router_endpoint() const;
+    const std::string& pub_endpoint() const;
 
-    // Creates a local process with its own mailbox.
+    // Creates a local process with its own mailbox. Throws ErrorKind::closed
+    // once the node is stopping.
     Process spawn();
 
     // Sends `payload` to `to`, local or remote. Never blocks and never throws
     // for an undeliverable pid: the result says what could be known locally.
+    // Throws ErrorKind::invalid_argument for an invalid `to` or more headers
+    // than the wire carries (256), ErrorKind::not_local for a `from` that is
+    // not of this node; in both cases nothing is sent.
     SendResult send(const Pid& to, std::string_view payload, const Headers& headers = {});
     // The same, naming a local sender (a process of this node).
     SendResult send(const Pid& from, const Pid& to, std::string_view payload, const Headers& headers = {});
 
     // Process groups, as Erlang's pg. A node joins and leaves only its own live
-    // processes; any other pid throws std::invalid_argument. Joins are
+    // processes; any other pid throws ErrorKind::not_local. Joins are
     // counted: a pid that joined twice leaves twice; closing a process leaves
-    // all its groups. Scope and group names are 1 to 255 bytes.
+    // all its groups. Scope and group names are 1 to 255 bytes (else
+    // ErrorKind::invalid_argument).
     void join(std::string_view scope, std::string_view group, const Pid& pid);
     void join(std::string_view scope, std::string_view group, const std::vector<Pid>& pids);
     // Returns false when a pid was not a member (that pid is ignored).
@@ -95,7 +102,13 @@ public:
     void subscribe(std::string_view channel, const Pid& pid);
     bool unsubscribe(std::string_view channel, const Pid& pid);
     // Delivers to every subscriber of `channel`, local ones directly and remote
-    // ones through one PUBLISH per node that has subscribers.
+    // ones through one PUBLISH per node that has subscribers. A message whose
+    // frame would exceed limits.max_frame_bytes is refused whole (nothing is
+    // delivered or sent; PublishResult::too_large, counted in
+    // Stats::dropped_too_large). Throws ErrorKind::invalid_argument for a
+    // channel name that is not 1 to 255 bytes, more than 256 headers or more
+    // than 64 parents, and ErrorKind::not_local for a `from` that is not a live
+    // process of this node; then nothing is sent.
     PublishResult publish(std::string_view channel, std::string_view payload, const Headers& headers = {});
     PublishResult publish(const Pid& from, std::string_view channel, std::string_view payload,
                           const Headers& headers = {}, const std::vector<MessageId>& parents = {});
@@ -105,7 +118,7 @@ public:
     // Per-channel counters, for every channel this node has published to or delivered on.
     std::vector<ChannelStats> channel_stats() const;
     // The admin endpoint as bound (empty without one).
-    const std::string& admin_endpoint() const noexcept;
+    const std::string& admin_endpoint() const;
 
     // The next peer event, waiting up to `timeout`. The queue keeps the last
     // 4096 events; older ones are dropped and counted (Stats::events_dropped).
@@ -116,6 +129,9 @@ public:
     void stop();
 
 private:
+    // The node's state; throws ErrorKind::closed when empty (moved from).
+    detail::NodeImpl& impl() const;
+
     std::unique_ptr<detail::NodeImpl> impl_;
 };
 

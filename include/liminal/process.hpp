@@ -17,6 +17,10 @@ namespace detail { class Mailbox; class ProcessTable; }
 // Owns a local process. Movable, not copyable; the process closes when the
 // handle is destroyed or close() is called, and later sends to its pid are
 // counted as undeliverable. The handle may be used from any thread.
+//
+// A default-constructed or moved-from Process is empty: close() does nothing,
+// is_open() is false, and every other member throws liminal::Error of
+// ErrorKind::closed (liminal/error.hpp).
 class Process {
 public:
     Process() = default;
@@ -26,7 +30,7 @@ public:
     Process& operator=(const Process&) = delete;
     ~Process();
 
-    const Pid& pid() const noexcept { return pid_; }
+    const Pid& pid() const;
 
     // Waits up to `timeout` for a message. Returns nullopt on timeout or once
     // the process is closed and its mailbox is empty.
@@ -39,13 +43,13 @@ public:
     // thread that delivers it (the I/O thread for remote senders, the sender's
     // thread for local ones). Calls from different threads never overlap; a
     // handler that sends to its own pid is called again, nested. `handler`
-    // must not block.
+    // must not block. An empty `handler` throws ErrorKind::invalid_argument.
     void on_message(std::function<void(Message)> handler);
 
     // Messages that did not fit in the mailbox.
-    std::uint64_t dropped() const noexcept;
+    std::uint64_t dropped() const;
     // Messages waiting in the mailbox.
-    std::size_t queued() const noexcept;
+    std::size_t queued() const;
 
     void close();
     bool is_open() const noexcept;

@@ -14,7 +14,7 @@ void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, const cha
     try {
         socket.bind(endpoint);
     } catch (const zmq::error_t& error) {
-        throw Error(std::string("liminal: cannot bind the ") + what + " to " + endpoint + ": " + error.what());
+        throw StartFailed(std::string("liminal: cannot bind the ") + what + " to " + endpoint + ": " + error.what());
     }
 }
 

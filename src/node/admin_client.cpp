@@ -19,7 +19,7 @@ std::string round_trip(zmq::socket_t& socket, const std::vector<std::string>& fr
         socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
     }
     zmq::message_t reply;
-    if (!socket.recv(reply)) throw Error("no answer from the admin endpoint " + endpoint + " (is the node running?)");
+    if (!socket.recv(reply)) throw AdminFailed("no answer from the admin endpoint " + endpoint + " (is the node running?)");
     return reply.to_string();
 }
 
@@ -31,7 +31,7 @@ std::string admin_request(const std::string& endpoint, const std::string& cookie
     try {
         body = json::parse(request);
     } catch (const json::exception& e) {
-        throw Error(std::string("admin request is not JSON: ") + e.what());
+        throw AdminFailed(std::string("admin request is not JSON: ") + e.what());
     }
     zmq::context_t context;
     zmq::socket_t socket(context, zmq::socket_type::req);
@@ -52,9 +52,9 @@ std::string admin_request(const std::string& endpoint, const std::string& cookie
         const auto proof = detail::wire::make_admin_proof(cookie, nonce, text);
         return round_trip(socket, {text, std::string(proof.begin(), proof.end())}, endpoint);
     } catch (const zmq::error_t& e) {
-        throw Error("admin endpoint " + endpoint + ": " + e.what());
+        throw AdminFailed("admin endpoint " + endpoint + ": " + e.what());
     } catch (const json::exception& e) {
-        throw Error("admin endpoint " + endpoint + " answered nonsense: " + e.what());
+        throw AdminFailed("admin endpoint " + endpoint + " answered nonsense: " + e.what());
     }
 }
 

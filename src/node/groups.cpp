@@ -10,14 +10,14 @@
 #include <sodium.h>
 
 #include <chrono>
-#include <stdexcept>
 
 namespace liminal {
 namespace {
 
 void check_name(std::string_view what, std::string_view name) {
-    if (name.empty() || name.size() > 255)
-        throw std::invalid_argument("liminal: " + std::string(what) + " names are 1 to 255 bytes");
+    if (!detail::wire::is_valid_name(name))
+        throw InvalidArgument("liminal: " + std::string(what) + " names are 1 to " +
+                              std::to_string(detail::wire::max_name_bytes) + " bytes");
 }
 
 std::vector<Pid> to_pids(const std::vector<detail::membership::State::Member>& members) {
@@ -36,7 +36,7 @@ std::vector<std::uint64_t> NodeImpl::local_ids(const std::vector<Pid>& pids) con
     ids.reserve(pids.size());
     for (const auto& pid : pids) {
         if (pid.node != core->options.name || pid.creation != core->creation || !core->processes->find(pid.id))
-            throw std::invalid_argument("liminal: " + pid.to_string() + " is not a live process of this node");
+            throw NotLocal("liminal: " + pid.to_string() + " is not a live process of this node");
         ids.push_back(pid.id);
     }
     return ids;
@@ -64,12 +64,12 @@ void Node::join(std::string_view scope, std::string_view group, const Pid& pid) 
 void Node::join(std::string_view scope, std::string_view group, const std::vector<Pid>& pids) {
     check_name("scope", scope);
     check_name("group", group);
-    const auto ids = impl_->local_ids(pids);
-    auto& membership = *impl_->core->membership;
+    const auto ids = impl().local_ids(pids);
+    auto& membership = *impl().core->membership;
     detail::Membership::Write lock(membership);
     detail::membership::Effects fx;
     membership.state.join(std::string(scope), std::string(group), ids, fx);
-    detail::finish_local_change(*impl_->core, fx);
+    detail::finish_local_change(*impl().core, fx);
 }
 
 bool Node::leave(std::string_view scope, std::string_view group, const Pid& pid) {
@@ -82,25 +82,25 @@ bool Node::leave(std::string_view scope, std::string_view group, const std::vect
     std::vector<std::uint64_t> ids;
     for (const auto& pid : pids) {
         if (pid.node != name() || pid.creation != creation())
-            throw std::invalid_argument("liminal: " + pid.to_string() + " is not a process of this node");
+            throw NotLocal("liminal: " + pid.to_string() + " is not a process of this node");
         ids.push_back(pid.id);
     }
-    auto& membership = *impl_->core->membership;
+    auto& membership = *impl().core->membership;
     detail::Membership::Write lock(membership);
     detail::membership::Effects fx;
     const std::size_t left = membership.state.leave(std::string(scope), std::string(group), ids, fx);
-    detail::finish_local_change(*impl_->core, fx);
+    detail::finish_local_change(*impl().core, fx);
     return left == ids.size();
 }
 
 std::vector<Pid> Node::members(std::string_view scope, std::string_view group) const {
-    auto& membership = *impl_->core->membership;
+    auto& membership = *impl().core->membership;
     std::shared_lock lock(membership.mutex);
     return to_pids(membership.state.members(std::string(scope), std::string(group)));
 }
 
 std::vector<Pid> Node::local_members(std::string_view scope, std::string_view group) const {
-    auto& membership = *impl_->core->membership;
+    auto& membership = *impl().core->membership;
     std::vector<std::uint64_t> ids;
     {
         std::shared_lock lock(membership.mutex);
@@ -112,21 +112,21 @@ std::vector<Pid> Node::local_members(std::string_view scope, std::string_view gr
 }
 
 std::vector<Pid> Node::remote_members(std::string_view scope, std::string_view group) const {
-    auto& membership = *impl_->core->membership;
+    auto& membership = *impl().core->membership;
     std::shared_lock lock(membership.mutex);
     return to_pids(membership.state.remote_members(std::string(scope), std::string(group)));
 }
 
 std::vector<std::string> Node::which_groups(std::string_view scope) const {
-    auto& membership = *impl_->core->membership;
+    auto& membership = *impl().core->membership;
     std::shared_lock lock(membership.mutex);
     return membership.state.which_groups(std::string(scope));
 }
 
-Monitor Node::monitor(std::string_view scope) { return impl_->monitor(std::string(scope), std::nullopt); }
+Monitor Node::monitor(std::string_view scope) { return impl().monitor(std::string(scope), std::nullopt); }
 
 Monitor Node::monitor(std::string_view scope, std::string_view group) {
-    return impl_->monitor(std::string(scope), std::string(group));
+    return impl().monitor(std::string(scope), std::string(group));
 }
 
 Monitor detail::NodeImpl::monitor(const std::string& scope, const std::optional<std::string>& group) {
@@ -146,7 +146,7 @@ Monitor detail::NodeImpl::monitor(const std::string& scope, const std::optional<
 }
 
 SyncResult Node::sync_membership(std::chrono::milliseconds timeout) {
-    auto& core = *impl_->core;
+    auto& core = *impl().core;
     std::uint64_t target = 0;
     {
         std::shared_lock lock(core.membership->mutex);
@@ -174,30 +174,45 @@ void Node::subscribe(std::string_view channel, const Pid& pid) { join(channels_s
 bool Node::unsubscribe(std::string_view channel, const Pid& pid) { return leave(channels_scope, channel, pid); }
 
 PublishResult Node::publish(std::string_view channel, std::string_view payload, const Headers& headers) {
-    return publish(impl_->node_pid, channel, payload, headers, {});
+    return publish(impl().node_pid, channel, payload, headers, {});
 }
 
 PublishResult Node::publish(const Pid& from, std::string_view channel, std::string_view payload,
                             const Headers& headers, const std::vector<MessageId>& parents) {
-    auto& core = *impl_->core;
-    check_name("channel", channel);
+    auto& impl = this->impl();
+    auto& core = *impl.core;
     if (from.node != core.options.name || from.creation != core.creation)
-        throw std::invalid_argument("liminal::Node::publish: the sender must be a process of this node");
-    std::uint64_t sequence = 0;
-    if (from.id == 0) {
-        sequence = core.node_publish_seq.fetch_add(1, std::memory_order_relaxed) + 1;
-    } else {
-        const auto sender = core.processes->find(from.id);
-        if (!sender) throw std::invalid_argument("liminal::Node::publish: " + from.to_string() + " is not live");
-        sequence = sender->next_publish_seq();
+        throw NotLocal("liminal::Node::publish: the sender must be a process of this node");
+    std::shared_ptr<detail::Mailbox> sender;
+    if (from.id != 0) {
+        sender = core.processes->find(from.id);
+        if (!sender) throw NotLocal("liminal::Node::publish: " + from.to_string() + " is not live");
     }
-    if (parents.size() > 64) throw std::invalid_argument("liminal::Node::publish: at most 64 parents");
+    // Every limit the receivers' decoders check, checked before the message
+    // can enter a frame; the id, sequence and timestamp have fixed sizes.
+    detail::wire::PublishFields fields{channel, from.id, {}, 0, 0};
+    switch (const auto refusal = detail::wire::check_publish(fields, headers, payload, parents.size(),
+                                                             core.options.limits.max_frame_bytes)) {
+    case detail::wire::Refusal::none: break;
+    case detail::wire::Refusal::too_large: {
+        detail::bump(core.counters.dropped_too_large);
+        PublishResult refused;
+        refused.too_large = true;
+        return refused;
+    }
+    default: throw InvalidArgument(std::string("liminal::Node::publish: ") + detail::wire::to_string(refusal));
+    }
+    fields.sequence = sender ? sender->next_publish_seq()
+                             : core.node_publish_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+    const std::uint64_t sequence = fields.sequence;
     detail::bump(core.counters.publishes);
 
-    const MessageId id = impl_->next_message_id();
+    const MessageId id = impl.next_message_id();
+    fields.id = id;
     const auto timestamp_us = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
+    fields.timestamp_us = timestamp_us;
 
     auto route = detail::channel_route(core, channel, true);
     auto& channel_counters = *route->counters;
@@ -235,7 +250,6 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
         result.nodes = route->remote.size();
         detail::bump(channel_counters.nodes_sent, result.nodes);
         // Encoded once, here; the I/O thread copies the bytes into each node's frame.
-        const detail::wire::PublishFields fields{route->channel, from.id, id, sequence, timestamp_us};
         core.commands.push(route, {}, 0, [&](std::string& out) {
             detail::wire::append_publish(out, fields, headers, payload, parents);
         });

@@ -24,7 +24,7 @@ void configure_peer_socket(zmq::socket_t& socket, const Options& options) {
 std::string advertised_endpoint(zmq::socket_t& socket, const std::string& advertise_host) {
     std::string bound = socket.get(zmq::sockopt::last_endpoint);
     const std::string prefix = "tcp://";
-    if (bound.rfind(prefix, 0) != 0) throw Error("liminal: only tcp:// endpoints are supported, got " + bound);
+    if (bound.rfind(prefix, 0) != 0) throw StartFailed("liminal: only tcp:// endpoints are supported, got " + bound);
     const auto colon = bound.rfind(':');
     const std::string host = bound.substr(prefix.size(), colon - prefix.size());
     if (host == "0.0.0.0" || host == "*" || host == "[::]") {

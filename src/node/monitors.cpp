@@ -1,5 +1,7 @@
 #include "node/monitors.hpp"
 
+#include <liminal/error.hpp>
+
 #include <algorithm>
 
 namespace liminal {
@@ -24,9 +26,21 @@ Monitor::~Monitor() {
     if (auto hub = hub_.lock(); hub && queue_) hub->remove(queue_.get());
 }
 
-std::optional<GroupEvent> Monitor::next(std::chrono::milliseconds timeout) { return queue_->pop(timeout); }
+namespace {
+detail::MonitorQueue& require(const std::shared_ptr<detail::MonitorQueue>& queue) {
+    if (!queue) throw Closed("liminal::Monitor: use of an empty (moved-from) monitor");
+    return *queue;
+}
+}  // namespace
 
-std::size_t Monitor::pending() const { return queue_->size(); }
+const std::vector<GroupMembers>& Monitor::snapshot() const {
+    require(queue_);
+    return snapshot_;
+}
+
+std::optional<GroupEvent> Monitor::next(std::chrono::milliseconds timeout) { return require(queue_).pop(timeout); }
+
+std::size_t Monitor::pending() const { return require(queue_).size(); }
 
 namespace detail {
 

@@ -45,39 +45,30 @@ std::shared_ptr<spdlog::logger> make_logger(const Options& options) {
 
 void validate(Options& options) {
     if (!is_valid_node_name(options.name))
-        throw Error("liminal: invalid node name '" + options.name + "' (expected name@host)");
-    if (options.cookie.empty()) throw Error("liminal: a cookie is required");
+        throw StartFailed("liminal: invalid node name '" + options.name + "' (expected name@host)");
+    if (options.cookie.empty()) throw StartFailed("liminal: a cookie is required");
     if (options.heartbeat_interval.count() <= 0 || options.heartbeat_timeout < options.heartbeat_interval)
-        throw Error("liminal: heartbeat interval must be > 0 and timeout >= interval");
+        throw StartFailed("liminal: heartbeat interval must be > 0 and timeout >= interval");
     const auto& limits = options.limits;
-    if (limits.max_frame_bytes < 1024 || limits.mailbox_capacity == 0 || limits.send_hwm < 0 ||
+    if (limits.max_frame_bytes < 1024 || limits.max_frame_bytes > detail::wire::max_length ||
+        limits.mailbox_capacity == 0 || limits.send_hwm < 0 ||
         limits.receive_hwm < 0 || limits.peer_queue_bytes == 0)
-        throw Error("liminal: limits must be positive (max_frame_bytes at least 1024)");
-    if (options.digest_interval.count() <= 0) throw Error("liminal: digest_interval must be > 0");
+        throw StartFailed("liminal: limits must be positive (max_frame_bytes from 1 KiB to 4 GiB)");
+    if (options.digest_interval.count() <= 0) throw StartFailed("liminal: digest_interval must be > 0");
     if (options.testing.gossip_drop_rate < 0 || options.testing.gossip_drop_rate > 1)
-        throw Error("liminal: testing.gossip_drop_rate must be in [0, 1]");
+        throw StartFailed("liminal: testing.gossip_drop_rate must be in [0, 1]");
     for (const auto* endpoint : {&options.listen, &options.gossip}) {
-        if (endpoint->rfind("tcp://", 0) != 0) throw Error("liminal: only tcp:// endpoints are supported: " + *endpoint);
+        if (endpoint->rfind("tcp://", 0) != 0) throw StartFailed("liminal: only tcp:// endpoints are supported: " + *endpoint);
     }
     if (!options.admin.empty() && options.admin.rfind("ipc://", 0) != 0 &&
         options.admin.rfind("tcp://127.", 0) != 0 && options.admin.rfind("tcp://localhost:", 0) != 0 &&
         options.admin.rfind("tcp://[::1]:", 0) != 0)
-        throw Error("liminal: the admin endpoint must be ipc:// or tcp:// on loopback, got " + options.admin);
+        throw StartFailed("liminal: the admin endpoint must be ipc:// or tcp:// on loopback, got " + options.admin);
     if (options.advertise_host.empty()) options.advertise_host = options.name.substr(options.name.find('@') + 1);
-}
-
-// The frame bytes a SEND adds beyond its payload and headers, at most.
-constexpr std::size_t send_overhead = 64;
-
-std::size_t encoded_size(std::string_view payload, const Headers& headers) {
-    std::size_t size = payload.size() + send_overhead;
-    for (const auto& [key, value] : headers) size += key.size() + value.size() + 10;
-    return size;
 }
 
 }  // namespace
 }  // namespace detail
-
 const char* to_string(SendResult result) noexcept {
     switch (result) {
     case SendResult::delivered: return "delivered";
@@ -115,7 +106,23 @@ Node::Node(Options options) : impl_(std::make_unique<detail::NodeImpl>()) {
 
 Node::~Node() { stop(); }
 
+Node::Node(Node&&) noexcept = default;
+
+Node& Node::operator=(Node&& other) noexcept {
+    if (this != &other) {
+        stop();
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
+}
+
+detail::NodeImpl& Node::impl() const {
+    if (!impl_) throw Closed("liminal::Node: use of an empty (moved-from) node");
+    return *impl_;
+}
+
 void Node::stop() {
+    if (!impl_) return;
     std::lock_guard lock(impl_->stop_mutex);
     if (!impl_->thread.joinable()) return;
     impl_->core->stopping.store(true, std::memory_order_release);
@@ -124,36 +131,39 @@ void Node::stop() {
     impl_->actor.reset();
 }
 
-const std::string& Node::name() const noexcept { return impl_->core->options.name; }
-std::uint64_t Node::creation() const noexcept { return impl_->core->creation; }
-const std::string& Node::router_endpoint() const noexcept { return impl_->core->router_endpoint; }
-const std::string& Node::pub_endpoint() const noexcept { return impl_->core->pub_endpoint; }
+const std::string& Node::name() const { return impl().core->options.name; }
+std::uint64_t Node::creation() const { return impl().core->creation; }
+const std::string& Node::router_endpoint() const { return impl().core->router_endpoint; }
+const std::string& Node::pub_endpoint() const { return impl().core->pub_endpoint; }
 
 Process Node::spawn() {
-    auto& core = *impl_->core;
-    if (core.stopping.load(std::memory_order_acquire)) throw Error("liminal: spawn() on a stopped node");
+    auto& core = *impl().core;
+    if (core.stopping.load(std::memory_order_acquire)) throw Closed("liminal: spawn() on a stopped node");
     auto [id, mailbox] = core.processes->create();
     return Process(Pid{core.options.name, core.creation, id}, std::move(mailbox), core.processes);
 }
 
 SendResult Node::send(const Pid& to, std::string_view payload, const Headers& headers) {
-    const auto& core = *impl_->core;
-    return send(Pid{core.options.name, core.creation, 0}, to, payload, headers);
+    return send(impl().node_pid, to, payload, headers);
 }
 
 SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, const Headers& headers) {
-    auto& core = *impl_->core;
+    auto& core = *impl().core;
     auto& counters = core.counters;
-    if (!to.valid()) throw std::invalid_argument("liminal::Node::send: invalid destination pid");
+    if (!to.valid()) throw InvalidArgument("liminal::Node::send: invalid destination pid");
     if (from.node != core.options.name || from.creation != core.creation)
-        throw std::invalid_argument("liminal::Node::send: the sender must be a process of this node");
+        throw NotLocal("liminal::Node::send: the sender must be a process of this node");
+    // Every limit the receiver's decoder checks, checked before the message can enter a frame.
+    switch (const auto refusal = detail::wire::check_send(headers, payload, core.options.limits.max_frame_bytes)) {
+    case detail::wire::Refusal::none: break;
+    case detail::wire::Refusal::too_large:
+        detail::bump(counters.dropped_too_large);
+        return SendResult::too_large;
+    default: throw InvalidArgument(std::string("liminal::Node::send: ") + detail::wire::to_string(refusal));
+    }
     if (core.stopping.load(std::memory_order_acquire)) {
         detail::bump(counters.dropped_node_down);
         return SendResult::node_down;
-    }
-    if (detail::encoded_size(payload, headers) > core.options.limits.max_frame_bytes) {
-        detail::bump(counters.dropped_too_large);
-        return SendResult::too_large;
     }
     if (to.node == core.options.name) {
         if (to.creation != core.creation) {
@@ -192,16 +202,16 @@ SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, 
     return SendResult::queued;
 }
 
-std::vector<PeerInfo> Node::peers() const { return impl_->core->directory.snapshot(); }
+std::vector<PeerInfo> Node::peers() const { return impl().core->directory.snapshot(); }
 
-Stats Node::stats() const { return impl_->core->counters.snapshot(); }
+Stats Node::stats() const { return impl().core->counters.snapshot(); }
 
-std::vector<ChannelStats> Node::channel_stats() const { return impl_->core->channels.snapshot(); }
+std::vector<ChannelStats> Node::channel_stats() const { return impl().core->channels.snapshot(); }
 
-const std::string& Node::admin_endpoint() const noexcept { return impl_->core->admin_endpoint; }
+const std::string& Node::admin_endpoint() const { return impl().core->admin_endpoint; }
 
 std::optional<PeerEvent> Node::next_event(std::chrono::milliseconds timeout) {
-    return impl_->core->events.pop(timeout);
+    return impl().core->events.pop(timeout);
 }
 
 }  // namespace liminal

@@ -1,5 +1,3 @@
-#include <liminal/events.hpp>
-#include <liminal/message.hpp>
 #include <liminal/pid.hpp>
 
 #include <charconv>
@@ -45,89 +43,6 @@ std::optional<Pid> Pid::parse(std::string_view text) {
     pid.node = std::string(text.substr(0, middle));
     if (!is_valid_node_name(pid.node) || !pid.valid()) return std::nullopt;
     return pid;
-}
-
-namespace {
-
-const Pid no_pid{};
-const Headers no_headers{};
-
-// What the convenience constructors own, in one allocation.
-struct OwnedParts {
-    Pid from;
-    Headers headers;
-    std::string payload;                    // when copied
-    std::shared_ptr<const void> owner;      // when the payload lives elsewhere
-    std::shared_ptr<const Envelope> envelope;
-};
-
-// `payload`: a view into parts.owner's memory; none: parts.payload, the copy.
-Message owning(OwnedParts parts, std::optional<std::string_view> view) {
-    auto owned = std::make_shared<const OwnedParts>(std::move(parts));
-    const std::string_view payload = view ? *view : std::string_view(owned->payload);
-    const Headers* headers = owned->headers.empty() ? nullptr : &owned->headers;
-    const Envelope* envelope = owned->envelope.get();
-    const Pid* from = &owned->from;
-    return Message(std::move(owned), from, headers, payload, envelope);
-}
-
-}  // namespace
-
-Message::Message(Pid from, Headers headers, std::string_view payload)
-    : Message(owning(OwnedParts{std::move(from), std::move(headers), std::string(payload), nullptr, nullptr}, std::nullopt)) {}
-
-Message::Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload)
-    : Message(owning(OwnedParts{std::move(from), std::move(headers), {}, std::move(owner), nullptr}, payload)) {}
-
-Message::Message(Pid from, Headers headers, std::shared_ptr<const void> owner, std::string_view payload,
-                 std::shared_ptr<const Envelope> envelope)
-    : Message(owning(OwnedParts{std::move(from), std::move(headers), {}, std::move(owner), std::move(envelope)},
-                     payload)) {}
-
-Message::Message(std::shared_ptr<const void> owner, const Pid* from, const Headers* headers, std::string_view payload,
-                 const Envelope* envelope)
-    : owner_(std::move(owner)), from_(from), headers_(headers), payload_(payload), envelope_(envelope) {}
-
-const Pid& Message::from() const noexcept { return from_ ? *from_ : no_pid; }
-
-const Headers& Message::headers() const noexcept { return headers_ ? *headers_ : no_headers; }
-
-std::string Envelope::id_hex() const {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (const auto byte : id) {
-        out += digits[byte >> 4];
-        out += digits[byte & 15];
-    }
-    return out;
-}
-
-const char* to_string(PeerState state) noexcept {
-    switch (state) {
-    case PeerState::connecting: return "connecting";
-    case PeerState::up: return "up";
-    case PeerState::down: return "down";
-    }
-    return "?";
-}
-
-const char* to_string(PeerEventKind kind) noexcept {
-    switch (kind) {
-    case PeerEventKind::up: return "up";
-    case PeerEventKind::down: return "down";
-    case PeerEventKind::rejected: return "rejected";
-    }
-    return "?";
-}
-
-const char* to_string(DownReason reason) noexcept {
-    switch (reason) {
-    case DownReason::none: return "none";
-    case DownReason::link_lost: return "link_lost";
-    case DownReason::bye: return "bye";
-    case DownReason::restarted: return "restarted";
-    }
-    return "?";
 }
 
 }  // namespace liminal

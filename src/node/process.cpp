@@ -1,8 +1,7 @@
+#include <liminal/error.hpp>
 #include <liminal/process.hpp>
 
 #include "node/mailbox.hpp"
-
-#include <stdexcept>
 
 namespace liminal {
 
@@ -23,23 +22,29 @@ Process::~Process() { close(); }
 
 namespace {
 detail::Mailbox& require(const std::shared_ptr<detail::Mailbox>& mailbox) {
-    if (!mailbox) throw std::logic_error("liminal::Process: use of an empty (moved-from) process handle");
+    if (!mailbox) throw Closed("liminal::Process: use of an empty (moved-from or default) process handle");
     return *mailbox;
 }
 }  // namespace
+
+const Pid& Process::pid() const {
+    require(mailbox_);
+    return pid_;
+}
 
 std::optional<Message> Process::receive(std::chrono::milliseconds timeout) { return require(mailbox_).pop(timeout); }
 
 std::optional<Message> Process::try_receive() { return require(mailbox_).try_pop(); }
 
 void Process::on_message(std::function<void(Message)> handler) {
-    if (!handler) throw std::invalid_argument("liminal::Process::on_message: empty handler");
-    require(mailbox_).set_handler(std::move(handler));
+    auto& mailbox = require(mailbox_);
+    if (!handler) throw InvalidArgument("liminal::Process::on_message: empty handler");
+    mailbox.set_handler(std::move(handler));
 }
 
-std::uint64_t Process::dropped() const noexcept { return mailbox_ ? mailbox_->dropped() : 0; }
+std::uint64_t Process::dropped() const { return require(mailbox_).dropped(); }
 
-std::size_t Process::queued() const noexcept { return mailbox_ ? mailbox_->size() : 0; }
+std::size_t Process::queued() const { return require(mailbox_).size(); }
 
 void Process::close() {
     if (table_) table_->remove(pid_.id);

@@ -81,6 +81,24 @@ void append_send(std::string& out, std::uint64_t to_creation, std::uint64_t to_i
 void append_publish(std::string& out, const PublishFields& fields, const Headers& headers, std::string_view payload,
                     std::span<const MessageId> parents);
 
+// Why a message cannot go on the wire, checked by the API before the message
+// can enter a frame: the decoder would refuse it, and with it every message
+// packed into the same frame.
+enum class Refusal : std::uint8_t {
+    none,
+    too_many_headers,   // more than max_headers
+    too_many_parents,   // more than max_parents
+    bad_name,           // a name empty or over max_name_bytes
+    too_large,          // its frame would exceed the maximum frame size
+};
+const char* to_string(Refusal refusal) noexcept;
+
+Refusal check_send(const Headers& headers, std::string_view payload, std::size_t max_frame_bytes);
+Refusal check_publish(const PublishFields& fields, const Headers& headers, std::string_view payload,
+                      std::size_t parents, std::size_t max_frame_bytes);
+// A scope, group or channel name as the wire carries it.
+bool is_valid_name(std::string_view name) noexcept;
+
 // The bytes of one message without the frame's version byte (HELLO's proof
 // binds the exact bytes that were sent).
 std::string encode_message(const WireMessage& message);

@@ -41,6 +41,17 @@ enum class MessageType : std::uint8_t {
     digest_ack = 37, // DEALER -> ROUTER: I have applied your membership up to seq
 };
 
+// Limits of the field types the messages below share. The decoder refuses a
+// message over any of them, and the API refuses to send one (so that no bad
+// message can poison the frame it is packed into); the codec's table
+// (codec.cpp) says which message has which field.
+inline constexpr std::size_t max_peers_in_hello = 4096;  // peer lists: HELLO, WELCOME, PEERS
+inline constexpr std::size_t max_headers = 256;          // headers: SEND, PUBLISH
+inline constexpr std::size_t max_parents = 64;           // causal parents: PUBLISH
+inline constexpr std::size_t max_name_bytes = 255;       // names (scope, group, channel): non-empty, at most this
+// Every length on the wire is a msgpack 32-bit length.
+inline constexpr std::size_t max_length = 0xffffffffu;
+
 inline constexpr std::size_t nonce_size = 16;
 inline constexpr std::size_t proof_size = 32;
 using Nonce = std::array<std::uint8_t, nonce_size>;
@@ -175,11 +186,5 @@ struct DigestAck {
 
 using WireMessage = std::variant<Hello, Welcome, Auth, Bye, ByeAck, Peers, Send, Publish, Delta, Digest, Resync,
                                  Snapshot, DigestAck>;
-
-// Bounds that keep a hostile frame from making a node allocate without limit.
-inline constexpr std::size_t max_peers_in_hello = 4096;
-inline constexpr std::size_t max_headers = 256;
-inline constexpr std::size_t max_parents = 64;
-inline constexpr std::size_t max_name_bytes = 255;  // scope, group and channel names
 
 }  // namespace liminal::detail::wire

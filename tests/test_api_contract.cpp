@@ -1,0 +1,166 @@
+// The public API's contract: every wire limit is checked before a message
+// can enter a frame, oversized publishes are refused whole, and local misuse
+// (a bad argument, a pid of another node, an empty handle) throws one
+// documented liminal::Error kind.
+
+#include "support/cluster.hpp"
+
+#include <liminal/error.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace liminal;
+using namespace std::chrono_literals;
+using liminal::test::node_options;
+using liminal::test::wait_for_mesh;
+using liminal::test::wait_until;
+
+namespace {
+
+Headers many_headers(std::size_t count) {
+    Headers headers;
+    for (std::size_t i = 0; i < count; ++i) headers["h" + std::to_string(i)] = "v";
+    return headers;
+}
+
+// Runs `use` and returns the kind of the liminal::Error it threw.
+template <typename Use>
+std::optional<ErrorKind> thrown_kind(Use&& use) {
+    try {
+        use();
+    } catch (const Error& error) {
+        return error.kind();
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("a send over a wire limit is refused before it can poison the frame around it", "[api]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto from = a.spawn();
+    auto to = b.spawn();
+    const Headers too_many = many_headers(300);
+    int refused = 0;
+    // Queued back to back, the good sends share frames with the bad ones.
+    for (int i = 0; i < 1100; ++i) {
+        if (i % 22 == 11) {
+            CHECK(thrown_kind([&] { a.send(from.pid(), to.pid(), "bad", too_many); }) == ErrorKind::invalid_argument);
+            ++refused;
+        } else {
+            REQUIRE(a.send(from.pid(), to.pid(), std::to_string(i)) == SendResult::queued);
+        }
+    }
+    CHECK(refused == 50);
+    int arrived = 0;
+    while (arrived < 1050) {
+        const auto message = to.receive(5s);
+        REQUIRE(message);
+        ++arrived;
+    }
+    CHECK(b.stats().malformed_frames == 0);
+    CHECK(a.stats().sends_remote == 1050);
+}
+
+TEST_CASE("a publish over a wire limit throws and sends nothing", "[api]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto p = a.spawn();
+    a.subscribe("ch", p.pid());
+    CHECK(thrown_kind([&] { a.publish("ch", "x", many_headers(257)); }) == ErrorKind::invalid_argument);
+    CHECK(thrown_kind([&] { a.publish(std::string(256, 'c'), "x"); }) == ErrorKind::invalid_argument);
+    CHECK(thrown_kind([&] { a.publish(p.pid(), "ch", "x", {}, std::vector<MessageId>(65)); }) ==
+          ErrorKind::invalid_argument);
+    // At the limits exactly, it goes.
+    CHECK(a.publish(p.pid(), "ch", "x", many_headers(256), std::vector<MessageId>(64)).local_deliveries == 1);
+    CHECK(a.stats().publishes == 1);
+    REQUIRE(p.receive(1s));
+    CHECK_FALSE(p.try_receive());
+}
+
+TEST_CASE("a publish larger than the maximum frame is refused whole, locally and remotely", "[api]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto local = a.spawn();
+    auto remote = b.spawn();
+    a.subscribe("big", local.pid());
+    b.subscribe("big", remote.pid());
+    REQUIRE(b.sync_membership(5s).ok);
+    REQUIRE(wait_until([&] { return a.members(channels_scope, "big").size() == 2; }));
+
+    const std::string payload(17u << 20, 'x');
+    const auto refused = a.publish("big", payload);
+    CHECK(refused.too_large);
+    CHECK(refused.nodes == 0);
+    CHECK(refused.local_deliveries == 0);
+    CHECK(a.stats().dropped_too_large == 1);
+    CHECK(a.stats().publishes == 0);
+
+    // The next publish overtakes nothing: the big one never left.
+    const auto sent = a.publish("big", "small");
+    CHECK_FALSE(sent.too_large);
+    CHECK(sent.nodes == 1);
+    const auto message = remote.receive(5s);
+    REQUIRE(message);
+    CHECK(message->payload() == "small");
+    CHECK(local.try_receive()->payload() == "small");
+    CHECK_FALSE(local.try_receive());
+    CHECK(b.stats().oversized_frames == 0);
+}
+
+TEST_CASE("local misuse throws liminal::Error of a documented kind", "[api]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto p = a.spawn();
+    CHECK(thrown_kind([&] { a.send(Pid{}, "x"); }) == ErrorKind::invalid_argument);
+    CHECK(thrown_kind([&] { a.send(Pid{"other@h", 1, 1}, p.pid(), "x"); }) == ErrorKind::not_local);
+    CHECK(thrown_kind([&] { a.join("s", "g", Pid{"b@127.0.0.1", 1, 1}); }) == ErrorKind::not_local);
+    CHECK(thrown_kind([&] { a.join("s", "g", Pid{a.name(), a.creation(), 999}); }) == ErrorKind::not_local);
+    CHECK(thrown_kind([&] { a.join("", "g", p.pid()); }) == ErrorKind::invalid_argument);
+    CHECK(thrown_kind([&] { a.leave("s", "g", Pid{"b@127.0.0.1", 1, 1}); }) == ErrorKind::not_local);
+    CHECK(thrown_kind([&] { a.publish(Pid{"b@127.0.0.1", 1, 1}, "ch", "x"); }) == ErrorKind::not_local);
+    CHECK(thrown_kind([&] { p.on_message({}); }) == ErrorKind::invalid_argument);
+    // The kinds are also types, for catch clauses.
+    CHECK_THROWS_AS(a.send(Pid{"other@h", 1, 1}, p.pid(), "x"), NotLocal);
+    CHECK_THROWS_AS(a.join("", "g", p.pid()), InvalidArgument);
+    a.stop();
+    CHECK(thrown_kind([&] { a.spawn(); }) == ErrorKind::closed);
+}
+
+TEST_CASE("a moved-from Node, Process or Monitor throws ErrorKind::closed on every use", "[api]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node moved_to(std::move(a));
+    CHECK(thrown_kind([&] { (void)a.name(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)a.creation(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { a.spawn(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { a.publish("ch", "x"); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)a.peers(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)a.stats(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)a.members("s", "g"); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)a.monitor("s"); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)a.next_event(1ms); }) == ErrorKind::closed);
+    a.stop();  // stop is idempotent, and a no-op on an empty handle
+    CHECK(moved_to.name() == "a@127.0.0.1");
+
+    auto p = moved_to.spawn();
+    Process q(std::move(p));
+    CHECK(thrown_kind([&] { (void)p.pid(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { p.receive(1ms); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { p.try_receive(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { p.on_message([](Message) {}); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)p.dropped(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)p.queued(); }) == ErrorKind::closed);
+    CHECK_FALSE(p.is_open());
+    p.close();  // closing an empty handle is a no-op, as destroying it is
+    CHECK(q.is_open());
+    Process never_spawned;
+    CHECK(thrown_kind([&] { never_spawned.try_receive(); }) == ErrorKind::closed);
+
+    auto m = moved_to.monitor("s");
+    Monitor n(std::move(m));
+    CHECK(thrown_kind([&] { m.next(1ms); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)m.pending(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([&] { (void)m.snapshot(); }) == ErrorKind::closed);
+    CHECK(n.pending() == 0);
+}
