@@ -4,6 +4,8 @@
 #include "support/child.hpp"
 #include "support/cluster.hpp"
 
+#include "wire/proof.hpp"
+
 #include <liminal/admin.hpp>
 
 #include <catch2/catch.hpp>
@@ -93,9 +95,21 @@ TEST_CASE("admin: malformed and unproven requests get an error reply, never a cr
     CHECK_THAT(error_of(raw_request(ep, {R"({"cmd":"status","nonce":"00"})", "x"})), Catch::Contains("refused"));
     CHECK_THAT(error_of(raw_request(ep, {"a", "b", "c"})), Catch::Contains("body and a proof"));
     CHECK_THAT(error_of(raw_request(ep, {std::string(2 << 20, '{')})), Catch::Contains("too large"));
-    // A nonce is single use: a replayed request is refused.
+    // A nonce is single use: the same proven request, sent twice, is answered once.
     const json challenge = json::parse(raw_request(ep, {R"({"cmd":"challenge"})"}));
     REQUIRE(challenge["ok"].get<bool>());
+    const std::string nonce_hex = challenge["nonce"].get<std::string>();
+    liminal::detail::wire::Nonce nonce{};
+    REQUIRE(nonce_hex.size() == 2 * nonce.size());
+    for (std::size_t i = 0; i < nonce.size(); ++i)
+        nonce[i] = static_cast<std::uint8_t>(std::stoul(nonce_hex.substr(2 * i, 2), nullptr, 16));
+    const std::string proven = json{{"cmd", "status"}, {"nonce", nonce_hex}}.dump();
+    const auto proof = liminal::detail::wire::make_admin_proof("test-cookie", nonce, proven);
+    const std::vector<std::string> frames = {proven, std::string(proof.begin(), proof.end())};
+    const json first = json::parse(raw_request(ep, frames));
+    CHECK(first["ok"].get<bool>());
+    CHECK(first["name"] == "a@127.0.0.1");
+    CHECK_THAT(error_of(raw_request(ep, frames)), Catch::Contains("refused"));
     // The real client works, and answers unknown commands with an error.
     const json status = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"status"})", 5s));
     CHECK(status["ok"].get<bool>());

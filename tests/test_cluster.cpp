@@ -2,6 +2,7 @@
 // proof, BYE, restarts and hostile input on the ROUTER.
 
 #include "support/cluster.hpp"
+#include "support/ports.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -206,17 +207,9 @@ TEST_CASE("a restarted node is a new creation and old pids are stale", "[cluster
     CHECK(b->stats().dropped_stale_creation == 0);
 }
 
-namespace {
-// A loopback endpoint with a port that was free a moment ago.
-std::string free_endpoint() {
-    Node probe(node_options("probe@127.0.0.1"));
-    return probe.router_endpoint();
-}
-}  // namespace
-
 TEST_CASE("a seed that is the node's own endpoint is ignored", "[cluster]") {
     Node a(node_options("a@127.0.0.1"));
-    const std::string own = free_endpoint();
+    const std::string own = liminal::test::reserved_endpoint();
     const std::string port = own.substr(own.rfind(':'));
     // The node's own endpoint, spelled as bound and spelled another way.
     auto options = node_options("d@127.0.0.1", {own, "tcp://localhost" + port, a.router_endpoint()});
@@ -229,7 +222,7 @@ TEST_CASE("a seed that is the node's own endpoint is ignored", "[cluster]") {
 }
 
 TEST_CASE("an unreachable seed is retried until it comes up", "[cluster]") {
-    const std::string endpoint = free_endpoint();
+    const std::string endpoint = liminal::test::reserved_endpoint();
     Node b(node_options("b@127.0.0.1", {endpoint}));
     REQUIRE(wait_until([&] {
         const auto peers = b.peers();

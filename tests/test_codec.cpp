@@ -179,6 +179,11 @@ TEST_CASE("a HELLO with too many peers is refused", "[codec][bad-input]") {
     CHECK(decode_frame(encode_frame(hello), out) == DecodeError::none);
 }
 
+// A smoke test, not a fuzzer: under the sanitizers it shows that 20,000
+// mutated golden frames and random frames neither crash the decoder nor read
+// out of bounds, and that every refused frame leaves nothing decoded. The
+// count of accepted frames only shows that the mutations reach past the first
+// byte; it checks nothing about the decoder.
 TEST_CASE("mutated and random frames never crash the decoder", "[codec][bad-input][fuzz]") {
     std::mt19937 random(12345);
     std::vector<WireMessage> out;
@@ -204,6 +209,7 @@ TEST_CASE("mutated and random frames never crash the decoder", "[codec][bad-inpu
         }
     }
     // Some flips land in payload bytes and still decode; most do not.
+    CHECK(accepted > 0);
     CHECK(accepted < 20000);
 }
 

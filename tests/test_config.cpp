@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 
@@ -12,10 +15,17 @@ using namespace liminal::cli;
 
 namespace {
 
-// A TOML file in the build tree, removed afterwards.
+// A TOML file of its own in the temporary directory (mkstemps: parallel test
+// processes never share one), removed afterwards.
 struct TempToml {
     std::string path;
-    explicit TempToml(const std::string& text) : path("liminal-test-" + std::to_string(std::rand()) + ".toml") {
+    explicit TempToml(const std::string& text) {
+        const char* dir = std::getenv("TMPDIR");
+        std::string name = std::string(dir && *dir ? dir : "/tmp") + "/liminal-test-XXXXXX.toml";
+        const int fd = ::mkstemps(name.data(), 5);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+        path = name;
         std::ofstream(path) << text;
     }
     ~TempToml() { std::remove(path.c_str()); }

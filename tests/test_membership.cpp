@@ -231,8 +231,13 @@ TEST_CASE("a snapshot from an origin not seen up yet creates its view", "[member
 }
 
 TEST_CASE("scripted loss, duplication and reordering converge to the origin's membership", "[membership]") {
+    // Odd trials lose nothing: the deltas alone must rebuild the view, and
+    // the digest then finds nothing to resync. Even trials lose 10%: the
+    // deltas apply up to the first loss, and only then does a resync help.
     std::mt19937 random(4242);
+    int lossy_trials = 0;
     for (int trial = 0; trial < 50; ++trial) {
+        const bool lossy = trial % 2 == 0;
         State origin("b@h", 7);
         State view("a@h", 1);
         Effects fx;
@@ -249,20 +254,30 @@ TEST_CASE("scripted loss, duplication and reordering converge to the origin's me
                 origin.join("s", group, {id}, out);
             for (auto& d : out.deltas) wire.push_back(RemoteDelta{d.join, "b@h", 7, d.seq, d.scope, d.group, d.ids});
         }
-        // The network: drop 10%, duplicate 10%, swap neighbours 10%.
+        // The network: drop 10% (lossy trials), duplicate 10%, swap neighbours 10%.
         std::vector<RemoteDelta> delivered;
+        std::uint64_t first_lost = 0;
         for (auto& d : wire) {
             const auto roll = random() % 10;
-            if (roll == 0) continue;
+            if (roll == 0 && lossy) {
+                if (first_lost == 0) first_lost = d.seq;
+                continue;
+            }
             delivered.push_back(d);
             if (roll == 1) delivered.push_back(d);
             if (roll == 2 && delivered.size() >= 2) std::swap(delivered[delivered.size() - 1], delivered[delivered.size() - 2]);
         }
         fx = {};
         for (const auto& d : delivered) view.on_delta(d, fx);
-        // The periodic digest notices whatever is still missing; the resync answers.
+        // The delta path alone got exactly as far as the first loss.
+        const std::uint64_t reachable = first_lost == 0 ? origin.seq() : first_lost - 1;
+        CHECK(view.origin_status("b@h").applied == reachable);
+        if (first_lost != 0) ++lossy_trials;
+
+        // The periodic digest asks for a resync only where something is missing.
         Effects digest_fx;
         view.on_digest("b@h", 7, origin.seq(), origin.local_hash(), digest_fx);
+        CHECK(digest_fx.resyncs.empty() == (first_lost == 0));
         if (!digest_fx.resyncs.empty()) view.on_snapshot("b@h", 7, origin.local_snapshot(), digest_fx);
         const auto status = view.origin_status("b@h");
         CHECK(status.applied == origin.seq());
@@ -272,6 +287,7 @@ TEST_CASE("scripted loss, duplication and reordering converge to the origin's me
             CHECK(remote_ids(view, group) == origin.local_members("s", group));
         }
     }
+    CHECK(lossy_trials > 20);  // the lossy half did lose something
 }
 
 TEST_CASE("a snapshot in any group order, with or without change records, gives the same view", "[membership]") {
