@@ -77,7 +77,7 @@ Actor::~Actor() = default;
 void Actor::run() {
     log_.info("node up: creation={} router={} pub={}", core_.creation, core_.router_endpoint, core_.pub_endpoint);
     core_.commands.set_consumer();
-    while (!core_.stopping.load(std::memory_order_acquire)) poll_once(next_timeout());
+    while (!stop_requested_) poll_once(next_timeout());
     shutdown();
 }
 

@@ -21,7 +21,8 @@
 //   (peer_down).
 
 #include "node/admin.hpp"
-#include "node/core.hpp"
+#include "node/delivery.hpp"
+#include "node/node_core.hpp"
 #include "node/links.hpp"
 #include "wire/codec.hpp"
 
@@ -63,7 +64,7 @@ public:
     explicit Actor(NodeCore& core);
     ~Actor();
 
-    // The I/O thread's body: returns once core.stopping is set and BYE is done.
+    // The I/O thread's body: returns once command::Stop came and BYE is done.
     void run();
 
 private:
@@ -149,8 +150,12 @@ private:
     std::vector<wire::PeerAddress> known_peers() const;
 
     // Outputs (outbound.cpp).
-    // Sends what the API threads queued; `doorbell`: it rang (clear it).
+    // Sends what the API threads queued, then carries out their commands;
+    // `doorbell`: it rang (clear it).
     void on_commands(bool doorbell);
+    void on_command(const command::Stop&);
+    void on_command(const command::Gossip&);
+    void on_command(const command::PublishDigest&);
     // Queues one message from the API threads into its nodes' frames.
     void queue_outgoing(const Outgoing& item, std::string_view message);
     void queue_encoded(Link& link, std::string_view message);
@@ -216,6 +221,7 @@ private:
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
     Clock::time_point last_sweep_{};                     // when sweep() last ran
     std::uint64_t drop_state_;                           // fault injection's random state
+    bool stop_requested_ = false;                        // command::Stop came: leave the loop
 };
 
 }  // namespace liminal::detail

@@ -3,7 +3,7 @@
 // JSON replies out. Runs on the I/O thread; reads node state through the
 // same thread-safe paths the public API uses.
 
-#include "node/core.hpp"
+#include "node/node_core.hpp"
 #include "wire/messages.hpp"
 
 #include <nlohmann/json_fwd.hpp>

@@ -26,7 +26,6 @@ Link* Actor::up_link(const std::string& name) {
 }
 
 void Actor::gossip(bool with_digest) {
-    if (!with_digest && !core_.membership->outbox_ready.exchange(false, std::memory_order_acq_rel)) return;
     std::vector<membership::OwnDelta> deltas;
     wire::Digest digest{core_.options.name, core_.creation, 0, 0};
     {

@@ -43,8 +43,7 @@ std::vector<std::uint64_t> NodeImpl::local_ids(const std::vector<Pid>& pids) con
 }
 
 void finish_local_change(NodeCore& core, membership::Effects& fx) {
-    record_effects(*core.membership, fx);
-    if (!core.membership->outbox.empty()) core.commands.wake();
+    if (record_effects(*core.membership, fx)) core.commands.post(command::Gossip{});
 }
 
 void leave_all(NodeCore& core, std::uint64_t id) {
@@ -160,8 +159,7 @@ SyncResult Node::sync_membership(std::chrono::milliseconds timeout) {
         }
         // Ask for a DIGEST now (the answer is the acknowledgement), and again
         // every so often: gossip may be lost.
-        core.digest_requested.store(true, std::memory_order_release);
-        core.commands.wake();
+        core.commands.post(detail::command::PublishDigest{});
         const auto slice = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
         auto lagging = core.acks.wait(up, target, slice);
         if (lagging.empty()) return SyncResult{true, {}};

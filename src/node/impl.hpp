@@ -1,15 +1,15 @@
 #pragma once
 // What a Node handle holds, shared by node.cpp and groups.cpp.
 
-#include "node/actor.hpp"
-#include "node/core.hpp"
+#include "node/delivery.hpp"
+#include "node/io_thread.hpp"
+#include "node/node_core.hpp"
 
 #include <liminal/groups.hpp>
 
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 namespace liminal::detail {
 
@@ -21,13 +21,12 @@ void leave_all(NodeCore& core, std::uint64_t id);
 
 struct NodeImpl {
     std::shared_ptr<NodeCore> core = std::make_shared<NodeCore>();
-    std::unique_ptr<Actor> actor;
-    std::thread thread;
-    std::mutex stop_mutex;  // serialises stop()
+    std::unique_ptr<IoThread> io;  // null once stopped
+    std::mutex stop_mutex;         // serialises stop()
     Pid node_pid;           // the node itself as a sender (id 0), built once: a Pid copies the name
 
-    // The local ids of `pids`; throws std::invalid_argument for any pid that is
-    // not a live process of this node.
+    // The local ids of `pids`; throws NotLocal for any pid that is not a live
+    // process of this node.
     std::vector<std::uint64_t> local_ids(const std::vector<Pid>& pids) const;
     Monitor monitor(const std::string& scope, const std::optional<std::string>& group);
     MessageId next_message_id();

@@ -97,11 +97,7 @@ Node::Node(Options options) : impl_(std::make_unique<detail::NodeImpl>()) {
     core.processes->on_remove([weak = std::weak_ptr<detail::NodeCore>(impl_->core)](std::uint64_t id) {
         if (const auto alive = weak.lock()) detail::leave_all(*alive, id);
     });
-    // The actor binds here, so a bad endpoint fails the constructor; its
-    // sockets then move to the I/O thread (thread start is the memory barrier
-    // ZeroMQ asks for when a socket changes threads).
-    impl_->actor = std::make_unique<detail::Actor>(core);
-    impl_->thread = std::thread([actor = impl_->actor.get()] { actor->run(); });
+    impl_->io = std::make_unique<detail::IoThread>(core);
 }
 
 Node::~Node() { stop(); }
@@ -124,11 +120,10 @@ detail::NodeImpl& Node::impl() const {
 void Node::stop() {
     if (!impl_) return;
     std::lock_guard lock(impl_->stop_mutex);
-    if (!impl_->thread.joinable()) return;
+    if (!impl_->io) return;
     impl_->core->stopping.store(true, std::memory_order_release);
-    impl_->core->commands.wake();
-    impl_->thread.join();
-    impl_->actor.reset();
+    impl_->core->commands.post(detail::command::Stop{});
+    impl_->io.reset();  // joins
 }
 
 const std::string& Node::name() const { return impl().core->options.name; }

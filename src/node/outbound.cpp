@@ -22,13 +22,19 @@ void Actor::on_commands(bool doorbell) {
     for (const auto& item : outgoing_.items) queue_outgoing(item, outgoing_.message(item));
     bump(core_.counters.publish_frames_out, batch_publishes_out_);  // once per batch: an atomic add
     batch_publishes_out_ = 0;
-    outgoing_.clear();  // releases the batch's routes: nothing may point at them after this
+    outgoing_.routes.clear();  // nothing may point at the batch's routes after this
     resolved_route_ = nullptr;
     resolved_links_.clear();
     // Everything queued for a peer in this batch leaves as one frame.
     for (auto& [endpoint, link] : links_) flush(*link);
-    gossip(core_.digest_requested.exchange(false, std::memory_order_acq_rel));
+    for (const auto& command : outgoing_.commands) std::visit([this](const auto& c) { on_command(c); }, command);
 }
+
+void Actor::on_command(const command::Stop&) { stop_requested_ = true; }
+
+void Actor::on_command(const command::Gossip&) { gossip(false); }
+
+void Actor::on_command(const command::PublishDigest&) { gossip(true); }
 
 void Actor::queue_outgoing(const Outgoing& item, std::string_view message) {
     if (!item.route) {

@@ -1,0 +1,46 @@
+#include "node/command_queue.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace liminal::detail {
+
+CommandQueue::CommandQueue() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+CommandQueue::~CommandQueue() { ::close(fd_); }
+
+void CommandQueue::post(Command command) {
+    bool ring = false;
+    {
+        std::lock_guard lock(mutex_);
+        ring = empty_locked();
+        queue_.commands.push_back(command);
+        pending_.store(true, std::memory_order_relaxed);
+    }
+    if (ring) ring_doorbell();
+}
+
+void CommandQueue::ring_doorbell() {
+    if (std::this_thread::get_id() == consumer_.load(std::memory_order_relaxed)) return;
+    const std::uint64_t one = 1;
+    // A full eventfd counter (EAGAIN) still means "readable": nothing is lost.
+    [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
+}
+
+void CommandQueue::drain(OutgoingBatch& out, bool doorbell) {
+    if (doorbell) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto read = ::read(fd_, &count, sizeof count);
+    }
+    out.clear();
+    std::lock_guard lock(mutex_);
+    std::swap(out, queue_);
+    pending_.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace liminal::detail

@@ -1,0 +1,28 @@
+#pragma once
+// What the API threads ask of the I/O thread, besides sending the messages
+// they encoded (Outgoing): typed commands, carried out in order on the I/O
+// thread, each by its own handler (Actor::on_command).
+
+#include <variant>
+
+namespace liminal::detail {
+
+namespace command {
+
+// Node::stop(): send BYE to every peer, wait for the acknowledgements (or the
+// grace), close every socket and end the I/O thread.
+struct Stop {};
+
+// Own membership deltas wait in the outbox: gossip them. Posted when the
+// outbox goes from empty to non-empty, so a burst of joins costs one.
+struct Gossip {};
+
+// sync_membership(): publish a DIGEST now; the peers' acknowledgements of it
+// are what the barrier waits for.
+struct PublishDigest {};
+
+}  // namespace command
+
+using Command = std::variant<command::Stop, command::Gossip, command::PublishDigest>;
+
+}  // namespace liminal::detail
