@@ -1,6 +1,15 @@
 #pragma once
 // The node's I/O thread: owns every ZeroMQ socket, runs the poll loop and
-// carries out the protocol (docs/PROTOCOL.md).
+// carries out the protocol (docs/PROTOCOL.md). Where things are:
+//   poll_loop.cpp   the poll loop, which only reads sockets and routes
+//   router.cpp      frames on our ROUTER: validated whole, then one handler per message
+//   handshake.cpp   HELLO -> WELCOME -> AUTH, PEERS, BYE, peers going up and down
+//   receive.cpp     SEND and PUBLISH from peers into local mailboxes
+//   gossip.cpp      membership: deltas and digests, backfill, resync, snapshots
+//   outbound.cpp    what the API threads queued (messages and typed commands)
+//   actor.cpp       construction, links, peer events, shutdown
+// Per-peer state: Link (our DEALER to it), Session (its DEALER to our
+// ROUTER), Peer in the PeerTable (both joined under its name).
 //
 // Links and sessions. Each pair of nodes is joined twice: our DEALER to their
 // ROUTER (a Link, through which we send) and their DEALER to our ROUTER (an
@@ -11,19 +20,23 @@
 //
 // Tolerated races, each handled where named:
 // - a seed spelled differently from the peer's advertised endpoint gives two
-//   links to one name: the second to check out is closed (on_welcome);
+//   links to one name: the second to check out is closed (on_reply(Welcome));
 // - a restarted peer is first seen as a new creation on either side: the old
 //   incarnation is reported down(restarted) before the new one goes up
 //   (peer_up);
-// - a BYE or SEND from a connection of an old incarnation is ignored
-//   (on_router_frame compares creations);
+// - a frame from a connection of an old incarnation is ignored
+//   (check_data_frame compares creations);
 // - sends queued for a peer that goes down are dropped and counted
 //   (peer_down).
 
 #include "node/admin.hpp"
 #include "node/delivery.hpp"
+#include "node/link.hpp"
 #include "node/node_core.hpp"
-#include "node/links.hpp"
+#include "node/peer_table.hpp"
+#include "node/rate_limited_log.hpp"
+#include "node/session.hpp"
+#include "node/sockets.hpp"
 #include "wire/codec.hpp"
 
 #include <zmq.hpp>
@@ -34,7 +47,7 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 namespace liminal::detail {
@@ -60,7 +73,7 @@ class Actor {
 public:
     // Binds the ROUTER and PUB and fills core.router_endpoint / pub_endpoint.
     // Runs on the constructing thread, before the I/O thread starts; throws
-    // liminal::Error on a bind failure.
+    // StartFailed on a bind failure.
     explicit Actor(NodeCore& core);
     ~Actor();
 
@@ -70,130 +83,117 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
 
-    // An inbound connection on our ROUTER, by routing id.
-    struct Session {
-        bool authenticated = false;
-        // A SNAPSHOT arriving in parts: applied once the last part is in.
-        std::vector<membership::GroupIds> snapshot_groups;
-        std::uint64_t snapshot_seq = 0;
-        std::uint64_t snapshot_next_part = 0;
-        std::size_t snapshot_ids = 0;
-        wire::Hello hello;             // the claims, applied only once AUTH checks out
-        std::string hello_bytes;
-        wire::Nonce server_nonce{};
-        Clock::time_point started;
+    // What a data handler needs besides its message: the authenticated
+    // session it came from and the frame its payloads point into.
+    struct Inbound {
+        const std::string& identity;  // the session's routing id
+        Session& session;
+        const std::shared_ptr<ReceivedFrame>& frame;
+        PeerCounters* counters;  // the sender's, when it is a known peer
     };
 
-    // What we know of a peer node, by name.
-    struct Peer {
-        std::uint64_t creation = 0;
-        std::string router;
-        std::string pub;
-        PeerState state = PeerState::connecting;
-        Link* link = nullptr;           // our link to it, when one exists
-        std::chrono::system_clock::time_point since;
-        std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
-        Clock::time_point last_resync{};  // when we last asked it for a snapshot
-        std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after
-    };
-
-    // Poll loop. One wait and whatever it found ready; true when something was.
+    // Poll loop (poll_loop.cpp). One wait and whatever it found ready; true when something was.
     bool poll_once(std::chrono::milliseconds timeout);
     std::chrono::milliseconds next_timeout() const;
+    void build_poll_set();
+    // Runs the handler of every socket the last wait found ready.
+    void dispatch_ready();
     // Expires half-done handshakes, closes rejected links, forgets peers
     // that said BYE a while ago.
     void sweep();
-
-    // Inputs.
     void on_router();
-    void on_router_frame(const std::string& identity, zmq::message_t&& frame);
-    bool check_session_frame(const std::string& identity, const Session& session);
     void on_sub();
     void on_admin();
     void on_link_input(Link& link);
     void on_link_monitor(Link& link);
 
+    // Frames on the ROUTER (router.cpp).
+    void on_router_frame(const std::string& identity, zmq::message_t&& frame);
+    // Validates an authenticated peer's frame as a whole before any of it is applied.
+    bool check_data_frame(const std::string& identity, const Session& session);
+    void apply_data_frame(const std::string& identity, Session& session, const std::shared_ptr<ReceivedFrame>& frame);
+    void reply(const std::string& identity, const wire::WireMessage& message);
+
     // Handshake and lifecycle (handshake.cpp).
     void send_hello(Link& link);
-    void on_hello(const std::string& identity, wire::Hello& hello, std::string_view hello_bytes);
-    void on_auth(const std::string& identity, const wire::Auth& auth);
-    void on_welcome(Link& link, const wire::Welcome& welcome);
-    void on_bye(const std::string& identity, const wire::Hello& who);
-    void on_send(const Session& session, wire::Send& send, const std::shared_ptr<ReceivedFrame>& frame);
+    void on_handshake(const std::string& identity, wire::Hello& hello, std::string_view hello_bytes);
+    void on_handshake(const std::string& identity, wire::Auth& auth, std::string_view);
+    void on_reply(Link& link, const wire::Welcome& welcome);
+    void on_reply(Link& link, const wire::ByeAck&);
+    bool on_data(Inbound& in, wire::Peers& peers);
+    bool on_data(Inbound& in, wire::Bye& bye);
+    void learn(const wire::PeerAddress& address);
+    void peer_up(Link& link, const wire::Welcome& welcome);
+    void connect_sub(Peer& peer, const std::string& pub);
+    void disconnect_sub(Peer& peer);
+    void announce(const std::string& name);
+    void peer_down(const std::string& name, DownReason reason, const std::string& detail);
+    void reject(const std::string& who, const std::string& why);
 
-    // Membership and channels (gossip.cpp).
-    // Publishes own deltas not yet gossiped, then (with_digest) a DIGEST.
-    void gossip(bool with_digest);
-    void on_gossip_frame(zmq::message_t& frame);
-    void on_publish(const Session& session, wire::Publish& publish, const std::shared_ptr<ReceivedFrame>& frame);
+    // SEND and PUBLISH into local mailboxes (receive.cpp).
+    bool on_data(Inbound& in, wire::Send& send);
+    bool on_data(Inbound& in, wire::Publish& publish);
     // The sender of a message in `frame`, shared by consecutive messages of
     // the same process; null only if the frame has no room left (never, when
     // reserve_for counted right).
     const Pid* frame_sender(ReceivedFrame& frame, const Session& session, std::uint64_t id);
-    // Adds the PUBLISH messages received for publish_route_ to its channel's count.
+    // Adds the PUBLISH messages received for the cached route to its channel's count.
     void count_route_received();
-    // Counts and forgets what was cached for the frame just applied.
+    // Delivers the frame's messages, counts them, forgets what was cached for it.
     void end_frame();
-    void on_resync(const Session& session);
-    void on_snapshot_part(Session& session, wire::Snapshot& part);
-    void on_digest_ack(const Session& session, const wire::DigestAck& ack);
+
+    // Membership (gossip.cpp).
+    // Publishes own deltas not yet gossiped, then (with_digest) a DIGEST.
+    void gossip(bool with_digest);
+    void on_gossip_frame(zmq::message_t& frame);
+    void on_gossip(wire::Delta& delta, membership::Effects& fx);
+    void on_gossip(const wire::Digest& digest, membership::Effects& fx);
+    bool on_data(Inbound& in, wire::Resync&);
+    bool on_data(Inbound& in, wire::Snapshot& part);
+    bool on_data(Inbound& in, wire::DigestAck& ack);
     void send_snapshot(Link& link);
+    void apply_snapshot(Session& session);
     void membership_peer_up(const std::string& name, std::uint64_t creation, bool again);
     void membership_peer_down(const std::string& name);
     void carry_out(membership::Effects& fx);
-    Link* up_link(const std::string& name);
-    void learn(const wire::PeerAddress& address);
-    void peer_up(Link& link, const wire::Welcome& welcome);
-    void announce(const std::string& name);
-    void peer_down(const std::string& name, DownReason reason, const std::string& detail);
-    void reject(const std::string& who, const std::string& why);
-    std::vector<wire::PeerAddress> known_peers() const;
 
-    // Outputs (outbound.cpp).
-    // Sends what the API threads queued, then carries out their commands;
+    // What the API threads queued (outbound.cpp).
+    // Sends the queued messages, then carries out the typed commands;
     // `doorbell`: it rang (clear it).
     void on_commands(bool doorbell);
     void on_command(const command::Stop&);
     void on_command(const command::Gossip&);
     void on_command(const command::PublishDigest&);
-    // Queues one message from the API threads into its nodes' frames.
+    // Packs one message from the API threads into its nodes' next frames.
     void queue_outgoing(const Outgoing& item, std::string_view message);
-    void queue_encoded(Link& link, std::string_view message);
-    void flush(Link& link);
-    void send_frame(Link& link, std::string bytes, std::size_t messages);
-    void on_link_writable(Link& link);
-    void drop_pending(Link& link, std::atomic<std::uint64_t>& counter);
-    void reply(const std::string& identity, const wire::WireMessage& message);
 
-    // Links and lifecycle.
+    // Links, events, shutdown (actor.cpp).
     Link& open_link(const std::string& endpoint, bool seed);
     void close_link(Link& link);
-    void publish_directory(const std::string& name);
     void emit(PeerEvent event);
     void shutdown();
 
-    // Logging of remote bad input, at most once a second per kind.
-    void log_bad_input(const std::string& kind, const std::string& detail);
-
     NodeCore& core_;
     spdlog::logger& log_;
+    RateLimitedLog bad_input_;                           // remote bad input, at most a line a second per kind
     const std::string identity_;                         // our routing id
     zmq::context_t context_;
     zmq::socket_t router_;                               // bound; all directed traffic in
-    zmq::socket_t pub_;                                  // bound; gossip out (next issue)
+    zmq::socket_t pub_;                                  // bound; gossip out
     zmq::socket_t sub_;                                  // connected to every peer's PUB
     zmq::socket_t admin_;                                // bound when options.admin is set
     Watch router_watch_{router_};
     Watch sub_watch_{sub_};
     Watch admin_watch_{admin_};
     AdminService admin_service_;
+
+    PeerTable peers_;                                    // by peer name
+    SessionTable sessions_;                              // by inbound routing id
     std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint
-    std::map<std::string, Peer> peers_;                  // by peer name
-    std::unordered_map<std::string, Session> sessions_;  // by inbound routing id
-    std::map<std::string, std::string> sub_connected_;   // peer name -> PUB endpoint the SUB connects to
-    std::vector<std::unique_ptr<Link>> graveyard_;      // closed this iteration; freed at its end
+    std::vector<std::unique_ptr<Link>> graveyard_;       // closed this iteration; freed at its end
     std::vector<std::string> ignored_endpoints_;         // endpoints that turned out to be this node
     std::uint64_t link_serial_ = 0;                      // names monitor endpoints uniquely
+
     // The poll set, rebuilt every iteration: pollfds_[0] is the doorbell,
     // pollfds_[i + 1] belongs to polled_[i].
     struct Polled {
@@ -204,20 +204,25 @@ private:
     };
     std::vector<Polled> polled_;
     std::vector<pollfd> pollfds_;
+    std::size_t fixed_polled_ = 0;                       // router, sub and admin come first in polled_
     std::vector<Link*> polled_links_;                    // polled_[fixed + 2i], [fixed + 2i + 1]: its dealer, monitor
+
+    // Outbound, for one batch of on_commands.
     OutgoingBatch outgoing_;                             // drained from the API threads, reused
     // The links of the last route queue_outgoing resolved, valid for one batch
     // (nothing changes links while a batch is queued).
     const ChannelRoute* resolved_route_ = nullptr;
     std::vector<Link*> resolved_links_;
     std::uint64_t batch_publishes_out_ = 0;              // PUBLISH copies queued in this batch
+
+    // Inbound, for one frame.
     std::vector<wire::WireMessage> decoded_;             // decoded frame, reused
     DeliveryBatch deliveries_;                           // the current frame's deliveries
     std::shared_ptr<const ChannelRoute> publish_route_;  // the current frame's last PUBLISH channel ...
     std::vector<std::shared_ptr<Mailbox>> publish_mailboxes_;  // ... and its local subscribers' mailboxes
     std::uint64_t frame_publishes_ = 0;                  // PUBLISH messages in the current frame
     std::uint64_t route_received_ = 0;                   // of those, delivered by publish_route_
-    std::unordered_map<std::string, std::pair<Clock::time_point, std::uint64_t>> bad_input_log_;
+
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
     Clock::time_point last_sweep_{};                     // when sweep() last ran
     std::uint64_t drop_state_;                           // fault injection's random state

@@ -41,6 +41,16 @@ enum class MessageType : std::uint8_t {
     digest_ack = 37, // DEALER -> ROUTER: I have applied your membership up to seq
 };
 
+// The way each message travels. A receiver applies a message only from its
+// own path (and the node dispatches by it: a message has a handler for its
+// path and no other).
+enum class Path : std::uint8_t {
+    handshake,  // DEALER -> ROUTER, alone in its frame, before authentication
+    data,       // DEALER -> ROUTER, from an authenticated session
+    reply,      // ROUTER -> DEALER, alone in its frame
+    gossip,     // PUB -> SUB
+};
+
 // Limits of the field types the messages below share. The decoder refuses a
 // message over any of them, and the API refuses to send one (so that no bad
 // message can poison the frame it is packed into); the codec's table
@@ -67,6 +77,7 @@ struct PeerAddress {
 };
 
 struct Hello {
+    static constexpr Path path = Path::handshake;
     std::uint64_t protocol = protocol_version;
     std::string name;
     std::uint64_t creation = 0;
@@ -78,6 +89,7 @@ struct Hello {
 };
 
 struct Welcome {
+    static constexpr Path path = Path::reply;
     std::string name;
     std::uint64_t creation = 0;
     std::string router;
@@ -89,11 +101,13 @@ struct Welcome {
 };
 
 struct Auth {
+    static constexpr Path path = Path::handshake;
     Proof proof{};
     friend bool operator==(const Auth&, const Auth&) = default;
 };
 
 struct Bye {
+    static constexpr Path path = Path::data;
     std::string name;
     std::uint64_t creation = 0;
     friend bool operator==(const Bye&, const Bye&) = default;
@@ -102,17 +116,20 @@ struct Bye {
 // Sent to every up peer when a peer comes up, so that a full mesh forms
 // whatever the order in which HELLOs crossed.
 struct Peers {
+    static constexpr Path path = Path::data;
     std::vector<PeerAddress> peers;
     friend bool operator==(const Peers&, const Peers&) = default;
 };
 
 struct ByeAck {
+    static constexpr Path path = Path::reply;
     friend bool operator==(const ByeAck&, const ByeAck&) = default;
 };
 
 // The sender's node and creation are those the connection authenticated as,
 // so a peer cannot send in another node's name.
 struct Send {
+    static constexpr Path path = Path::data;
     std::uint64_t to_creation = 0;
     std::uint64_t to_id = 0;
     std::uint64_t from_id = 0;
@@ -125,6 +142,7 @@ using MessageId = std::array<std::uint8_t, 16>;
 
 // A channel envelope. The sender's node and creation are the connection's.
 struct Publish {
+    static constexpr Path path = Path::data;
     std::string_view channel;
     std::uint64_t from_id = 0;
     MessageId id{};
@@ -138,6 +156,7 @@ struct Publish {
 
 // JOIN and LEAVE share one shape: a membership delta of the origin node.
 struct Delta {
+    static constexpr Path path = Path::gossip;
     bool join = true;
     std::string origin;
     std::uint64_t creation = 0;
@@ -149,6 +168,7 @@ struct Delta {
 };
 
 struct Digest {
+    static constexpr Path path = Path::gossip;
     std::string origin;
     std::uint64_t creation = 0;
     std::uint64_t seq = 0;
@@ -157,6 +177,7 @@ struct Digest {
 };
 
 struct Resync {
+    static constexpr Path path = Path::data;
     friend bool operator==(const Resync&, const Resync&) = default;
 };
 
@@ -171,6 +192,7 @@ struct GroupMembers {
 // A whole membership travels as parts 0..n, the last one flagged; the
 // receiver applies it only once the last part is in.
 struct Snapshot {
+    static constexpr Path path = Path::data;
     std::uint64_t seq = 0;  // the sender's seq that the snapshot reflects
     std::uint64_t part = 0;
     bool last = true;
@@ -179,6 +201,7 @@ struct Snapshot {
 };
 
 struct DigestAck {
+    static constexpr Path path = Path::data;
     std::uint64_t creation = 0;  // the creation of the node whose membership is acknowledged
     std::uint64_t seq = 0;
     friend bool operator==(const DigestAck&, const DigestAck&) = default;

@@ -1,8 +1,6 @@
-#include "node/links.hpp"
+#include "node/sockets.hpp"
 
 #include <liminal/node.hpp>
-
-#include <zmq.h>
 
 #include <cstring>
 
@@ -62,35 +60,13 @@ std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor) {
     return event;
 }
 
-Link::Link(zmq::context_t& context, const Options& options, std::string endpoint_, const std::string& identity,
-           std::uint64_t serial, bool seed_)
-    : endpoint(std::move(endpoint_)), seed(seed_), dealer(context, zmq::socket_type::dealer),
-      monitor(context, zmq::socket_type::pair), dealer_watch(dealer), monitor_watch(monitor) {
-    configure_peer_socket(dealer, options);
-    dealer.set(zmq::sockopt::routing_id, identity);
-    // No pipe until a handshake completes: nothing queued for a dead peer is
-    // delivered to its restarted incarnation (ZMQ-NOTES §4).
-    dealer.set(zmq::sockopt::immediate, 1);
-    dealer.set(zmq::sockopt::reconnect_ivl, 100);
-    dealer.set(zmq::sockopt::reconnect_ivl_max, 5000);
-    dealer.set(zmq::sockopt::connect_timeout, 2000);
-
-    const std::string monitor_endpoint = "inproc://liminal-link-" + std::to_string(serial);
-    const int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
-                       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-    if (zmq_socket_monitor(dealer.handle(), monitor_endpoint.c_str(), events) != 0) throw zmq::error_t();
-    // An unread monitor stalls the whole context (libzmq#3745): never let it fill.
-    monitor.set(zmq::sockopt::rcvhwm, 0);
-    monitor.set(zmq::sockopt::linger, 0);
-    monitor.connect(monitor_endpoint);
-    dealer.connect(endpoint);
-}
-
-Link::~Link() {
-    zmq_socket_monitor(dealer.handle(), nullptr, 0);
-    dealer.close();
-    monitor.close();
+std::size_t drain_parts(zmq::socket_t& socket, zmq::message_t& last) {
+    std::size_t extra = 0;
+    while (last.more()) {
+        if (!socket.recv(last, zmq::recv_flags::dontwait)) break;
+        ++extra;
+    }
+    return extra;
 }
 
 }  // namespace liminal::detail

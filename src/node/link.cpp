@@ -1,0 +1,167 @@
+#include "node/link.hpp"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <zmq.h>
+
+#include <algorithm>
+
+namespace liminal::detail {
+namespace {
+
+constexpr std::size_t max_pack_bytes = 256 * 1024;
+
+}  // namespace
+
+Link::Link(zmq::context_t& context, const Options& options, std::string endpoint, const std::string& identity,
+           std::uint64_t serial, bool seed, Counters& counters, RateLimitedLog& bad_input)
+    : endpoint_(std::move(endpoint)), seed_(seed), queue_limit_(options.limits.peer_queue_bytes),
+      pack_limit_(std::min(max_pack_bytes, options.limits.max_frame_bytes)), counters_(counters),
+      bad_input_(bad_input), dealer_(context, zmq::socket_type::dealer), monitor_(context, zmq::socket_type::pair),
+      dealer_watch_(dealer_), monitor_watch_(monitor_) {
+    configure_peer_socket(dealer_, options);
+    dealer_.set(zmq::sockopt::routing_id, identity);
+    // No pipe until a handshake completes: nothing queued for a dead peer is
+    // delivered to its restarted incarnation (ZMQ-NOTES §4).
+    dealer_.set(zmq::sockopt::immediate, 1);
+    dealer_.set(zmq::sockopt::reconnect_ivl, 100);
+    dealer_.set(zmq::sockopt::reconnect_ivl_max, 5000);
+    dealer_.set(zmq::sockopt::connect_timeout, 2000);
+
+    const std::string monitor_endpoint = "inproc://liminal-link-" + std::to_string(serial);
+    const int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
+                       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor(dealer_.handle(), monitor_endpoint.c_str(), events) != 0) throw zmq::error_t();
+    // An unread monitor stalls the whole context (libzmq#3745): never let it fill.
+    monitor_.set(zmq::sockopt::rcvhwm, 0);
+    monitor_.set(zmq::sockopt::linger, 0);
+    monitor_.connect(monitor_endpoint);
+    dealer_.connect(endpoint_);
+}
+
+Link::~Link() {
+    zmq_socket_monitor(dealer_.handle(), nullptr, 0);
+    dealer_.close();
+    monitor_.close();
+}
+
+void Link::send_hello(const wire::Hello& hello) {
+    std::string frame = wire::encode_frame(hello);
+    nonce_ = hello.nonce;
+    hello_bytes_ = frame.substr(1);
+    state_ = State::hello_sent;
+    // A reconnect runs the handshake again; anything packed before belongs to the old connection.
+    drop_pending(counters_.dropped_node_down);
+    send_frame(std::move(frame));
+}
+
+void Link::came_up(const std::string& name, std::uint64_t creation, std::shared_ptr<PeerCounters> counters) {
+    state_ = State::up;
+    peer_name_ = name;
+    peer_creation_ = creation;
+    peer_counters_ = std::move(counters);
+}
+
+void Link::went_down() {
+    drop_pending(counters_.dropped_node_down);
+    if (state_ == State::up) state_ = State::connecting;
+}
+
+void Link::disconnected() {
+    drop_pending(counters_.dropped_node_down);
+    state_ = State::connecting;
+}
+
+void Link::send_frame(std::string bytes, std::size_t messages) {
+    if (bye_sent_) return;  // stopping: the peer has forgotten this connection
+    const std::size_t size = bytes.size();
+    zmq::message_t message = to_message(std::move(bytes));
+    if (pending_.empty()) {
+        dealer_watch_.touched = true;
+        if (dealer_.send(message, zmq::send_flags::dontwait)) return count_sent(size, messages);
+    }
+    if (pending_bytes_ + size > queue_limit_) {
+        bump(counters_.dropped_backpressure, messages);
+        bad_input_.dropped("backpressure",
+                           fmt::format("peer {} is not keeping up; dropped {} messages", endpoint_, messages));
+        return;
+    }
+    pending_bytes_ += size;
+    pending_.push_back(PendingFrame{std::move(message), messages});
+}
+
+void Link::count_sent(std::size_t bytes, std::size_t messages) {
+    bump(counters_.frames_out);
+    bump(counters_.bytes_out, bytes);
+    bump(counters_.sends_remote, messages);
+    if (peer_counters_) {
+        bump(peer_counters_->messages_out, messages);
+        bump(peer_counters_->bytes_out, bytes);
+    }
+}
+
+void Link::pack(std::string_view message) {
+    if (packing_.size() + message.size() > pack_limit_) flush();
+    packing_.add_encoded(message);
+    ++packing_messages_;
+}
+
+void Link::flush() {
+    if (packing_.empty()) return;
+    const std::size_t messages = packing_messages_;
+    packing_messages_ = 0;
+    send_frame(packing_.take(), messages);
+}
+
+void Link::drop_pending(std::atomic<std::uint64_t>& counter) {
+    std::size_t dropped = packing_messages_;
+    for (const auto& frame : pending_) dropped += frame.messages;
+    bump(counter, dropped);
+    pending_.clear();
+    pending_bytes_ = 0;
+    packing_.clear();
+    packing_messages_ = 0;
+}
+
+void Link::on_writable() {
+    while (!pending_.empty()) {
+        PendingFrame& front = pending_.front();
+        const std::size_t size = front.message.size();
+        if (!dealer_.send(front.message, zmq::send_flags::dontwait)) return;
+        pending_bytes_ -= size;
+        count_sent(size, front.messages);
+        pending_.pop_front();
+    }
+}
+
+void Link::send_bye(const wire::Bye& bye) {
+    flush();
+    send(bye);
+    bye_sent_ = true;
+}
+
+std::optional<zmq::message_t> Link::receive() {
+    zmq::message_t frame;
+    if (!dealer_.recv(frame, zmq::recv_flags::dontwait)) {
+        // Writability matters only while frames wait: then ZMQ_EVENTS must say.
+        if (pending_.empty()) dealer_watch_.drained();
+        return std::nullopt;
+    }
+    return frame;
+}
+
+std::optional<MonitorEvent> Link::next_event() {
+    auto event = read_monitor_event(monitor_);
+    if (!event) monitor_watch_.drained();
+    return event;
+}
+
+bool Link::retry_report_due() {
+    const auto now = Clock::now();
+    if (now - last_retry_report_ <= std::chrono::seconds(5)) return false;
+    last_retry_report_ = now;
+    return true;
+}
+
+}  // namespace liminal::detail

@@ -1,0 +1,144 @@
+#pragma once
+// Our outbound connection to one peer's ROUTER: a DEALER and its monitor, the
+// handshake of the current connection, and everything waiting to be sent on
+// it. A Link owns its sending: messages are packed into frames, frames go
+// straight to the DEALER or wait (bounded in bytes) until it is writable.
+// Runs on the I/O thread only.
+
+#include "node/counters.hpp"
+#include "node/rate_limited_log.hpp"
+#include "node/sockets.hpp"
+#include "wire/codec.hpp"
+
+#include <liminal/options.hpp>
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace liminal::detail {
+
+class Link {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    enum class State : std::uint8_t {
+        connecting,  // TCP/ZMTP not up yet, or dropped and reconnecting
+        hello_sent,  // ZMTP up, HELLO sent, waiting for WELCOME
+        up,          // WELCOME checked, AUTH sent: traffic may flow
+    };
+
+    // Connects at once; ZeroMQ reconnects by itself until the link is closed.
+    Link(zmq::context_t& context, const Options& options, std::string endpoint, const std::string& identity,
+         std::uint64_t serial, bool seed, Counters& counters, RateLimitedLog& bad_input);
+    ~Link();
+    Link(const Link&) = delete;
+    Link& operator=(const Link&) = delete;
+
+    const std::string& endpoint() const noexcept { return endpoint_; }
+    bool seed() const noexcept { return seed_; }  // configured as a seed (reported while unreachable)
+    State state() const noexcept { return state_; }
+    bool up() const noexcept { return state_ == State::up; }
+
+    // The handshake of the current connection (handshake.cpp drives it).
+    // Sends HELLO; anything packed before belongs to the old connection and is dropped.
+    void send_hello(const wire::Hello& hello);
+    const wire::Nonce& nonce() const noexcept { return nonce_; }
+    const std::string& hello_bytes() const noexcept { return hello_bytes_; }  // what both proofs bind
+    // WELCOME checked out: traffic to `name` may flow, counted in `counters`.
+    void came_up(const std::string& name, std::uint64_t creation, std::shared_ptr<PeerCounters> counters);
+    // The connection dropped (or its peer went down): what waits is dropped
+    // and counted under dropped_node_down; ZeroMQ reconnects.
+    void went_down();
+    // ZeroMQ reports the connection lost: the same, and a handshake in
+    // progress is abandoned too.
+    void disconnected();
+    // The peer behind the link once a WELCOME checked out (kept across drops).
+    const std::string& peer_name() const noexcept { return peer_name_; }
+    std::uint64_t peer_creation() const noexcept { return peer_creation_; }
+
+    // Sending. `messages`: SEND and PUBLISH messages in the frame, for accounting.
+    void send_frame(std::string bytes, std::size_t messages = 0);
+    void send(const wire::WireMessage& message) { send_frame(wire::encode_frame(message)); }
+    // Packs one encoded SEND or PUBLISH into the next frame (sent by flush()).
+    void pack(std::string_view message);
+    void flush();
+    // Forgets everything waiting or packed; counts its messages in `counter`.
+    void drop_pending(std::atomic<std::uint64_t>& counter);
+    // The DEALER is writable: frames that waited go now, in order.
+    void on_writable();
+    bool waiting() const noexcept { return !pending_.empty(); }
+    // Sends BYE; nothing may follow it on this link.
+    void send_bye(const wire::Bye& bye);
+    bool bye_sent() const noexcept { return bye_sent_; }
+    void bye_acked() noexcept { bye_acked_ = true; }
+    // Up, BYE sent, not acknowledged yet.
+    bool awaiting_bye_ack() const noexcept { return up() && !bye_acked_; }
+
+    // Input, for the poll loop: a frame or a monitor event, if one is waiting.
+    std::optional<zmq::message_t> receive();
+    std::optional<MonitorEvent> next_event();
+    zmq::socket_t& dealer() noexcept { return dealer_; }
+    zmq::socket_t& monitor() noexcept { return monitor_; }
+    Watch& dealer_watch() noexcept { return dealer_watch_; }
+    Watch& monitor_watch() noexcept { return monitor_watch_; }
+
+    // Closing: a closed link reads and sends nothing more and is destroyed at
+    // the end of the poll iteration; a rejected one is no longer up and is
+    // closed after a delay (what it sent last may still go out).
+    bool closing() const noexcept { return closing_; }
+    void mark_closing() noexcept { closing_ = true; }
+    void close_after(Clock::duration delay) {
+        state_ = State::connecting;
+        close_at_ = Clock::now() + delay;
+    }
+    const std::optional<Clock::time_point>& close_at() const noexcept { return close_at_; }
+
+    // Whether an unreachable-peer warning is due (at most every 5 s).
+    bool retry_report_due();
+
+private:
+    // A frame waiting for a slow or not yet writable peer.
+    struct PendingFrame {
+        zmq::message_t message;
+        std::size_t messages = 0;  // SEND and PUBLISH messages in it
+    };
+    void count_sent(std::size_t bytes, std::size_t messages);
+
+    const std::string endpoint_;        // the peer ROUTER endpoint we connect to
+    const bool seed_;
+    const std::size_t queue_limit_;     // limits.peer_queue_bytes
+    const std::size_t pack_limit_;      // the largest frame pack() builds
+    Counters& counters_;
+    RateLimitedLog& bad_input_;
+    zmq::socket_t dealer_;
+    zmq::socket_t monitor_;             // PAIR reading the dealer's monitor events
+    Watch dealer_watch_;
+    Watch monitor_watch_;
+
+    State state_ = State::connecting;
+    wire::Nonce nonce_{};               // our HELLO challenge on the current connection
+    std::string hello_bytes_;           // the HELLO message we sent
+    std::string peer_name_;
+    std::uint64_t peer_creation_ = 0;
+    std::shared_ptr<PeerCounters> peer_counters_;  // the peer's, once up
+
+    std::deque<PendingFrame> pending_;  // frames the DEALER would not take yet
+    std::size_t pending_bytes_ = 0;
+    wire::FrameWriter packing_;         // messages being packed into the next frame
+    std::size_t packing_messages_ = 0;
+    bool bye_sent_ = false;
+    bool bye_acked_ = false;
+
+    bool closing_ = false;
+    std::optional<Clock::time_point> close_at_;
+    Clock::time_point last_retry_report_{};
+};
+
+}  // namespace liminal::detail

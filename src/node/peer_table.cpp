@@ -1,0 +1,54 @@
+#include "node/peer_table.hpp"
+
+namespace liminal::detail {
+
+Peer* PeerTable::find(const std::string& name) {
+    const auto it = peers_.find(name);
+    return it == peers_.end() ? nullptr : &it->second;
+}
+
+const Peer* PeerTable::find(const std::string& name) const {
+    const auto it = peers_.find(name);
+    return it == peers_.end() ? nullptr : &it->second;
+}
+
+Link* PeerTable::up_link(const std::string& name) const {
+    const Peer* peer = find(name);
+    return peer == nullptr ? nullptr : peer->up_link();
+}
+
+std::vector<wire::PeerAddress> PeerTable::known() const {
+    std::vector<wire::PeerAddress> out;
+    for (const auto& [name, peer] : peers_) {
+        if (peer.state == PeerState::up) out.push_back({name, peer.creation, peer.router, peer.pub});
+    }
+    if (out.size() > wire::max_peers_in_hello) out.resize(wire::max_peers_in_hello);
+    return out;
+}
+
+void PeerTable::publish(const std::string& name, PeerDirectory& directory) const {
+    const Peer& peer = peers_.at(name);
+    PeerInfo info;
+    info.name = name;
+    info.creation = peer.creation;
+    info.router_endpoint = peer.router;
+    info.pub_endpoint = peer.pub;
+    info.state = peer.state;
+    info.since = peer.since;
+    directory.set(info, peer.counters);
+}
+
+void PeerTable::forget_departed(Peer::Clock::time_point now, Peer::Clock::duration retention,
+                                PeerDirectory& directory) {
+    for (auto it = peers_.begin(); it != peers_.end();) {
+        const Peer& peer = it->second;
+        if (peer.departed && peer.state == PeerState::down && now - *peer.departed > retention) {
+            directory.erase(it->first);
+            it = peers_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+}  // namespace liminal::detail

@@ -1,0 +1,63 @@
+#pragma once
+// What the I/O thread knows of each peer node, by name: one record joins its
+// incarnation, endpoints, state, our link to it, our SUB connection to its
+// PUB and its traffic counters. The API threads see a copy of each record
+// (PeerDirectory), published whenever it changes. Runs on the I/O thread only.
+
+#include "node/counters.hpp"
+#include "node/link.hpp"
+#include "node/peer_directory.hpp"
+#include "wire/messages.hpp"
+
+#include <liminal/events.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace liminal::detail {
+
+struct Peer {
+    using Clock = std::chrono::steady_clock;
+
+    std::uint64_t creation = 0;           // the incarnation last seen up (0: never)
+    std::string router;                   // its ROUTER endpoint, as it advertises it
+    std::string pub;                      // its PUB endpoint
+    PeerState state = PeerState::connecting;
+    std::chrono::system_clock::time_point since;  // when `state` was entered
+    Link* link = nullptr;                 // our link to it, when one exists
+    std::string sub_connected;            // the PUB endpoint our SUB is connected to; empty: none
+    std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
+    Clock::time_point last_resync{};      // when we last asked it for a snapshot
+    std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after
+
+    // Our link to it, if it is up and so is the link.
+    Link* up_link() const { return state == PeerState::up && link != nullptr && link->up() ? link : nullptr; }
+};
+
+class PeerTable {
+public:
+    Peer* find(const std::string& name);
+    const Peer* find(const std::string& name) const;
+    // The record of `name`, created (connecting, never seen up) if new.
+    Peer& at(const std::string& name) { return peers_[name]; }
+    Link* up_link(const std::string& name) const;
+    // The peers that are up, as HELLO and PEERS list them (at most max_peers_in_hello).
+    std::vector<wire::PeerAddress> known() const;
+    // Copies the record of `name` into the API threads' view.
+    void publish(const std::string& name, PeerDirectory& directory) const;
+    // Forgets peers that said BYE longer than `retention` ago (and the API's copy).
+    void forget_departed(Peer::Clock::time_point now, Peer::Clock::duration retention, PeerDirectory& directory);
+
+    auto begin() { return peers_.begin(); }
+    auto end() { return peers_.end(); }
+
+private:
+    std::map<std::string, Peer> peers_;
+};
+
+}  // namespace liminal::detail

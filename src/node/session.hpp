@@ -1,0 +1,70 @@
+#pragma once
+// An inbound connection on our ROUTER, by routing id: what the connecting
+// node claimed in its HELLO, whether its AUTH proved the cookie, and the
+// SNAPSHOT being reassembled from it. Nothing from a session is applied
+// before it is authenticated. Runs on the I/O thread only.
+
+#include "membership/snapshot_assembly.hpp"
+#include "wire/messages.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+namespace liminal::detail {
+
+class Session {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    Session(wire::Hello hello, std::string hello_bytes, const wire::Nonce& server_nonce, Clock::time_point started)
+        : hello_(std::move(hello)), hello_bytes_(std::move(hello_bytes)), server_nonce_(server_nonce),
+          started_(started) {}
+
+    // The claims of the HELLO; the identity of the session once authenticated.
+    const wire::Hello& hello() const noexcept { return hello_; }
+    const std::string& name() const noexcept { return hello_.name; }
+    std::uint64_t creation() const noexcept { return hello_.creation; }
+    // The exact HELLO bytes and our challenge: what both proofs bind.
+    const std::string& hello_bytes() const noexcept { return hello_bytes_; }
+    const wire::Nonce& server_nonce() const noexcept { return server_nonce_; }
+
+    bool authenticated() const noexcept { return authenticated_; }
+    void authenticate() noexcept { authenticated_ = true; }
+    Clock::time_point started() const noexcept { return started_; }
+
+    membership::SnapshotAssembly& snapshot() noexcept { return snapshot_; }
+
+private:
+    wire::Hello hello_;
+    std::string hello_bytes_;
+    wire::Nonce server_nonce_;
+    Clock::time_point started_;
+    bool authenticated_ = false;
+    membership::SnapshotAssembly snapshot_;
+};
+
+// Every inbound session, bounded: a flood of HELLOs cannot grow it further.
+class SessionTable {
+public:
+    static constexpr std::size_t capacity = 4096;  // handshaking or authenticated
+    static constexpr auto handshake_timeout = std::chrono::seconds(10);
+
+    Session* find(const std::string& routing_id);
+    // A new session for `routing_id`, replacing any it had; null when the
+    // table is full (and `routing_id` has none).
+    Session* open(const std::string& routing_id, wire::Hello hello, std::string hello_bytes,
+                  const wire::Nonce& server_nonce);
+    void erase(const std::string& routing_id) { sessions_.erase(routing_id); }
+    // Sessions of `name` from incarnations older than `creation`, but `keep`.
+    void erase_older(const std::string& name, std::uint64_t creation, const std::string& keep = {});
+    // Handshakes that did not complete within handshake_timeout.
+    void expire(Session::Clock::time_point now);
+
+private:
+    std::unordered_map<std::string, Session> sessions_;  // by routing id
+};
+
+}  // namespace liminal::detail
