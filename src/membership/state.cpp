@@ -225,7 +225,17 @@ void State::on_snapshot(const std::string& origin, std::uint64_t creation, Snaps
         it->second.insert(entry.ids.begin(), entry.ids.end());
     }
     // Diff old against new, so monitors see exactly what changed.
-    for (auto& [key, ids] : view.groups) {
+    drop_missing(origin, creation, view, next, fx);
+    adopt(origin, creation, view, std::move(next), fx);
+    view.applied = snapshot.seq;
+    view.has_snapshot = true;
+    apply_held(origin, view, fx);
+    fx.acks.emplace_back(origin, view.applied);
+}
+
+void State::drop_missing(const std::string& origin, std::uint64_t creation, const OriginView& view,
+                         const std::map<GroupKey, std::set<std::uint64_t>>& next, Effects& fx) {
+    for (const auto& [key, ids] : view.groups) {
         const auto found = next.find(key);
         std::vector<std::uint64_t> gone;
         for (const auto id : ids) {
@@ -239,6 +249,10 @@ void State::on_snapshot(const std::string& origin, std::uint64_t creation, Snaps
             if (holders.empty()) holders_.erase(key);
         }
     }
+}
+
+void State::adopt(const std::string& origin, std::uint64_t creation, OriginView& view,
+                  std::map<GroupKey, std::set<std::uint64_t>>&& next, Effects& fx) {
     view.hash = 0;
     view.memberships = 0;
     auto holder_hint = holders_.begin();
@@ -256,10 +270,6 @@ void State::on_snapshot(const std::string& origin, std::uint64_t creation, Snaps
         if (!added.empty()) fx.changes.push_back(Change{true, key.first, key.second, origin, creation, std::move(added), false});
     }
     view.groups = std::move(next);
-    view.applied = snapshot.seq;
-    view.has_snapshot = true;
-    apply_held(origin, view, fx);
-    fx.acks.emplace_back(origin, view.applied);
 }
 
 void State::on_digest(const std::string& origin, std::uint64_t creation, std::uint64_t seq, std::uint64_t hash,

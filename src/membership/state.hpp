@@ -179,6 +179,12 @@ private:
     void apply(const std::string& origin, OriginView& view, const RemoteDelta& delta, Effects& fx);
     void apply_held(const std::string& origin, OriginView& view, Effects& fx);
     void purge(const std::string& origin, OriginView& view, Effects& fx);
+    // The two halves of on_snapshot: what `next` no longer has leaves, then
+    // `next` becomes the view (what it adds joins).
+    void drop_missing(const std::string& origin, std::uint64_t creation, const OriginView& view,
+                      const std::map<GroupKey, std::set<std::uint64_t>>& next, Effects& fx);
+    void adopt(const std::string& origin, std::uint64_t creation, OriginView& view,
+               std::map<GroupKey, std::set<std::uint64_t>>&& next, Effects& fx);
     void emit_own(bool join, const GroupKey& key, std::vector<std::uint64_t> ids, Effects& fx);
 
     const std::string self_;

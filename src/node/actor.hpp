@@ -120,6 +120,9 @@ private:
     void on_handshake(const std::string& identity, wire::Auth& auth, std::string_view);
     void on_reply(Link& link, const wire::Welcome& welcome);
     void on_reply(Link& link, const wire::ByeAck&);
+    // Whether a proven WELCOME leads to a peer this link should go on with:
+    // not this node itself, not an incarnation already linked another way.
+    bool wanted(const Link& link, const wire::Welcome& welcome);
     bool on_data(Inbound& in, wire::Peers& peers);
     bool on_data(Inbound& in, wire::Bye& bye);
     void learn(const wire::PeerAddress& address);
@@ -137,6 +140,8 @@ private:
     // the same process; null only if the frame has no room left (never, when
     // reserve_for counted right).
     const Pid* frame_sender(ReceivedFrame& frame, const Session& session, std::uint64_t id);
+    // Points the frame's cached route and mailboxes at `channel`.
+    void cache_publish_route(std::string_view channel);
     // Adds the PUBLISH messages received for the cached route to its channel's count.
     void count_route_received();
     // Delivers the frame's messages, counts them, forgets what was cached for it.
@@ -146,6 +151,8 @@ private:
     // Publishes own deltas not yet gossiped, then (with_digest) a DIGEST.
     void gossip(bool with_digest);
     void on_gossip_frame(zmq::message_t& frame);
+    // Fault injection (Options::testing): whether to discard this gossip frame.
+    bool dropped_by_test();
     void on_gossip(wire::Delta& delta, membership::Effects& fx);
     void on_gossip(const wire::Digest& digest, membership::Effects& fx);
     bool on_data(Inbound& in, wire::Resync&);

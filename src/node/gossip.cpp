@@ -51,15 +51,17 @@ void Actor::gossip(bool with_digest) {
     send();
 }
 
-void Actor::on_gossip_frame(zmq::message_t& frame) {
+bool Actor::dropped_by_test() {
     const double drop_rate = core_.options.testing.gossip_drop_rate;
-    if (drop_rate > 0) {
-        drop_state_ = drop_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
-        if (static_cast<double>(drop_state_ >> 11) / 9007199254740992.0 < drop_rate) {
-            bump(core_.counters.gossip_dropped_by_test);
-            return;
-        }
-    }
+    if (drop_rate <= 0) return false;
+    drop_state_ = drop_state_ * 6364136223846793005ULL + 1442695040888963407ULL;  // a 64-bit LCG
+    if (static_cast<double>(drop_state_ >> 11) / 9007199254740992.0 >= drop_rate) return false;
+    bump(core_.counters.gossip_dropped_by_test);
+    return true;
+}
+
+void Actor::on_gossip_frame(zmq::message_t& frame) {
+    if (dropped_by_test()) return;
     if (frame.size() > core_.options.limits.max_frame_bytes) {
         bump(core_.counters.oversized_frames);
         bad_input_.dropped("oversized", "an oversized gossip frame");

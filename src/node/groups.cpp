@@ -1,13 +1,11 @@
-// Node's process-group and channel functions. They run on the caller's
-// thread under the membership lock; own deltas go to the outbox and the I/O
-// thread gossips them.
+// Node's process-group functions. They run on the caller's thread under the
+// membership lock; own deltas go to the outbox and the I/O thread gossips
+// them. Channels (subscribe, publish) are in publish.cpp.
 
 #include <liminal/node.hpp>
 
 #include "node/impl.hpp"
 #include "wire/codec.hpp"
-
-#include <sodium.h>
 
 #include <chrono>
 
@@ -40,6 +38,15 @@ std::vector<std::uint64_t> NodeImpl::local_ids(const std::vector<Pid>& pids) con
         ids.push_back(pid.id);
     }
     return ids;
+}
+
+std::shared_ptr<Mailbox> NodeImpl::publisher(const Pid& from) const {
+    if (from.node != core->options.name || from.creation != core->creation)
+        throw NotLocal("liminal::Node::publish: the sender must be a process of this node");
+    if (from.id == 0) return nullptr;
+    auto sender = core->processes->find(from.id);
+    if (!sender) throw NotLocal("liminal::Node::publish: " + from.to_string() + " is not live");
+    return sender;
 }
 
 void finish_local_change(NodeCore& core, membership::Effects& fx) {
@@ -165,94 +172,6 @@ SyncResult Node::sync_membership(std::chrono::milliseconds timeout) {
         if (lagging.empty()) return SyncResult{true, {}};
         if (std::chrono::steady_clock::now() >= deadline) return SyncResult{false, std::move(lagging)};
     }
-}
-
-void Node::subscribe(std::string_view channel, const Pid& pid) { join(channels_scope, channel, pid); }
-
-bool Node::unsubscribe(std::string_view channel, const Pid& pid) { return leave(channels_scope, channel, pid); }
-
-PublishResult Node::publish(std::string_view channel, std::string_view payload, const Headers& headers) {
-    return publish(impl().node_pid, channel, payload, headers, {});
-}
-
-PublishResult Node::publish(const Pid& from, std::string_view channel, std::string_view payload,
-                            const Headers& headers, const std::vector<MessageId>& parents) {
-    auto& impl = this->impl();
-    auto& core = *impl.core;
-    if (from.node != core.options.name || from.creation != core.creation)
-        throw NotLocal("liminal::Node::publish: the sender must be a process of this node");
-    std::shared_ptr<detail::Mailbox> sender;
-    if (from.id != 0) {
-        sender = core.processes->find(from.id);
-        if (!sender) throw NotLocal("liminal::Node::publish: " + from.to_string() + " is not live");
-    }
-    // Every limit the receivers' decoders check, checked before the message
-    // can enter a frame; the id, sequence and timestamp have fixed sizes.
-    detail::wire::PublishFields fields{channel, from.id, {}, 0, 0};
-    switch (const auto refusal = detail::wire::check_publish(fields, headers, payload, parents.size(),
-                                                             core.options.limits.max_frame_bytes)) {
-    case detail::wire::Refusal::none: break;
-    case detail::wire::Refusal::too_large: {
-        detail::bump(core.counters.dropped_too_large);
-        PublishResult refused;
-        refused.too_large = true;
-        return refused;
-    }
-    default: throw InvalidArgument(std::string("liminal::Node::publish: ") + detail::wire::to_string(refusal));
-    }
-    fields.sequence = sender ? sender->next_publish_seq()
-                             : core.node_publish_seq.fetch_add(1, std::memory_order_relaxed) + 1;
-    const std::uint64_t sequence = fields.sequence;
-    detail::bump(core.counters.publishes);
-
-    const MessageId id = impl.next_message_id();
-    fields.id = id;
-    const auto timestamp_us = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-    fields.timestamp_us = timestamp_us;
-
-    auto route = detail::channel_route(core, channel, true);
-    auto& channel_counters = *route->counters;
-    detail::bump(channel_counters.published);
-    PublishResult result;
-    result.id = id;
-    if (!route->local.empty()) {
-        // Built only for local subscribers (a remote node builds its own), in
-        // one block that every local delivery shares.
-        struct Local {
-            Pid from;
-            Headers headers;
-            std::string payload;
-            Envelope envelope;
-        };
-        const auto block = std::make_shared<const Local>(
-            Local{from, headers, std::string(payload), Envelope{id, route->channel, sequence, timestamp_us, parents}});
-        const Headers* shared_headers = block->headers.empty() ? nullptr : &block->headers;
-        for (const auto local_id : route->local) {
-            const auto mailbox = core.processes->find(local_id);
-            if (!mailbox) continue;  // closing right now; its leave is on its way
-            const auto pushed = detail::deliver(
-                core.counters, *mailbox,
-                Message(block, &block->from, shared_headers, block->payload, &block->envelope),
-                core.counters.delivered_publish);
-            if (pushed == detail::PushResult::delivered || pushed == detail::PushResult::displaced)
-                ++result.local_deliveries;
-            else
-                ++result.local_dropped;
-        }
-        detail::bump(channel_counters.delivered, result.local_deliveries);
-        detail::bump(channel_counters.dropped, result.local_dropped);
-    }
-    if (!route->remote.empty()) {
-        result.nodes = route->remote.size();
-        detail::bump(channel_counters.nodes_sent, result.nodes);
-        // Encoded once, here; the I/O thread copies the bytes into each node's frame.
-        core.commands.push(route, {}, 0, [&](std::string& out) {
-            detail::wire::append_publish(out, fields, headers, payload, parents);
-        });
-    }
-    return result;
 }
 
 }  // namespace liminal

@@ -103,10 +103,21 @@ void Actor::on_reply(Link& link, const wire::Welcome& welcome) {
         link.close_after(reject_close_delay);
         return;
     }
-    if (!valid_identity(welcome.name, welcome.creation)) {
-        reject(link.endpoint(), "WELCOME with an invalid node name or creation");
+    if (!wanted(link, welcome)) {
         close_link(link);
         return;
+    }
+    link.send(wire::Auth{proof});
+    // Links to the peers it names open before it counts as up, so that an
+    // observer never sees "seed up, nothing else connecting" too early.
+    for (const auto& address : welcome.peers) learn(address);
+    peer_up(link, welcome);
+}
+
+bool Actor::wanted(const Link& link, const wire::Welcome& welcome) {
+    if (!valid_identity(welcome.name, welcome.creation)) {
+        reject(link.endpoint(), "WELCOME with an invalid node name or creation");
+        return false;
     }
     if (welcome.name == core_.options.name) {
         if (welcome.creation == core_.creation) {
@@ -116,24 +127,18 @@ void Actor::on_reply(Link& link, const wire::Welcome& welcome) {
             log_.error("{} is another node with this node's name (creation {}); ignored", link.endpoint(),
                        welcome.creation);
         }
-        close_link(link);
-        return;
+        return false;
     }
-    if (const Peer* peer = peers_.find(welcome.name)) {
-        const bool duplicate = peer->link != nullptr && peer->link != &link && peer->creation == welcome.creation &&
-                               peer->link->up();
-        if (duplicate || welcome.creation < peer->creation) {
-            log_.debug("{} leads to {} creation {}, already linked; closing it", link.endpoint(), welcome.name,
-                       welcome.creation);
-            close_link(link);
-            return;
-        }
+    const Peer* peer = peers_.find(welcome.name);
+    if (peer == nullptr) return true;
+    const bool duplicate =
+        peer->link != nullptr && peer->link != &link && peer->creation == welcome.creation && peer->link->up();
+    if (duplicate || welcome.creation < peer->creation) {
+        log_.debug("{} leads to {} creation {}, already linked; closing it", link.endpoint(), welcome.name,
+                   welcome.creation);
+        return false;
     }
-    link.send(wire::Auth{proof});
-    // Links to the peers it names open before it counts as up, so that an
-    // observer never sees "seed up, nothing else connecting" too early.
-    for (const auto& address : welcome.peers) learn(address);
-    peer_up(link, welcome);
+    return true;
 }
 
 void Actor::on_reply(Link& link, const wire::ByeAck&) { link.bye_acked(); }

@@ -29,6 +29,9 @@ struct NodeImpl {
     // process of this node.
     std::vector<std::uint64_t> local_ids(const std::vector<Pid>& pids) const;
     Monitor monitor(const std::string& scope, const std::optional<std::string>& group);
+    // The mailbox of `from`, a publisher of this node (null: the node itself,
+    // id 0); throws NotLocal for any other pid.
+    std::shared_ptr<Mailbox> publisher(const Pid& from) const;
     MessageId next_message_id();
 };
 

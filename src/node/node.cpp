@@ -142,9 +142,59 @@ SendResult Node::send(const Pid& to, std::string_view payload, const Headers& he
     return send(impl().node_pid, to, payload, headers);
 }
 
+namespace detail {
+namespace {
+
+// A send to a process of this node: straight into its mailbox.
+SendResult send_local(NodeCore& core, const Pid& from, const Pid& to, std::string_view payload,
+                      const Headers& headers) {
+    auto& counters = core.counters;
+    if (to.creation != core.creation) {
+        bump(counters.dropped_stale_creation);
+        return SendResult::stale_creation;
+    }
+    const auto mailbox = core.processes->find(to.id);
+    if (!mailbox) {
+        bump(counters.dropped_no_such_process);
+        return SendResult::no_such_process;
+    }
+    switch (deliver(counters, *mailbox, Message(from, headers, payload), counters.sends_local)) {
+    case PushResult::delivered:
+    case PushResult::displaced: return SendResult::delivered;
+    case PushResult::full: return SendResult::mailbox_full;
+    case PushResult::closed: return SendResult::no_such_process;
+    }
+    return SendResult::no_such_process;
+}
+
+// A send to a process of a peer: encoded here, sent by the I/O thread.
+SendResult send_remote(NodeCore& core, const Pid& from, const Pid& to, std::string_view payload,
+                       const Headers& headers) {
+    auto& counters = core.counters;
+    const auto route = core.directory.route(to.node);
+    if (!route) {
+        bump(counters.dropped_unknown_node);
+        return SendResult::unknown_node;
+    }
+    if (route->creation != to.creation) {
+        bump(counters.dropped_stale_creation);
+        return SendResult::stale_creation;
+    }
+    if (route->state != PeerState::up) {
+        bump(counters.dropped_node_down);
+        return SendResult::node_down;
+    }
+    core.commands.push(nullptr, to.node, to.creation, [&](std::string& out) {
+        wire::append_send(out, to.creation, to.id, from.id, headers, payload);
+    });
+    return SendResult::queued;
+}
+
+}  // namespace
+}  // namespace detail
+
 SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, const Headers& headers) {
     auto& core = *impl().core;
-    auto& counters = core.counters;
     if (!to.valid()) throw InvalidArgument("liminal::Node::send: invalid destination pid");
     if (from.node != core.options.name || from.creation != core.creation)
         throw NotLocal("liminal::Node::send: the sender must be a process of this node");
@@ -152,49 +202,16 @@ SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, 
     switch (const auto refusal = detail::wire::check_send(headers, payload, core.options.limits.max_frame_bytes)) {
     case detail::wire::Refusal::none: break;
     case detail::wire::Refusal::too_large:
-        detail::bump(counters.dropped_too_large);
+        detail::bump(core.counters.dropped_too_large);
         return SendResult::too_large;
     default: throw InvalidArgument(std::string("liminal::Node::send: ") + detail::wire::to_string(refusal));
     }
     if (core.stopping.load(std::memory_order_acquire)) {
-        detail::bump(counters.dropped_node_down);
+        detail::bump(core.counters.dropped_node_down);
         return SendResult::node_down;
     }
-    if (to.node == core.options.name) {
-        if (to.creation != core.creation) {
-            detail::bump(counters.dropped_stale_creation);
-            return SendResult::stale_creation;
-        }
-        const auto mailbox = core.processes->find(to.id);
-        if (!mailbox) {
-            detail::bump(counters.dropped_no_such_process);
-            return SendResult::no_such_process;
-        }
-        switch (detail::deliver(counters, *mailbox, Message(from, headers, payload), counters.sends_local)) {
-        case detail::PushResult::delivered:
-        case detail::PushResult::displaced: return SendResult::delivered;
-        case detail::PushResult::full: return SendResult::mailbox_full;
-        case detail::PushResult::closed: return SendResult::no_such_process;
-        }
-        return SendResult::no_such_process;
-    }
-    const auto route = core.directory.route(to.node);
-    if (!route) {
-        detail::bump(counters.dropped_unknown_node);
-        return SendResult::unknown_node;
-    }
-    if (route->creation != to.creation) {
-        detail::bump(counters.dropped_stale_creation);
-        return SendResult::stale_creation;
-    }
-    if (route->state != PeerState::up) {
-        detail::bump(counters.dropped_node_down);
-        return SendResult::node_down;
-    }
-    core.commands.push(nullptr, to.node, to.creation, [&](std::string& out) {
-        detail::wire::append_send(out, to.creation, to.id, from.id, headers, payload);
-    });
-    return SendResult::queued;
+    return to.node == core.options.name ? detail::send_local(core, from, to, payload, headers)
+                                        : detail::send_remote(core, from, to, payload, headers);
 }
 
 std::vector<PeerInfo> Node::peers() const { return impl().core->directory.snapshot(); }

@@ -62,14 +62,8 @@ bool Actor::on_data(Inbound& in, wire::Publish& publish) {
     // A frame usually carries many publishes to one channel: its route and
     // mailboxes are looked up once per frame (end_frame forgets them).
     if (publish_route_ == nullptr || publish_route_->channel != publish.channel ||
-        publish_route_->version != core_.membership->version.load(std::memory_order_acquire)) {
-        count_route_received();
-        publish_route_ = channel_route(core_, publish.channel, false);
-        publish_mailboxes_.clear();
-        for (const auto id : publish_route_->local) {
-            if (auto mailbox = core_.processes->find(id)) publish_mailboxes_.push_back(std::move(mailbox));
-        }
-    }
+        publish_route_->version != core_.membership->version.load(std::memory_order_acquire))
+        cache_publish_route(publish.channel);
     const ChannelRoute& route = *publish_route_;
     if (route.local.empty()) return true;  // the last subscriber left while this was on its way
     ++route_received_;
@@ -100,6 +94,15 @@ bool Actor::on_data(Inbound& in, wire::Publish& publish) {
     for (const auto& mailbox : publish_mailboxes_)
         deliveries_.add(mailbox, Message(in.frame, from, headers, publish.payload, envelope), route.counters);
     return true;
+}
+
+void Actor::cache_publish_route(std::string_view channel) {
+    count_route_received();
+    publish_route_ = channel_route(core_, channel, false);
+    publish_mailboxes_.clear();
+    for (const auto id : publish_route_->local) {
+        if (auto mailbox = core_.processes->find(id)) publish_mailboxes_.push_back(std::move(mailbox));
+    }
 }
 
 const Pid* Actor::frame_sender(ReceivedFrame& frame, const Session& session, std::uint64_t id) {

@@ -1,0 +1,103 @@
+// Node's channel functions: a channel is a group of scope "channels". A
+// publish runs on the caller's thread: it checks every wire limit, delivers
+// to local subscribers directly and encodes one PUBLISH, once, for the I/O
+// thread to send to every node that has subscribers.
+
+#include <liminal/node.hpp>
+
+#include "node/impl.hpp"
+#include "wire/codec.hpp"
+
+#include <chrono>
+
+namespace liminal {
+namespace {
+
+std::uint64_t now_us() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+}
+
+// Delivers to the route's local subscribers, all sharing one block that holds
+// the sender, headers, payload and envelope.
+void deliver_locally(detail::NodeCore& core, const detail::ChannelRoute& route, const Pid& from,
+                     const detail::wire::PublishFields& fields, const Headers& headers, std::string_view payload,
+                     const std::vector<MessageId>& parents, PublishResult& result) {
+    struct Local {
+        Pid from;
+        Headers headers;
+        std::string payload;
+        Envelope envelope;
+    };
+    const auto block = std::make_shared<const Local>(Local{
+        from, headers, std::string(payload), Envelope{fields.id, route.channel, fields.sequence, fields.timestamp_us, parents}});
+    const Headers* shared_headers = block->headers.empty() ? nullptr : &block->headers;
+    for (const auto local_id : route.local) {
+        const auto mailbox = core.processes->find(local_id);
+        if (!mailbox) continue;  // closing right now; its leave is on its way
+        const auto pushed =
+            detail::deliver(core.counters, *mailbox,
+                            Message(block, &block->from, shared_headers, block->payload, &block->envelope),
+                            core.counters.delivered_publish);
+        if (pushed == detail::PushResult::delivered || pushed == detail::PushResult::displaced)
+            ++result.local_deliveries;
+        else
+            ++result.local_dropped;
+    }
+    detail::bump(route.counters->delivered, result.local_deliveries);
+    detail::bump(route.counters->dropped, result.local_dropped);
+}
+
+}  // namespace
+
+void Node::subscribe(std::string_view channel, const Pid& pid) { join(channels_scope, channel, pid); }
+
+bool Node::unsubscribe(std::string_view channel, const Pid& pid) { return leave(channels_scope, channel, pid); }
+
+PublishResult Node::publish(std::string_view channel, std::string_view payload, const Headers& headers) {
+    return publish(impl().node_pid, channel, payload, headers, {});
+}
+
+PublishResult Node::publish(const Pid& from, std::string_view channel, std::string_view payload,
+                            const Headers& headers, const std::vector<MessageId>& parents) {
+    auto& impl = this->impl();
+    auto& core = *impl.core;
+    const auto sender = impl.publisher(from);
+    // Every limit the receivers' decoders check, checked before the message
+    // can enter a frame; the id, sequence and timestamp have fixed sizes.
+    detail::wire::PublishFields fields{channel, from.id, {}, 0, 0};
+    switch (const auto refusal = detail::wire::check_publish(fields, headers, payload, parents.size(),
+                                                             core.options.limits.max_frame_bytes)) {
+    case detail::wire::Refusal::none: break;
+    case detail::wire::Refusal::too_large: {
+        detail::bump(core.counters.dropped_too_large);
+        PublishResult refused;
+        refused.too_large = true;
+        return refused;
+    }
+    default: throw InvalidArgument(std::string("liminal::Node::publish: ") + detail::wire::to_string(refusal));
+    }
+    fields.sequence = sender ? sender->next_publish_seq()
+                             : core.node_publish_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+    fields.id = impl.next_message_id();
+    fields.timestamp_us = now_us();
+    detail::bump(core.counters.publishes);
+
+    const auto route = detail::channel_route(core, channel, true);
+    detail::bump(route->counters->published);
+    PublishResult result;
+    result.id = fields.id;
+    if (!route->local.empty()) deliver_locally(core, *route, from, fields, headers, payload, parents, result);
+    if (!route->remote.empty()) {
+        result.nodes = route->remote.size();
+        detail::bump(route->counters->nodes_sent, result.nodes);
+        // Encoded once, here; the I/O thread copies the bytes into each node's frame.
+        core.commands.push(route, {}, 0, [&](std::string& out) {
+            detail::wire::append_publish(out, fields, headers, payload, parents);
+        });
+    }
+    return result;
+}
+
+}  // namespace liminal
