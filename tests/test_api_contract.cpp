@@ -3,6 +3,7 @@
 // (a bad argument, a pid of another node, an empty handle) throws one
 // documented liminal::Error kind.
 
+#include "node/test_hooks.hpp"
 #include "support/cluster.hpp"
 
 #include <liminal/error.hpp>
@@ -126,6 +127,14 @@ TEST_CASE("local misuse throws liminal::Error of a documented kind", "[api]") {
     CHECK_THROWS_AS(a.join("", "g", p.pid()), InvalidArgument);
     a.stop();
     CHECK(thrown_kind([&] { a.spawn(); }) == ErrorKind::closed);
+    CHECK(thrown_kind([] { Node bad(node_options("no-host")); }) == ErrorKind::start_failed);
+    auto unbindable = node_options("c@127.0.0.1");
+    unbindable.listen = "tcp://192.0.2.1:*";  // TEST-NET-1: no interface has it, so the bind fails (nothing is sent)
+    CHECK(thrown_kind([&] { Node bad(unbindable); }) == ErrorKind::start_failed);
+    detail::TestHooks hooks;
+    hooks.gossip_drop_rate = 1.5;
+    CHECK(thrown_kind([&] { detail::TestAccess::make_node(node_options("d@127.0.0.1"), hooks); }) ==
+          ErrorKind::start_failed);
 }
 
 TEST_CASE("a moved-from Node, Process or Monitor throws ErrorKind::closed on every use", "[api]") {

@@ -1,5 +1,6 @@
 // Process groups and channels across nodes in one process on 127.0.0.1.
 
+#include "node/test_hooks.hpp"
 #include "support/cluster.hpp"
 
 #include <catch2/catch.hpp>
@@ -188,9 +189,9 @@ TEST_CASE("a publisher's cached route follows subscribes and unsubscribes elsewh
 
 TEST_CASE("the barrier reports lagging peers when it times out", "[groups]") {
     Node a(fast(node_options("a@127.0.0.1")));
-    auto dropping = fast(node_options("b@127.0.0.1", {a.router_endpoint()}));
-    dropping.testing.gossip_drop_rate = 1.0;  // b never hears a's digests
-    Node b(dropping);
+    detail::TestHooks dropping;
+    dropping.gossip_drop_rate = 1.0;  // b never hears a's digests
+    Node b = detail::TestAccess::make_node(fast(node_options("b@127.0.0.1", {a.router_endpoint()})), dropping);
     REQUIRE(wait_for_mesh({&a, &b}));
     // b's backfill of a's (empty) membership is acknowledged; after that only
     // gossip, which b drops, would tell it more.
@@ -223,15 +224,15 @@ TEST_CASE("a late joiner is backfilled with every existing membership", "[groups
 
 TEST_CASE("churn with lost gossip converges to identical views", "[groups][churn]") {
     std::vector<std::unique_ptr<Node>> nodes;
-    auto options = [](const std::string& name, std::vector<std::string> seeds) {
-        auto o = fast(node_options(name, std::move(seeds)));
-        o.testing.gossip_drop_rate = 0.2;
-        o.testing.seed = std::hash<std::string>{}(name);
-        return o;
+    const auto lossy = [](const std::string& name, std::vector<std::string> seeds) {
+        detail::TestHooks hooks;
+        hooks.gossip_drop_rate = 0.2;
+        hooks.seed = std::hash<std::string>{}(name);
+        return std::make_unique<Node>(detail::TestAccess::make_node(fast(node_options(name, std::move(seeds))), hooks));
     };
-    nodes.push_back(std::make_unique<Node>(options("a@127.0.0.1", {})));
-    nodes.push_back(std::make_unique<Node>(options("b@127.0.0.1", {nodes[0]->router_endpoint()})));
-    nodes.push_back(std::make_unique<Node>(options("c@127.0.0.1", {nodes[0]->router_endpoint()})));
+    nodes.push_back(lossy("a@127.0.0.1", {}));
+    nodes.push_back(lossy("b@127.0.0.1", {nodes[0]->router_endpoint()}));
+    nodes.push_back(lossy("c@127.0.0.1", {nodes[0]->router_endpoint()}));
     std::vector<Node*> all;
     for (auto& n : nodes) all.push_back(n.get());
     REQUIRE(wait_for_mesh(all));

@@ -2,9 +2,9 @@
 // Process groups (as Erlang's pg) and channels: the types the Node's group
 // and channel functions use.
 
+#include <liminal/message.hpp>
 #include <liminal/pid.hpp>
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -70,19 +70,6 @@ private:
 struct SyncResult {
     bool ok = false;                   // every live peer applied this node's membership
     std::vector<std::string> lagging;  // when not: the peers that had not acknowledged
-};
-
-using MessageId = std::array<std::uint8_t, 16>;
-
-// The channel envelope of a published message (Message::envelope()).
-struct Envelope {
-    MessageId id{};                    // unique per message
-    std::string channel;
-    std::uint64_t sequence = 0;        // per sender, from 1
-    std::uint64_t timestamp_us = 0;    // sender's clock, µs since the Unix epoch
-    std::vector<MessageId> parents;    // optional causal parents
-
-    std::string id_hex() const;
 };
 
 struct PublishResult {

@@ -35,7 +35,7 @@ enum class SendResult {
 
 const char* to_string(SendResult result) noexcept;
 
-namespace detail { struct NodeImpl; }
+namespace detail { struct NodeImpl; struct TestHooks; struct TestAccess; }
 
 // A node binds its sockets and starts its I/O thread in the constructor, and
 // sends BYE to its peers and joins the thread in stop() or the destructor.
@@ -129,6 +129,9 @@ public:
     void stop();
 
 private:
+    friend struct detail::TestAccess;
+    // A node with test-only hooks (fault injection); tests reach it through detail::TestAccess.
+    Node(Options options, const detail::TestHooks& hooks);
     // The node's state; throws ErrorKind::closed when empty (moved from).
     detail::NodeImpl& impl() const;
 

@@ -29,13 +29,6 @@ struct Limits {
     OverflowPolicy overflow = OverflowPolicy::drop_newest;
 };
 
-// Fault injection for tests. Leave at the defaults in production.
-struct Testing {
-    double gossip_drop_rate = 0.0;   // fraction of incoming gossip frames (SUB) to discard
-    std::uint64_t seed = 1;          // for the drop decisions
-    bool admin_test_hooks = false;   // the admin endpoint accepts test-inject (corrupts a view)
-};
-
 struct Options {
     // `name@host`, unique in the cluster. Required.
     std::string name;
@@ -63,7 +56,6 @@ struct Options {
     std::chrono::milliseconds digest_interval{1000};
 
     Limits limits;
-    Testing testing;
 
     // Logger for every line the node writes; each line names the node. Null: a
     // private stderr logger at level `info` (spdlog's global registry is left alone).

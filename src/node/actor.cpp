@@ -26,7 +26,7 @@ Actor::Actor(NodeCore& core)
     : core_(core), log_(*core.log), bad_input_(*core.log), identity_(routing_id(core.options.name, core.creation)),
       context_(1, 4096), router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
       sub_(context_, zmq::socket_type::sub), admin_(context_, zmq::socket_type::router), admin_service_(core),
-      next_digest_(Clock::now() + core.options.digest_interval), drop_state_(core.options.testing.seed) {
+      next_digest_(Clock::now() + core.options.digest_interval), drop_state_(core.testing.seed) {
     const Options& options = core_.options;
     configure_peer_socket(router_, options);
     router_.set(zmq::sockopt::router_mandatory, 1);

@@ -264,7 +264,7 @@ json AdminService::view() const {
 }
 
 json AdminService::inject(const json& request) {
-    if (!core_.options.testing.admin_test_hooks) return json{{"ok", false}, {"error", "test hooks are off"}};
+    if (!core_.testing.admin_test_hooks) return json{{"ok", false}, {"error", "test hooks are off"}};
     const auto& args = request.at("args");
     Membership::Write lock(*core_.membership);
     core_.membership->state.inject_for_test(args.at("origin").get<std::string>(), args.at("creation").get<std::uint64_t>(),

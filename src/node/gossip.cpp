@@ -52,7 +52,7 @@ void Actor::gossip(bool with_digest) {
 }
 
 bool Actor::dropped_by_test() {
-    const double drop_rate = core_.options.testing.gossip_drop_rate;
+    const double drop_rate = core_.testing.gossip_drop_rate;
     if (drop_rate <= 0) return false;
     drop_state_ = drop_state_ * 6364136223846793005ULL + 1442695040888963407ULL;  // a 64-bit LCG
     if (static_cast<double>(drop_state_ >> 11) / 9007199254740992.0 >= drop_rate) return false;

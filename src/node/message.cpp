@@ -1,5 +1,7 @@
 #include <liminal/message.hpp>
 
+#include "node/message_parts.hpp"
+
 #include <optional>
 
 namespace liminal {
@@ -24,7 +26,7 @@ Message owning(OwnedParts parts, std::optional<std::string_view> view) {
     const Headers* headers = owned->headers.empty() ? nullptr : &owned->headers;
     const Envelope* envelope = owned->envelope.get();
     const Pid* from = &owned->from;
-    return Message(std::move(owned), from, headers, payload, envelope);
+    return detail::MessageParts::make(std::move(owned), from, headers, payload, envelope);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <liminal/node.hpp>
 
 #include "node/impl.hpp"
+#include "node/test_hooks.hpp"
 #include "wire/codec.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -55,8 +56,6 @@ void validate(Options& options) {
         limits.receive_hwm < 0 || limits.peer_queue_bytes == 0)
         throw StartFailed("liminal: limits must be positive (max_frame_bytes from 1 KiB to 4 GiB)");
     if (options.digest_interval.count() <= 0) throw StartFailed("liminal: digest_interval must be > 0");
-    if (options.testing.gossip_drop_rate < 0 || options.testing.gossip_drop_rate > 1)
-        throw StartFailed("liminal: testing.gossip_drop_rate must be in [0, 1]");
     for (const auto* endpoint : {&options.listen, &options.gossip}) {
         if (endpoint->rfind("tcp://", 0) != 0) throw StartFailed("liminal: only tcp:// endpoints are supported: " + *endpoint);
     }
@@ -83,11 +82,16 @@ const char* to_string(SendResult result) noexcept {
     return "?";
 }
 
-Node::Node(Options options) : impl_(std::make_unique<detail::NodeImpl>()) {
+Node::Node(Options options) : Node(std::move(options), detail::TestHooks{}) {}
+
+Node::Node(Options options, const detail::TestHooks& hooks) : impl_(std::make_unique<detail::NodeImpl>()) {
     detail::validate(options);
+    if (hooks.gossip_drop_rate < 0 || hooks.gossip_drop_rate > 1)
+        throw StartFailed("liminal: the gossip drop rate must be in [0, 1]");
     auto& core = *impl_->core;
     core.log = detail::make_logger(options);
     core.options = std::move(options);
+    core.testing = hooks;
     core.creation = detail::new_creation();
     impl_->node_pid = Pid{core.options.name, core.creation, 0};
     core.processes = std::make_shared<detail::ProcessTable>(core.options.limits.mailbox_capacity,

@@ -12,6 +12,8 @@
 #include "node/peer_directory.hpp"
 #include "node/shared_membership.hpp"
 
+#include "node/test_hooks.hpp"
+
 #include <liminal/options.hpp>
 
 #include <atomic>
@@ -28,6 +30,7 @@ namespace liminal::detail {
 // the synchronised members.
 struct NodeCore {
     Options options;
+    TestHooks testing;            // fault injection; the defaults do nothing
     std::shared_ptr<spdlog::logger> log;
     std::uint64_t creation = 0;
     std::string router_endpoint;  // as advertised

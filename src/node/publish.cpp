@@ -6,6 +6,7 @@
 #include <liminal/node.hpp>
 
 #include "node/impl.hpp"
+#include "node/message_parts.hpp"
 #include "wire/codec.hpp"
 
 #include <chrono>
@@ -38,7 +39,8 @@ void deliver_locally(detail::NodeCore& core, const detail::ChannelRoute& route, 
         if (!mailbox) continue;  // closing right now; its leave is on its way
         const auto pushed =
             detail::deliver(core.counters, *mailbox,
-                            Message(block, &block->from, shared_headers, block->payload, &block->envelope),
+                            detail::MessageParts::make(block, &block->from, shared_headers, block->payload,
+                                                       &block->envelope),
                             core.counters.delivered_publish);
         if (pushed == detail::PushResult::delivered || pushed == detail::PushResult::displaced)
             ++result.local_deliveries;

@@ -4,6 +4,7 @@
 // frame's block (ReceivedFrame). Runs on the I/O thread.
 
 #include "node/actor.hpp"
+#include "node/message_parts.hpp"
 
 namespace liminal::detail {
 
@@ -52,7 +53,7 @@ bool Actor::on_data(Inbound& in, wire::Send& send) {
         frame.headers.push_back(std::move(send.headers));
         headers = &frame.headers.back();
     }
-    deliveries_.add(mailbox, Message(in.frame, from, headers, send.payload, nullptr), nullptr);
+    deliveries_.add(mailbox, MessageParts::make(in.frame, from, headers, send.payload, nullptr), nullptr);
     return true;
 }
 
@@ -92,7 +93,8 @@ bool Actor::on_data(Inbound& in, wire::Publish& publish) {
         headers = &frame.headers.back();
     }
     for (const auto& mailbox : publish_mailboxes_)
-        deliveries_.add(mailbox, Message(in.frame, from, headers, publish.payload, envelope), route.counters);
+        deliveries_.add(mailbox, MessageParts::make(in.frame, from, headers, publish.payload, envelope),
+                        route.counters);
     return true;
 }
 

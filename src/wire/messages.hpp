@@ -138,7 +138,7 @@ struct Send {
     friend bool operator==(const Send&, const Send&) = default;
 };
 
-using MessageId = std::array<std::uint8_t, 16>;
+using liminal::MessageId;  // liminal/message.hpp
 
 // A channel envelope. The sender's node and creation are the connection's.
 struct Publish {

@@ -2,6 +2,8 @@
 
 #include "commands.hpp"
 
+#include "node/test_hooks.hpp"
+
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -142,10 +144,12 @@ int NodeCommand::run() {
     options.heartbeat_timeout = std::chrono::milliseconds(merged.heartbeat_timeout_ms);
     options.limits = merged.limits;
     options.logger = cookie_source.logger(merged.name, merged.log_format == "json");
-    options.testing.admin_test_hooks = test_hooks;
 
     block_stop_signals();
-    Node node(std::move(options));
+    // --test-hooks is for liminal's own tests: the hooks are not public Options.
+    detail::TestHooks hooks;
+    hooks.admin_test_hooks = test_hooks;
+    Node node = detail::TestAccess::make_node(std::move(options), hooks);
     Process process;
     std::string ready = "ready " + node.name() + " creation=" + std::to_string(node.creation()) +
                         " router=" + node.router_endpoint() + " pub=" + node.pub_endpoint();

@@ -1,0 +1,24 @@
+#pragma once
+// Test-only hooks of a node: fault injection and the admin endpoint's
+// test-inject command. They are not part of the public Options; liminal's own
+// tests and `liminal-cli node --test-hooks` reach them through TestAccess.
+
+#include <liminal/node.hpp>
+
+#include <cstdint>
+
+namespace liminal::detail {
+
+struct TestHooks {
+    double gossip_drop_rate = 0.0;   // fraction of incoming gossip frames (SUB) to discard, in [0, 1]
+    std::uint64_t seed = 1;          // for the drop decisions
+    bool admin_test_hooks = false;   // the admin endpoint accepts test-inject (corrupts a view)
+};
+
+struct TestAccess {
+    // A node with `hooks`; throws as Node's constructor does (StartFailed for a
+    // drop rate outside [0, 1]).
+    static Node make_node(Options options, const TestHooks& hooks) { return Node(std::move(options), hooks); }
+};
+
+}  // namespace liminal::detail
