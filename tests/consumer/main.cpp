@@ -1,4 +1,5 @@
-// Built against an installed liminal through find_package: one node, one local send.
+// Built against an installed liminal (through find_package, and through
+// pkg-config): one node, one local send.
 #include <liminal/liminal.hpp>
 
 int main() {
