@@ -1,6 +1,7 @@
 // The membership state machine without sockets: scripted inputs, including
 // lost, duplicated and reordered gossip.
 
+#include "membership/snapshot_assembly.hpp"
 #include "membership/state.hpp"
 
 #include <catch2/catch.hpp>
@@ -329,4 +330,66 @@ TEST_CASE("a snapshot in any group order, with or without change records, gives 
     CHECK(a.remote_nodes("s", "g125").size() == 2);
     CHECK(b.remote_nodes("s", "g125").size() == 2);
     CHECK(b.remote_nodes("s", "g2").size() == 1);
+}
+
+namespace {
+std::vector<GroupIds> part_of(const std::string& group, Ids ids) { return {GroupIds{"s", group, std::move(ids)}}; }
+}  // namespace
+
+TEST_CASE("a snapshot's parts are applied only once all of them came, in order", "[membership][snapshot]") {
+    using Result = SnapshotAssembly::Result;
+    SnapshotAssembly assembly;
+    auto first = part_of("g1", {1, 2});
+    auto second = part_of("g2", {3});
+    auto last = part_of("g1", {4});  // a group split across parts
+    CHECK(assembly.add(9, 0, false, first) == Result::incomplete);
+    CHECK(assembly.add(9, 1, false, second) == Result::incomplete);
+    CHECK(assembly.add(9, 2, true, last) == Result::complete);
+    const Snapshot snapshot = assembly.take();
+    CHECK(snapshot.seq == 9);
+    REQUIRE(snapshot.groups.size() == 3);
+    CHECK(snapshot.groups[0].ids == Ids{1, 2});
+    CHECK(snapshot.groups[2].group == "g1");
+    CHECK(snapshot.groups[2].ids == Ids{4});
+    // Applied as a whole by the state machine: the split group is merged.
+    State state("a@h", 1);
+    Effects fx;
+    state.on_peer_up("b@h", 7, fx);
+    state.on_snapshot("b@h", 7, snapshot, fx);
+    CHECK(remote_ids(state, "g1") == Ids{1, 2, 4});
+    CHECK(remote_ids(state, "g2") == Ids{3});
+}
+
+TEST_CASE("a lost or foreign snapshot part abandons the snapshot until a new part 0", "[membership][snapshot]") {
+    using Result = SnapshotAssembly::Result;
+    SnapshotAssembly assembly;
+    auto p0 = part_of("g", {1});
+    auto p2 = part_of("g", {2});
+    CHECK(assembly.add(5, 0, false, p0) == Result::incomplete);
+    CHECK(assembly.add(5, 2, true, p2) == Result::out_of_order);  // part 1 went missing
+    auto p1 = part_of("g", {3});
+    CHECK(assembly.add(5, 1, true, p1) == Result::out_of_order);  // still waiting for a part 0
+    // A part of another snapshot (another seq) breaks it too.
+    auto q0 = part_of("g", {1});
+    auto q1 = part_of("g", {2});
+    CHECK(assembly.add(6, 0, false, q0) == Result::incomplete);
+    CHECK(assembly.add(7, 1, true, q1) == Result::out_of_order);
+    // A fresh part 0 starts over, with nothing of the broken ones.
+    auto r0 = part_of("h", {8});
+    CHECK(assembly.add(8, 0, true, r0) == Result::complete);
+    const Snapshot snapshot = assembly.take();
+    CHECK(snapshot.seq == 8);
+    REQUIRE(snapshot.groups.size() == 1);
+    CHECK(snapshot.groups[0].group == "h");
+}
+
+TEST_CASE("a snapshot over the membership limit is refused and forgotten", "[membership][snapshot]") {
+    using Result = SnapshotAssembly::Result;
+    SnapshotAssembly assembly(10);
+    auto six = part_of("g", {1, 2, 3, 4, 5, 6});
+    CHECK(assembly.add(1, 0, false, six) == Result::incomplete);
+    auto five = part_of("h", {1, 2, 3, 4, 5});
+    CHECK(assembly.add(1, 1, true, five) == Result::too_large);
+    auto next = part_of("g", {1});
+    CHECK(assembly.add(1, 2, true, next) == Result::out_of_order);
 }

@@ -21,7 +21,7 @@ SnapshotAssembly::Result SnapshotAssembly::add(std::uint64_t seq, std::uint64_t 
         ids_ += group.ids.size();
         groups_.push_back(std::move(group));
     }
-    if (ids_ > max_ids) {
+    if (ids_ > max_ids_) {
         abandon();
         return Result::too_large;
     }

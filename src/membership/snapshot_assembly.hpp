@@ -23,11 +23,14 @@ public:
         incomplete,    // more parts to come
         complete,      // the last part is in: take() it
         out_of_order,  // a part is missing: ask the origin for a whole snapshot
-        too_large,     // over max_ids memberships: refused
+        too_large,     // over max_ids() memberships: refused
     };
 
-    // A snapshot larger than this is refused.
-    static constexpr std::size_t max_ids = 50'000'000;
+    // By default, a snapshot of more memberships than this is refused.
+    static constexpr std::size_t default_max_ids = 50'000'000;
+
+    explicit SnapshotAssembly(std::size_t max_ids = default_max_ids) : max_ids_(max_ids) {}
+    std::size_t max_ids() const noexcept { return max_ids_; }
 
     // Adds one part; its groups are moved from.
     Result add(std::uint64_t seq, std::uint64_t part, bool last, std::vector<GroupIds>& groups);
@@ -39,6 +42,7 @@ private:
     static constexpr std::uint64_t broken = ~0ULL;
     void abandon();
 
+    std::size_t max_ids_;
     std::vector<GroupIds> groups_;  // the parts so far
     std::uint64_t seq_ = 0;         // the seq the snapshot reflects
     std::uint64_t next_part_ = 0;   // the part expected next

@@ -11,6 +11,14 @@
 // Per-peer state: Link (our DEALER to it), Session (its DEALER to our
 // ROUTER), Peer in the PeerTable (both joined under its name).
 //
+// Each message's handler, by the path it travels (wire::Path):
+//   handshake (ROUTER)  HELLO, AUTH      on_handshake       handshake.cpp
+//   reply (DEALER)      WELCOME, BYE_ACK on_reply           handshake.cpp
+//   data (ROUTER)       PEERS, BYE       on_data            handshake.cpp
+//                       SEND, PUBLISH    on_data            receive.cpp
+//                       RESYNC, SNAPSHOT, DIGEST_ACK  on_data  gossip.cpp
+//   gossip (SUB)        JOIN/LEAVE, DIGEST  on_gossip       gossip.cpp
+//
 // Links and sessions. Each pair of nodes is joined twice: our DEALER to their
 // ROUTER (a Link, through which we send) and their DEALER to our ROUTER (an
 // inbound Session, through which they send). Each direction runs its own

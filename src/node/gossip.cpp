@@ -188,7 +188,7 @@ bool Actor::on_data(Inbound& in, wire::Snapshot& part) {
     }
     case Result::too_large:
         bad_input_.dropped("snapshot", fmt::format("a snapshot from {} over {} memberships", in.session.name(),
-                                                   membership::SnapshotAssembly::max_ids));
+                                                   in.session.snapshot().max_ids()));
         break;
     }
     return true;
