@@ -423,7 +423,13 @@ int purge(std::size_t nodes, std::size_t memberships) {
     double worst_ms = 0;
     for (const auto& [index, w] : purged)
         worst_ms = std::max(worst_ms, static_cast<double>(std::stoull(w.at(2)) - killed) / 1000.0);
+    // The observer purges on its own I/O thread, which may take the
+    // survivors' reports before its own link's disconnect: wait for it too.
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (node.stats().members_purged < memberships && Clock::now() < deadline)
+        node.next_event(std::chrono::milliseconds(1));
     const bool parent_purged = node.stats().members_purged >= memberships;
+    if (!parent_purged) std::fprintf(stderr, "liminal-perf purge: the observer never purged the victim\n");
     control.broadcast("exit");
     for (std::size_t i = 0; i + 1 < children.size(); ++i) children[i]->reap();
     std::printf("nodes: %zu (+1 observer), victim memberships: %zu\n", nodes, memberships);
