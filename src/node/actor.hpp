@@ -1,13 +1,14 @@
 #pragma once
 // The node's I/O thread: owns every ZeroMQ socket, runs the poll loop and
 // carries out the protocol (docs/PROTOCOL.md). Where things are:
-//   poll_loop.cpp   the poll loop, which only reads sockets and routes
+//   poll_loop.cpp   the poll loop, which only reads sockets and routes (PollSet: poll_set.hpp)
 //   router.cpp      frames on our ROUTER: validated whole, then one handler per message
 //   handshake.cpp   HELLO -> WELCOME -> AUTH, PEERS, BYE, peers going up and down
-//   receive.cpp     SEND and PUBLISH from peers into local mailboxes
 //   gossip.cpp      membership: deltas and digests, backfill, resync, snapshots
-//   outbound.cpp    what the API threads queued (messages and typed commands)
+//   commands.cpp    what the API threads queued: messages (Outbound: outbound.hpp), then commands
 //   actor.cpp       construction, links, peer events, shutdown
+// and, as classes of their own, SEND and PUBLISH into local mailboxes
+// (FrameDelivery: receive.hpp) and all sending to one peer (Link: link.hpp).
 // Per-peer state: Link (our DEALER to it), Session (its DEALER to our
 // ROUTER), Peer in the PeerTable (both joined under its name).
 //
@@ -15,7 +16,7 @@
 //   handshake (ROUTER)  HELLO, AUTH      on_handshake       handshake.cpp
 //   reply (DEALER)      WELCOME, BYE_ACK on_reply           handshake.cpp
 //   data (ROUTER)       PEERS, BYE       on_data            handshake.cpp
-//                       SEND, PUBLISH    on_data            receive.cpp
+//                       SEND, PUBLISH    on_data            router.cpp -> FrameDelivery
 //                       RESYNC, SNAPSHOT, DIGEST_ACK  on_data  gossip.cpp
 //   gossip (SUB)        JOIN/LEAVE, DIGEST  on_gossip       gossip.cpp
 //
@@ -38,18 +39,18 @@
 //   (peer_down).
 
 #include "node/admin.hpp"
-#include "node/delivery.hpp"
 #include "node/link.hpp"
 #include "node/node_core.hpp"
+#include "node/outbound.hpp"
 #include "node/peer_table.hpp"
+#include "node/poll_set.hpp"
 #include "node/rate_limited_log.hpp"
+#include "node/receive.hpp"
 #include "node/session.hpp"
 #include "node/sockets.hpp"
 #include "wire/codec.hpp"
 
 #include <zmq.hpp>
-
-#include <poll.h>
 
 #include <chrono>
 #include <map>
@@ -59,23 +60,6 @@
 #include <vector>
 
 namespace liminal::detail {
-
-// A frame from a peer and what its deliveries share: every delivered
-// message's payload is a view into `message`, and the senders, headers and
-// envelopes of its messages live here too, so a frame costs one allocation
-// however many messages it carries, and a delivery one reference to it.
-// The vectors are reserved for the whole frame before the first element is
-// added: they never reallocate under a message that points into them.
-struct ReceivedFrame {
-    explicit ReceivedFrame(zmq::message_t&& frame) : message(std::move(frame)) {}
-    // Reserves room for the data messages in `decoded`.
-    void reserve_for(const std::vector<wire::WireMessage>& decoded);
-
-    zmq::message_t message;
-    std::vector<Pid> senders;
-    std::vector<Headers> headers;
-    std::vector<Envelope> envelopes;
-};
 
 class Actor {
 public:
@@ -141,19 +125,9 @@ private:
     void peer_down(const std::string& name, DownReason reason, const std::string& detail);
     void reject(const std::string& who, const std::string& why);
 
-    // SEND and PUBLISH into local mailboxes (receive.cpp).
+    // SEND and PUBLISH go to delivery_.
     bool on_data(Inbound& in, wire::Send& send);
     bool on_data(Inbound& in, wire::Publish& publish);
-    // The sender of a message in `frame`, shared by consecutive messages of
-    // the same process; null only if the frame has no room left (never, when
-    // reserve_for counted right).
-    const Pid* frame_sender(ReceivedFrame& frame, const Session& session, std::uint64_t id);
-    // Points the frame's cached route and mailboxes at `channel`.
-    void cache_publish_route(std::string_view channel);
-    // Adds the PUBLISH messages received for the cached route to its channel's count.
-    void count_route_received();
-    // Delivers the frame's messages, counts them, forgets what was cached for it.
-    void end_frame();
 
     // Membership (gossip.cpp).
     // Publishes own deltas not yet gossiped, then (with_digest) a DIGEST.
@@ -172,15 +146,12 @@ private:
     void membership_peer_down(const std::string& name);
     void carry_out(membership::Effects& fx);
 
-    // What the API threads queued (outbound.cpp).
-    // Sends the queued messages, then carries out the typed commands;
-    // `doorbell`: it rang (clear it).
+    // What the API threads queued (commands.cpp): sends the queued messages,
+    // then carries out the typed commands; `doorbell`: it rang (clear it).
     void on_commands(bool doorbell);
     void on_command(const command::Stop&);
     void on_command(const command::Gossip&);
     void on_command(const command::PublishDigest&);
-    // Packs one message from the API threads into its nodes' next frames.
-    void queue_outgoing(const Outgoing& item, std::string_view message);
 
     // Links, events, shutdown (actor.cpp).
     Link& open_link(const std::string& endpoint, bool seed);
@@ -209,34 +180,13 @@ private:
     std::vector<std::string> ignored_endpoints_;         // endpoints that turned out to be this node
     std::uint64_t link_serial_ = 0;                      // names monitor endpoints uniquely
 
-    // The poll set, rebuilt every iteration: pollfds_[0] is the doorbell,
-    // pollfds_[i + 1] belongs to polled_[i].
-    struct Polled {
-        zmq::socket_t* socket = nullptr;
-        Watch* watch = nullptr;
-        short want = 0;      // ZMQ_POLLIN and/or ZMQ_POLLOUT
-        short ready = 0;     // of `want`, what ZMQ_EVENTS reported
-    };
-    std::vector<Polled> polled_;
-    std::vector<pollfd> pollfds_;
-    std::size_t fixed_polled_ = 0;                       // router, sub and admin come first in polled_
-    std::vector<Link*> polled_links_;                    // polled_[fixed + 2i], [fixed + 2i + 1]: its dealer, monitor
+    PollSet poll_;                                       // rebuilt every iteration
+    std::vector<Link*> polled_links_;                    // in poll_ order, after the fixed slots
 
-    // Outbound, for one batch of on_commands.
     OutgoingBatch outgoing_;                             // drained from the API threads, reused
-    // The links of the last route queue_outgoing resolved, valid for one batch
-    // (nothing changes links while a batch is queued).
-    const ChannelRoute* resolved_route_ = nullptr;
-    std::vector<Link*> resolved_links_;
-    std::uint64_t batch_publishes_out_ = 0;              // PUBLISH copies queued in this batch
-
-    // Inbound, for one frame.
-    std::vector<wire::WireMessage> decoded_;             // decoded frame, reused
-    DeliveryBatch deliveries_;                           // the current frame's deliveries
-    std::shared_ptr<const ChannelRoute> publish_route_;  // the current frame's last PUBLISH channel ...
-    std::vector<std::shared_ptr<Mailbox>> publish_mailboxes_;  // ... and its local subscribers' mailboxes
-    std::uint64_t frame_publishes_ = 0;                  // PUBLISH messages in the current frame
-    std::uint64_t route_received_ = 0;                   // of those, delivered by publish_route_
+    Outbound outbound_{core_.counters, peers_};          // packs it into the links
+    std::vector<wire::WireMessage> decoded_;             // the frame being handled, reused
+    FrameDelivery delivery_{core_};                      // its SEND and PUBLISH messages
 
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
     Clock::time_point last_sweep_{};                     // when sweep() last ran

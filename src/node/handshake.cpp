@@ -215,7 +215,7 @@ void Actor::peer_down(const std::string& name, DownReason reason, const std::str
 bool Actor::on_data(Inbound& in, wire::Bye&) {
     // The session's own identity, not the BYE's fields, says who leaves.
     const wire::Hello who = in.session.hello();
-    end_frame();  // what came before the BYE is delivered first
+    delivery_.finish();  // what came before the BYE is delivered first
     reply(in.identity, wire::ByeAck{});
     sessions_.erase(in.identity);  // `in.session` is gone from here on
     if (Peer* peer = peers_.find(who.name); peer != nullptr && peer->creation == who.creation) {

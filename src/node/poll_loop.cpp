@@ -30,26 +30,7 @@ std::chrono::milliseconds Actor::next_timeout() const {
 
 bool Actor::poll_once(std::chrono::milliseconds timeout) {
     build_poll_set();
-    // A touched socket may be ready without its descriptor saying so: ask it
-    // first, and sleep only if none is.
-    bool ready = false;
-    for (auto& p : polled_) {
-        p.ready = 0;
-        if (!p.watch->touched) continue;
-        p.watch->touched = false;
-        p.ready = static_cast<short>(p.socket->get(zmq::sockopt::events) & p.want);
-        ready = ready || p.ready != 0;
-    }
-    if (::poll(pollfds_.data(), pollfds_.size(), ready ? 0 : static_cast<int>(timeout.count())) < 0) {
-        for (auto& fd : pollfds_) fd.revents = 0;  // EINTR: nothing signalled
-    }
-    ready = ready || (pollfds_[0].revents & POLLIN) != 0;
-    for (std::size_t i = 0; i < polled_.size(); ++i) {
-        if (pollfds_[i + 1].revents == 0) continue;
-        Polled& p = polled_[i];
-        p.ready = static_cast<short>(p.ready | (p.socket->get(zmq::sockopt::events) & p.want));
-        ready = ready || p.ready != 0;
-    }
+    bool ready = poll_.wait(timeout);
     dispatch_ready();
 
     const auto now = Clock::now();
@@ -69,47 +50,37 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
 }
 
 void Actor::build_poll_set() {
-    polled_.clear();
+    poll_.reset(core_.commands.fd());
     polled_links_.clear();
-    polled_.push_back({&router_, &router_watch_, ZMQ_POLLIN, 0});
-    polled_.push_back({&sub_, &sub_watch_, ZMQ_POLLIN, 0});
-    if (!core_.admin_endpoint.empty()) polled_.push_back({&admin_, &admin_watch_, ZMQ_POLLIN, 0});
-    fixed_polled_ = polled_.size();
+    // Fixed slots first: router 0, sub 1, admin 2 (when there is one); then a dealer and a monitor per link.
+    poll_.add(router_, router_watch_, ZMQ_POLLIN);
+    poll_.add(sub_, sub_watch_, ZMQ_POLLIN);
+    if (!core_.admin_endpoint.empty()) poll_.add(admin_, admin_watch_, ZMQ_POLLIN);
     for (auto& [endpoint, link] : links_) {
-        const short want = ZMQ_POLLIN | (link->waiting() ? ZMQ_POLLOUT : 0);
-        polled_.push_back({&link->dealer(), &link->dealer_watch(), want, 0});
-        polled_.push_back({&link->monitor(), &link->monitor_watch(), ZMQ_POLLIN, 0});
+        poll_.add(link->dealer(), link->dealer_watch(), ZMQ_POLLIN | (link->waiting() ? ZMQ_POLLOUT : 0));
+        poll_.add(link->monitor(), link->monitor_watch(), ZMQ_POLLIN);
         polled_links_.push_back(link.get());
     }
-    pollfds_.clear();
-    pollfds_.push_back({core_.commands.fd(), POLLIN, 0});
-    for (const auto& p : polled_) pollfds_.push_back({p.watch->fd, POLLIN, 0});
 }
 
 void Actor::dispatch_ready() {
-    // Every handler below sends or receives on its socket: touched.
-    const auto handle = [](Polled& p, short event, auto&& handler) {
-        if (!(p.ready & event)) return;
-        p.watch->touched = true;
-        handler();
-    };
-    if (pollfds_[0].revents & POLLIN) on_commands(true);
-    handle(polled_[0], ZMQ_POLLIN, [&] {
+    if (poll_.doorbell_rang()) on_commands(true);
+    if (poll_.take(0, ZMQ_POLLIN)) {
         on_router();
         // A callback that answered from this thread queued its reply: send
         // it now rather than after another round through poll.
         if (core_.commands.pending()) on_commands(false);
-    });
-    handle(polled_[1], ZMQ_POLLIN, [&] { on_sub(); });
-    if (fixed_polled_ == 3) handle(polled_[2], ZMQ_POLLIN, [&] { on_admin(); });
+    }
+    if (poll_.take(1, ZMQ_POLLIN)) on_sub();
+    const std::size_t fixed = core_.admin_endpoint.empty() ? 2 : 3;
+    if (fixed == 3 && poll_.take(2, ZMQ_POLLIN)) on_admin();
     for (std::size_t i = 0; i < polled_links_.size(); ++i) {
         Link& link = *polled_links_[i];
-        Polled& dealer = polled_[fixed_polled_ + 2 * i];
-        Polled& monitor = polled_[fixed_polled_ + 2 * i + 1];
+        const std::size_t dealer = fixed + 2 * i, monitor = dealer + 1;
         // Monitor first: a HANDSHAKE_SUCCEEDED must send HELLO before anything is read.
-        if (!link.closing()) handle(monitor, ZMQ_POLLIN, [&] { on_link_monitor(link); });
-        if (!link.closing()) handle(dealer, ZMQ_POLLIN, [&] { on_link_input(link); });
-        if (!link.closing()) handle(dealer, ZMQ_POLLOUT, [&] { link.on_writable(); });
+        if (!link.closing() && poll_.take(monitor, ZMQ_POLLIN)) on_link_monitor(link);
+        if (!link.closing() && poll_.take(dealer, ZMQ_POLLIN)) on_link_input(link);
+        if (!link.closing() && poll_.take(dealer, ZMQ_POLLOUT)) link.on_writable();
     }
 }
 

@@ -1,9 +1,5 @@
-// SEND and PUBLISH from peers into local mailboxes. A frame's deliveries are
-// gathered and handed to each mailbox in one batch when the frame is done
-// (end_frame); its payloads, senders, headers and envelopes stay in the
-// frame's block (ReceivedFrame). Runs on the I/O thread.
+#include "node/receive.hpp"
 
-#include "node/actor.hpp"
 #include "node/message_parts.hpp"
 
 namespace liminal::detail {
@@ -25,89 +21,92 @@ void ReceivedFrame::reserve_for(const std::vector<wire::WireMessage>& decoded) {
     envelopes.reserve(publishes);
 }
 
-bool Actor::on_data(Inbound& in, wire::Send& send) {
+void FrameDelivery::send(const Session& session, wire::Send& send, const std::shared_ptr<ReceivedFrame>& frame) {
     auto& counters = core_.counters;
-    if (in.counters) bump(in.counters->messages_in);
     if (send.to_creation != core_.creation) {
         bump(counters.dropped_stale_creation);
-        return true;
+        return;
     }
     const auto mailbox = core_.processes->find(send.to_id);
     if (!mailbox) {
         bump(counters.dropped_no_such_process);
-        return true;
+        return;
     }
-    ReceivedFrame& frame = *in.frame;
-    const Pid* from = frame_sender(frame, in.session, send.from_id);
-    const bool room = from != nullptr && (send.headers.empty() || frame.headers.size() < frame.headers.capacity());
+    const Pid* from = sender(*frame, session, send.from_id);
+    const bool room = from != nullptr && (send.headers.empty() || frame->headers.size() < frame->headers.capacity());
     if (!room) {
         // No room reserved (a miscount): the message owns copies instead.
         deliveries_.add(mailbox,
-                        Message(Pid{in.session.name(), in.session.creation(), send.from_id}, std::move(send.headers),
-                                in.frame, send.payload),
+                        Message(Pid{session.name(), session.creation(), send.from_id}, std::move(send.headers), frame,
+                                send.payload),
                         nullptr);
-        return true;
+        return;
     }
     const Headers* headers = nullptr;
     if (!send.headers.empty()) {
-        frame.headers.push_back(std::move(send.headers));
-        headers = &frame.headers.back();
+        frame->headers.push_back(std::move(send.headers));
+        headers = &frame->headers.back();
     }
-    deliveries_.add(mailbox, MessageParts::make(in.frame, from, headers, send.payload, nullptr), nullptr);
-    return true;
+    deliveries_.add(mailbox, MessageParts::make(frame, from, headers, send.payload, nullptr), nullptr);
 }
 
-bool Actor::on_data(Inbound& in, wire::Publish& publish) {
-    if (in.counters) bump(in.counters->messages_in);
-    ++frame_publishes_;
-    // A frame usually carries many publishes to one channel: its route and
-    // mailboxes are looked up once per frame (end_frame forgets them).
-    if (publish_route_ == nullptr || publish_route_->channel != publish.channel ||
-        publish_route_->version != core_.membership->version.load(std::memory_order_acquire))
-        cache_publish_route(publish.channel);
-    const ChannelRoute& route = *publish_route_;
-    if (route.local.empty()) return true;  // the last subscriber left while this was on its way
+void FrameDelivery::publish(const Session& session, wire::Publish& publish,
+                            const std::shared_ptr<ReceivedFrame>& frame) {
+    ++publishes_;
+    if (route_ == nullptr || route_->channel != publish.channel ||
+        route_->version != core_.membership->version.load(std::memory_order_acquire))
+        cache_route(publish.channel);
+    const ChannelRoute& route = *route_;
+    if (route.local.empty()) return;  // the last subscriber left while this was on its way
     ++route_received_;
-    ReceivedFrame& frame = *in.frame;
-    const Pid* from = frame_sender(frame, in.session, publish.from_id);
-    const bool room = from != nullptr && frame.envelopes.size() < frame.envelopes.capacity() &&
-                      (publish.headers.empty() || frame.headers.size() < frame.headers.capacity());
+    const Pid* from = sender(*frame, session, publish.from_id);
+    const bool room = from != nullptr && frame->envelopes.size() < frame->envelopes.capacity() &&
+                      (publish.headers.empty() || frame->headers.size() < frame->headers.capacity());
     if (!room) {
         // No room reserved (a miscount): the messages own copies instead.
         auto envelope = std::make_shared<const Envelope>(
             Envelope{publish.id, route.channel, publish.sequence, publish.timestamp_us, std::move(publish.parents)});
-        for (const auto& mailbox : publish_mailboxes_) {
+        for (const auto& mailbox : mailboxes_) {
             deliveries_.add(mailbox,
-                            Message(Pid{in.session.name(), in.session.creation(), publish.from_id}, publish.headers,
-                                    in.frame, publish.payload, envelope),
+                            Message(Pid{session.name(), session.creation(), publish.from_id}, publish.headers, frame,
+                                    publish.payload, envelope),
                             route.counters);
         }
-        return true;
+        return;
     }
-    frame.envelopes.push_back(
+    frame->envelopes.push_back(
         Envelope{publish.id, route.channel, publish.sequence, publish.timestamp_us, std::move(publish.parents)});
-    const Envelope* envelope = &frame.envelopes.back();
+    const Envelope* envelope = &frame->envelopes.back();
     const Headers* headers = nullptr;
     if (!publish.headers.empty()) {
-        frame.headers.push_back(std::move(publish.headers));
-        headers = &frame.headers.back();
+        frame->headers.push_back(std::move(publish.headers));
+        headers = &frame->headers.back();
     }
-    for (const auto& mailbox : publish_mailboxes_)
-        deliveries_.add(mailbox, MessageParts::make(in.frame, from, headers, publish.payload, envelope),
-                        route.counters);
-    return true;
+    for (const auto& mailbox : mailboxes_)
+        deliveries_.add(mailbox, MessageParts::make(frame, from, headers, publish.payload, envelope), route.counters);
 }
 
-void Actor::cache_publish_route(std::string_view channel) {
+void FrameDelivery::finish() {
+    deliveries_.flush(core_.counters);
+    // Counted once per frame (each count is an atomic add); publish_frames_in
+    // last, so whoever sees it has seen the rest.
     count_route_received();
-    publish_route_ = channel_route(core_, channel, false);
-    publish_mailboxes_.clear();
-    for (const auto id : publish_route_->local) {
-        if (auto mailbox = core_.processes->find(id)) publish_mailboxes_.push_back(std::move(mailbox));
+    if (publishes_ != 0) core_.counters.publish_frames_in.fetch_add(publishes_, std::memory_order_release);
+    publishes_ = 0;
+    route_.reset();
+    mailboxes_.clear();
+}
+
+void FrameDelivery::cache_route(std::string_view channel) {
+    count_route_received();
+    route_ = channel_route(core_, channel, false);
+    mailboxes_.clear();
+    for (const auto id : route_->local) {
+        if (auto mailbox = core_.processes->find(id)) mailboxes_.push_back(std::move(mailbox));
     }
 }
 
-const Pid* Actor::frame_sender(ReceivedFrame& frame, const Session& session, std::uint64_t id) {
+const Pid* FrameDelivery::sender(ReceivedFrame& frame, const Session& session, std::uint64_t id) {
     if (!frame.senders.empty()) {
         const Pid& last = frame.senders.back();
         if (last.id == id && last.creation == session.creation() && last.node == session.name()) return &last;
@@ -117,21 +116,9 @@ const Pid* Actor::frame_sender(ReceivedFrame& frame, const Session& session, std
     return &frame.senders.back();
 }
 
-void Actor::count_route_received() {
-    if (publish_route_ != nullptr && publish_route_->counters != nullptr)
-        bump(publish_route_->counters->received, route_received_);
+void FrameDelivery::count_route_received() {
+    if (route_ != nullptr && route_->counters != nullptr) bump(route_->counters->received, route_received_);
     route_received_ = 0;
-}
-
-void Actor::end_frame() {
-    deliveries_.flush(core_.counters);
-    // Counted once per frame (each count is an atomic add); publish_frames_in
-    // last, so whoever sees it has seen the rest.
-    count_route_received();
-    if (frame_publishes_ != 0) core_.counters.publish_frames_in.fetch_add(frame_publishes_, std::memory_order_release);
-    frame_publishes_ = 0;
-    publish_route_.reset();
-    publish_mailboxes_.clear();
 }
 
 }  // namespace liminal::detail

@@ -91,7 +91,19 @@ void Actor::apply_data_frame(const std::string& identity, Session& session,
             message);
         if (!go_on) break;
     }
-    end_frame();
+    delivery_.finish();
+}
+
+bool Actor::on_data(Inbound& in, wire::Send& send) {
+    if (in.counters) bump(in.counters->messages_in);
+    delivery_.send(in.session, send, in.frame);
+    return true;
+}
+
+bool Actor::on_data(Inbound& in, wire::Publish& publish) {
+    if (in.counters) bump(in.counters->messages_in);
+    delivery_.publish(in.session, publish, in.frame);
+    return true;
 }
 
 void Actor::reply(const std::string& identity, const wire::WireMessage& message) {

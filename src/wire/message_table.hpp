@@ -80,14 +80,18 @@ struct Codec<Bye> {
     static bool read(Reader& r, Bye& m) { return read_string(r, m.name) && r.uint(m.creation); }
 };
 
-template <>
-struct Codec<ByeAck> {
-    static constexpr MessageType type = MessageType::bye_ack;
+// A message that is its type id alone.
+template <MessageType id, typename T>
+struct EmptyCodec {
+    static constexpr MessageType type = id;
     static constexpr std::uint32_t fields = 0;
     template <typename P>
-    static void pack(P&, const ByeAck&) {}
-    static bool read(Reader&, ByeAck&) { return true; }
+    static void pack(P&, const T&) {}
+    static bool read(Reader&, T&) { return true; }
 };
+
+template <>
+struct Codec<ByeAck> : EmptyCodec<MessageType::bye_ack, ByeAck> {};
 
 template <>
 struct Codec<Peers> {
@@ -198,13 +202,7 @@ struct Codec<Digest> {
 };
 
 template <>
-struct Codec<Resync> {
-    static constexpr MessageType type = MessageType::resync;
-    static constexpr std::uint32_t fields = 0;
-    template <typename P>
-    static void pack(P&, const Resync&) {}
-    static bool read(Reader&, Resync&) { return true; }
-};
+struct Codec<Resync> : EmptyCodec<MessageType::resync, Resync> {};
 
 template <>
 struct Codec<Snapshot> {

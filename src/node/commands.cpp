@@ -1,0 +1,24 @@
+// What the API threads queued, on the I/O thread: the batch's messages go
+// into their peers' next frames first (Outbound), then its typed commands
+// are carried out in order, each by its own handler.
+
+#include "node/actor.hpp"
+
+namespace liminal::detail {
+
+void Actor::on_commands(bool doorbell) {
+    core_.commands.drain(outgoing_, doorbell);
+    outbound_.pack(outgoing_);
+    outgoing_.routes.clear();  // nothing may point at the batch's routes after this
+    // Everything queued for a peer in this batch leaves as one frame.
+    for (auto& [endpoint, link] : links_) link->flush();
+    for (const auto& command : outgoing_.commands) std::visit([this](const auto& c) { on_command(c); }, command);
+}
+
+void Actor::on_command(const command::Stop&) { stop_requested_ = true; }
+
+void Actor::on_command(const command::Gossip&) { gossip(false); }
+
+void Actor::on_command(const command::PublishDigest&) { gossip(true); }
+
+}  // namespace liminal::detail
