@@ -15,6 +15,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 using namespace std::chrono_literals;
@@ -80,6 +81,46 @@ json run_json(std::vector<std::string> argv) {
     return json::parse(result.out);
 }
 
+// A node with an admin endpoint at `endpoint`; the kind of liminal::Error its
+// start threw, if any, and the endpoint it bound.
+struct AdminStart {
+    std::optional<liminal::ErrorKind> error;
+    std::string what;
+    std::string bound;
+    bool answers = false;  // a proven status request got an answer
+};
+
+AdminStart start_admin(const std::string& endpoint) {
+    auto options = liminal::test::node_options("a@127.0.0.1");
+    options.admin = endpoint;
+    AdminStart out;
+    try {
+        liminal::Node node(options);
+        out.bound = node.admin_endpoint();
+        const json status = json::parse(liminal::admin_request(out.bound, "test-cookie", R"({"cmd":"status"})", 5s));
+        out.answers = status.value("ok", false);
+    } catch (const liminal::Error& e) {
+        out.error = e.kind();
+        out.what = e.what();
+    }
+    return out;
+}
+
+liminal::detail::wire::Nonce nonce_of(const std::string& hex) {
+    liminal::detail::wire::Nonce nonce{};
+    REQUIRE(hex.size() == 2 * nonce.size());
+    for (std::size_t i = 0; i < nonce.size(); ++i)
+        nonce[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+    return nonce;
+}
+
+// A proven request for `cmd` with the nonce `hex`, as frames for raw_request.
+std::vector<std::string> proven(const std::string& cmd, const std::string& hex) {
+    const std::string body = json{{"cmd", cmd}, {"nonce", hex}}.dump();
+    const auto proof = liminal::detail::wire::make_admin_proof("test-cookie", nonce_of(hex), body);
+    return {body, std::string(proof.begin(), proof.end())};
+}
+
 }  // namespace
 
 TEST_CASE("admin: malformed and unproven requests get an error reply, never a crash", "[admin]") {
@@ -98,14 +139,7 @@ TEST_CASE("admin: malformed and unproven requests get an error reply, never a cr
     // A nonce is single use: the same proven request, sent twice, is answered once.
     const json challenge = json::parse(raw_request(ep, {R"({"cmd":"challenge"})"}));
     REQUIRE(challenge["ok"].get<bool>());
-    const std::string nonce_hex = challenge["nonce"].get<std::string>();
-    liminal::detail::wire::Nonce nonce{};
-    REQUIRE(nonce_hex.size() == 2 * nonce.size());
-    for (std::size_t i = 0; i < nonce.size(); ++i)
-        nonce[i] = static_cast<std::uint8_t>(std::stoul(nonce_hex.substr(2 * i, 2), nullptr, 16));
-    const std::string proven = json{{"cmd", "status"}, {"nonce", nonce_hex}}.dump();
-    const auto proof = liminal::detail::wire::make_admin_proof("test-cookie", nonce, proven);
-    const std::vector<std::string> frames = {proven, std::string(proof.begin(), proof.end())};
+    const std::vector<std::string> frames = proven("status", challenge["nonce"].get<std::string>());
     const json first = json::parse(raw_request(ep, frames));
     CHECK(first["ok"].get<bool>());
     CHECK(first["name"] == "a@127.0.0.1");
@@ -123,7 +157,82 @@ TEST_CASE("admin: malformed and unproven requests get an error reply, never a cr
     CHECK_THROWS_AS(liminal::admin_request("tcp://127.0.0.1:1", "x", R"({"cmd":"status"})", 300ms), liminal::Error);
     auto bad = liminal::test::node_options("b@127.0.0.1");
     bad.admin = "tcp://0.0.0.0:*";
-    CHECK_THROWS_WITH(liminal::Node(bad), Catch::Contains("loopback"));
+    CHECK_THROWS_WITH(liminal::Node(bad), Catch::Contains("not a loopback address"));
+}
+
+TEST_CASE("admin: the endpoint is parsed; only this host can reach it", "[admin][trust]") {
+    // Refused before anything binds, naming the option.
+    for (const std::string endpoint :
+         {"tcp://127.0.0.1:5555;0.0.0.0:5555", "tcp://127.0.0.1:*;[::]:*", "tcp://0.0.0.0:*", "tcp://*:*",
+          "tcp://10.1.2.3:*", "tcp://127.0.0.1.example.com:*", "tcp://127.1:*", "tcp://[::]:*",
+          "tcp://[::ffff:10.0.0.1]:*", "tcp://127.0.0.1:", "tcp://127.0.0.1:0", "tcp://127.0.0.1:65536",
+          "tcp://127.0.0.1:80x", "tcp://127.0.0.1", "udp://127.0.0.1:5", "ipc://", "inproc://admin"}) {
+        INFO(endpoint);
+        const auto started = start_admin(endpoint);
+        CHECK(started.error == liminal::ErrorKind::start_failed);
+        CHECK_THAT(started.what, Catch::Contains("Options::admin"));
+    }
+    CHECK_THAT(start_admin("tcp://127.0.0.1:5;0.0.0.0:5").what, Catch::Contains("source;destination"));
+    // Every loopback form binds and answers.
+    const auto localhost = start_admin("tcp://localhost:*");
+    CHECK(localhost.answers);
+    CHECK(localhost.bound.rfind("tcp://127.0.0.1:", 0) == 0);
+    const auto other_loopback = start_admin("tcp://127.0.0.2:*");
+    CHECK(other_loopback.answers);
+    const auto ipv6 = start_admin("tcp://[::1]:*");
+    CHECK(ipv6.answers);
+    CHECK(ipv6.bound.rfind("tcp://[::1]:", 0) == 0);
+}
+
+TEST_CASE("admin: a flood of unproven challenges cannot starve an operator", "[admin][trust]") {
+    auto options = liminal::test::node_options("a@127.0.0.1");
+    options.admin = "tcp://127.0.0.1:*";
+    liminal::Node node(options);
+    const std::string ep = node.admin_endpoint();
+    // The operator takes a challenge; then 6,000 unproven challenges arrive.
+    const std::string operator_nonce = json::parse(raw_request(ep, {R"({"cmd":"challenge"})"}))["nonce"];
+    zmq::context_t context;
+    zmq::socket_t flood(context, zmq::socket_type::dealer);
+    flood.set(zmq::sockopt::linger, 0);
+    flood.set(zmq::sockopt::sndhwm, 0);
+    flood.set(zmq::sockopt::rcvhwm, 0);
+    flood.set(zmq::sockopt::rcvtimeo, 5000);
+    flood.connect(ep);
+    constexpr int challenges = 6000;
+    for (int i = 0; i < challenges; ++i) {
+        flood.send(zmq::message_t(), zmq::send_flags::sndmore);  // the REQ delimiter
+        flood.send(zmq::str_buffer(R"({"cmd":"challenge"})"));
+    }
+    int answered = 0;
+    for (zmq::message_t part; answered < challenges && flood.recv(part);) {
+        if (!part.more()) ++answered;
+    }
+    CHECK(answered == challenges);
+    // The operator's nonce still works, once, and so does a new request.
+    const json first = json::parse(raw_request(ep, proven("status", operator_nonce)));
+    CHECK(first.value("ok", false));
+    CHECK_THAT(error_of(raw_request(ep, proven("status", operator_nonce))), Catch::Contains("refused"));
+    const json status = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"status"})", 5s));
+    CHECK(status.value("ok", false));
+}
+
+TEST_CASE("admin: a nonce the node did not hand out is refused, even with a valid proof", "[admin][trust]") {
+    auto options = liminal::test::node_options("a@127.0.0.1");
+    options.admin = "tcp://127.0.0.1:*";
+    liminal::Node node(options);
+    const std::string ep = node.admin_endpoint();
+    const std::string issued = json::parse(raw_request(ep, {R"({"cmd":"challenge"})"}))["nonce"];
+    // The same issue time and random part with a guessed tag, and a nonce of
+    // another node's: both carry a correct cookie proof, and both are refused.
+    std::string forged = issued;
+    forged[forged.size() - 1] = forged.back() == '0' ? '1' : '0';
+    CHECK_THAT(error_of(raw_request(ep, proven("status", forged))), Catch::Contains("refused"));
+    auto other_options = liminal::test::node_options("b@127.0.0.1");
+    other_options.admin = "tcp://127.0.0.1:*";
+    liminal::Node other(other_options);
+    const std::string foreign = json::parse(raw_request(other.admin_endpoint(), {R"({"cmd":"challenge"})"}))["nonce"];
+    CHECK_THAT(error_of(raw_request(ep, proven("status", foreign))), Catch::Contains("refused"));
+    CHECK(json::parse(raw_request(ep, proven("status", issued))).value("ok", false));
 }
 
 TEST_CASE("admin: every operator command against a three-process cluster", "[admin][cli]") {

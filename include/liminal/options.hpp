@@ -42,8 +42,10 @@ struct Options {
     std::string advertise_host;
     // ROUTER endpoints of nodes to join through. One is enough: the mesh forms from it.
     std::vector<std::string> seeds;
-    // Where the admin endpoint binds (liminal-cli status, peers, ...): ipc:// or
-    // tcp:// on a loopback address. Empty: no admin endpoint. Requests must
+    // Where the admin endpoint binds (liminal-cli status, peers, ...): ipc://PATH,
+    // or tcp://HOST:PORT with HOST 127.x.y.z, localhost or [::1] and PORT a number
+    // or `*`; anything else (ZeroMQ's src;dst form too) fails the Node
+    // constructor with ErrorKind::start_failed. Empty: no admin endpoint. Requests must
     // prove the cookie (docs/PROTOCOL.md, "Admin endpoint").
     std::string admin;
 

@@ -42,6 +42,7 @@ Actor::Actor(NodeCore& core)
     core_.pub_endpoint = advertised_endpoint(pub_, options.advertise_host);
     if (!options.admin.empty()) {
         admin_.set(zmq::sockopt::linger, 0);
+        if (options.admin.rfind("tcp://[", 0) == 0) admin_.set(zmq::sockopt::ipv6, 1);  // [::1]
         // Above the counted limit, so that a too-large request still gets an answer.
         admin_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(AdminService::max_request_bytes) * 4);
         bind_or_throw(admin_, options.admin, "admin endpoint");

@@ -3,6 +3,7 @@
 #include "wire/proof.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include <algorithm>
 #include <charconv>
@@ -13,7 +14,11 @@ namespace {
 using json = nlohmann::json;
 
 constexpr auto nonce_lifetime = std::chrono::seconds(30);
-constexpr std::size_t max_nonces = 1024;
+// Proven requests remembered at most (only cookie holders add to it).
+constexpr std::size_t max_used_nonces = 65536;
+// A nonce: [issued, ms since epoch_: 6 bytes][random: 4 bytes][tag: 6 bytes].
+constexpr std::size_t nonce_time_bytes = 6;
+constexpr std::size_t nonce_tagged_bytes = 10;
 
 std::string hex(const std::uint8_t* data, std::size_t size) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -57,21 +62,38 @@ std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
+AdminService::AdminService(NodeCore& core) : core_(core) { randombytes_buf(secret_.data(), secret_.size()); }
+
 std::string AdminService::challenge() {
-    const auto now = Clock::now();
-    std::erase_if(nonces_, [&](const auto& entry) { return entry.second < now; });
-    if (nonces_.size() >= max_nonces) nonces_.erase(nonces_.begin());
-    const wire::Nonce nonce = wire::make_nonce();
-    nonces_.emplace(nonce, now + nonce_lifetime);
+    wire::Nonce nonce = wire::make_nonce();  // the random part
+    const auto issued = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - epoch_).count());
+    for (std::size_t i = 0; i < nonce_time_bytes; ++i)
+        nonce[i] = static_cast<std::uint8_t>(issued >> (8 * (nonce_time_bytes - 1 - i)));
+    tag(nonce);
     return json{{"ok", true}, {"nonce", hex(nonce.data(), nonce.size())}}.dump();
 }
 
-bool AdminService::take_nonce(const wire::Nonce& nonce) {
-    const auto it = nonces_.find(nonce);
-    if (it == nonces_.end()) return false;
-    const bool fresh = it->second >= Clock::now();
-    nonces_.erase(it);  // single use
-    return fresh;
+void AdminService::tag(wire::Nonce& nonce) const {
+    std::array<std::uint8_t, crypto_auth_hmacsha256_BYTES> mac{};
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, secret_.data(), secret_.size());
+    crypto_auth_hmacsha256_update(&state, nonce.data(), nonce_tagged_bytes);
+    crypto_auth_hmacsha256_final(&state, mac.data());
+    std::copy_n(mac.begin(), nonce.size() - nonce_tagged_bytes, nonce.begin() + nonce_tagged_bytes);
+}
+
+bool AdminService::fresh(const wire::Nonce& nonce) {
+    wire::Nonce expected = nonce;
+    tag(expected);
+    if (sodium_memcmp(expected.data(), nonce.data(), nonce.size()) != 0) return false;  // not ours
+    std::uint64_t issued = 0;
+    for (std::size_t i = 0; i < nonce_time_bytes; ++i) issued = (issued << 8) | nonce[i];
+    const auto age = Clock::now() - (epoch_ + std::chrono::milliseconds(issued));
+    if (age < Clock::duration::zero() || age > nonce_lifetime) return false;
+    const auto now = Clock::now();
+    std::erase_if(used_, [&](const auto& entry) { return entry.second < now; });
+    return !used_.contains(nonce) && used_.size() < max_used_nonces;
 }
 
 std::string AdminService::handle(const std::vector<std::string>& frames) {
@@ -92,7 +114,7 @@ std::string AdminService::handle(const std::vector<std::string>& frames) {
     wire::Proof proof{};
     const bool has_nonce = request.contains("nonce") && request["nonce"].is_string() &&
                            unhex(request["nonce"].get<std::string>(), nonce.data(), nonce.size());
-    if (!has_nonce || frames.size() != 2 || frames[1].size() != proof.size() || !take_nonce(nonce)) {
+    if (!has_nonce || frames.size() != 2 || frames[1].size() != proof.size() || !fresh(nonce)) {
         bump(core_.counters.rejected_peers);
         return error("refused: ask for a challenge, then prove the cookie");
     }
@@ -101,6 +123,7 @@ std::string AdminService::handle(const std::vector<std::string>& frames) {
         bump(core_.counters.rejected_peers);
         return error("refused: wrong cookie");
     }
+    used_.emplace(nonce, Clock::now() + nonce_lifetime);  // single use
     try {
         if (cmd == "status") return status().dump();
         if (cmd == "peers") return peers().dump();

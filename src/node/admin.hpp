@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <string>
@@ -17,7 +18,7 @@ namespace liminal::detail {
 
 class AdminService {
 public:
-    explicit AdminService(NodeCore& core) : core_(core) {}
+    explicit AdminService(NodeCore& core);
 
     // One request: the body (JSON) and, except for {"cmd":"challenge"}, the
     // 32-byte proof. Returns the reply body. Never throws on bad input.
@@ -30,7 +31,11 @@ private:
     using Clock = std::chrono::steady_clock;
 
     std::string challenge();
-    bool take_nonce(const wire::Nonce& nonce);
+    // The tag only this node can put on a nonce (its first 10 bytes).
+    void tag(wire::Nonce& nonce) const;
+    // Whether `nonce` was handed out by this node, less than a lifetime ago,
+    // and not used by a proven request yet.
+    bool fresh(const wire::Nonce& nonce);
     nlohmann::json status() const;
     nlohmann::json peers() const;
     nlohmann::json groups(const std::string& only_scope) const;
@@ -40,7 +45,13 @@ private:
     nlohmann::json inject(const nlohmann::json& request);
 
     NodeCore& core_;
-    std::map<wire::Nonce, Clock::time_point> nonces_;  // handed out, unused, with expiry
+    // Challenges are stateless: a nonce carries when it was issued and a tag
+    // made with `secret_`, so a flood of challenges costs nothing and cannot
+    // push an operator's nonce out. Only the nonces of proven requests (which
+    // need the cookie) are remembered, until they expire, so none is used twice.
+    std::array<std::uint8_t, 32> secret_{};            // random, per node start
+    const Clock::time_point epoch_ = Clock::now();     // nonce times count from here
+    std::map<wire::Nonce, Clock::time_point> used_;    // proven requests' nonces, until they expire
 };
 
 }  // namespace liminal::detail

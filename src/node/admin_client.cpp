@@ -38,6 +38,7 @@ std::string admin_request(const std::string& endpoint, const std::string& cookie
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
     socket.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
+    if (endpoint.rfind("tcp://[", 0) == 0) socket.set(zmq::sockopt::ipv6, 1);  // tcp://[::1]:port
     try {
         socket.connect(endpoint);
         const json challenge = json::parse(round_trip(socket, {R"({"cmd":"challenge"})"}, endpoint));

@@ -1,5 +1,6 @@
 #include <liminal/node.hpp>
 
+#include "node/admin_endpoint.hpp"
 #include "node/impl.hpp"
 #include "node/test_hooks.hpp"
 #include "wire/codec.hpp"
@@ -59,10 +60,7 @@ void validate(Options& options) {
     for (const auto* endpoint : {&options.listen, &options.gossip}) {
         if (endpoint->rfind("tcp://", 0) != 0) throw StartFailed("liminal: only tcp:// endpoints are supported: " + *endpoint);
     }
-    if (!options.admin.empty() && options.admin.rfind("ipc://", 0) != 0 &&
-        options.admin.rfind("tcp://127.", 0) != 0 && options.admin.rfind("tcp://localhost:", 0) != 0 &&
-        options.admin.rfind("tcp://[::1]:", 0) != 0)
-        throw StartFailed("liminal: the admin endpoint must be ipc:// or tcp:// on loopback, got " + options.admin);
+    if (!options.admin.empty()) options.admin = parse_admin_endpoint(options.admin);
     if (options.advertise_host.empty()) options.advertise_host = options.name.substr(options.name.find('@') + 1);
 }
 
