@@ -286,3 +286,25 @@ TEST_CASE("an oversized frame is dropped and counted", "[cluster][bad-input]") {
     raw.send(zmq::buffer(std::string(4096, '\x01')), zmq::send_flags::none);
     REQUIRE(wait_until([&] { return a.stats().oversized_frames == 1; }));
 }
+
+TEST_CASE("before authentication a frame larger than a handshake is not even decoded", "[cluster][bad-input][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    zmq::context_t context;
+    zmq::socket_t raw(context, zmq::socket_type::dealer);
+    raw.set(zmq::sockopt::linger, 0);
+    raw.connect(a.router_endpoint());
+    // A 4 MiB "HELLO" (well under the 16 MiB frame limit): a HELLO header, then filler.
+    std::string big = std::string("\x01\x98\x01", 3) + std::string(4u << 20, '\xc1');
+    raw.send(zmq::buffer(big), zmq::send_flags::none);
+    // Just under the handshake limit: 2-byte RESYNCs, more than a frame may carry.
+    std::string resyncs(1, '\x01');
+    while (resyncs.size() + 2 <= (1u << 20)) resyncs += std::string("\x91\x23", 2);
+    raw.send(zmq::buffer(resyncs), zmq::send_flags::none);
+    REQUIRE(wait_until([&] { return a.stats().unauthenticated_frames + a.stats().malformed_frames >= 2; }));
+    const auto stats = a.stats();
+    CHECK(stats.unauthenticated_frames == 1);  // the big one, never decoded
+    CHECK(stats.malformed_frames == 1);        // too many messages, decoded no further
+    // The node still lets a real peer in.
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    CHECK(wait_for_mesh({&a, &b}));
+}

@@ -6,6 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <malloc.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <random>
 
 using namespace liminal::detail::wire;
@@ -13,7 +18,52 @@ using liminal::test::from_hex;
 using liminal::test::repeat_hex;
 using liminal::test::to_hex;
 
+// Every allocation of this test program goes through here, so a test can
+// measure what one call allocates at its peak (AllocationPeak below).
 namespace {
+std::atomic<bool> tracking{false};
+std::atomic<std::int64_t> live_bytes{0};
+std::atomic<std::int64_t> peak_bytes{0};
+
+void* tracked_new(std::size_t size) {
+    void* p = std::malloc(size == 0 ? 1 : size);
+    if (p == nullptr) throw std::bad_alloc();
+    if (tracking.load(std::memory_order_relaxed)) {
+        const auto now = live_bytes.fetch_add(static_cast<std::int64_t>(malloc_usable_size(p))) +
+                         static_cast<std::int64_t>(malloc_usable_size(p));
+        auto peak = peak_bytes.load();
+        while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
+        }
+    }
+    return p;
+}
+
+void tracked_delete(void* p) noexcept {
+    if (p == nullptr) return;
+    if (tracking.load(std::memory_order_relaxed)) live_bytes.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)));
+    std::free(p);
+}
+}  // namespace
+
+void* operator new(std::size_t size) { return tracked_new(size); }
+void* operator new[](std::size_t size) { return tracked_new(size); }
+void operator delete(void* p) noexcept { tracked_delete(p); }
+void operator delete[](void* p) noexcept { tracked_delete(p); }
+void operator delete(void* p, std::size_t) noexcept { tracked_delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { tracked_delete(p); }
+
+namespace {
+
+// The most memory `call` held at once beyond what was allocated before it.
+template <typename Call>
+std::int64_t allocation_peak(Call&& call) {
+    live_bytes = 0;
+    peak_bytes = 0;
+    tracking = true;
+    call();
+    tracking = false;
+    return peak_bytes.load();
+}
 
 template <typename T>
 T fill(std::uint8_t byte) {
@@ -142,7 +192,10 @@ TEST_CASE("bad frames give an error value and nothing decoded", "[codec][bad-inp
     CHECK(decode_frame(from_hex("01 97 20 a3614068 02 09 a173 a167 92 01 00"), out) == DecodeError::malformed);  // pid id 0
     CHECK(decode_frame(from_hex("01 97 20 a3614068 02 09 a173 a0 91 01"), out) == DecodeError::malformed);  // empty group
     CHECK(decode_frame(from_hex("01 95 24 09 00 02 90"), out) == DecodeError::malformed);  // last flag 2
-    CHECK(decode_frame(from_hex("01 95 24 09 00 01 91 92 a173 a167"), out) == DecodeError::malformed);  // 2-field group
+    // A 2-field group (a trailing byte, so that the input could hold a 3-field one).
+    CHECK(decode_frame(from_hex("01 95 24 09 00 01 91 92 a173 a167 00"), out) == DecodeError::malformed);
+    // A group count the bytes left cannot hold (each group takes 6 bytes at least).
+    CHECK(decode_frame(from_hex("01 95 24 09 00 01 91 92 a173 a167"), out) == DecodeError::truncated);
     CHECK(out.empty());
 }
 
@@ -227,4 +280,32 @@ TEST_CASE("cookie proofs are HMAC-SHA256 over role, nonces and the HELLO hash", 
     CHECK_FALSE(check_proof("secret", ProofRole::server, server, client, "hello-bytes", server_proof));
     CHECK_FALSE(check_proof("secret", ProofRole::server, client, server, "hello-byteS", server_proof));
     CHECK(make_nonce() != make_nonce());
+}
+
+TEST_CASE("a hostile frame makes the decoder allocate in proportion to its bytes, not to its counts", "[codec][bad-input]") {
+    constexpr std::size_t junk = 1u << 20;
+    const std::string garbage(junk, '\xc1');  // 0xc1: never valid msgpack
+    std::vector<WireMessage> out;
+    // A SNAPSHOT announcing as many groups as the bytes could hold at 6 bytes
+    // each: the groups (88 bytes in memory) used to be created up front.
+    const std::string snapshot = from_hex("01 95 24 09 00 01 dd") + from_hex("0002aaaa") + garbage;
+    const auto snapshot_peak = allocation_peak([&] { CHECK(decode_frame(snapshot, out) != DecodeError::none); });
+    CHECK(snapshot_peak <= static_cast<std::int64_t>(2 * junk));
+    // A JOIN announcing a million ids: 8 bytes each in memory.
+    const std::string join = from_hex("01 97 20 a3614068 02 09 a173 a167 dd") + from_hex("000fffff") + garbage;
+    const auto join_peak = allocation_peak([&] { CHECK(decode_frame(join, out) != DecodeError::none); });
+    CHECK(join_peak <= static_cast<std::int64_t>(2 * junk));
+    // 4 MiB of 2-byte RESYNCs (2 million messages of ~184 bytes each once
+    // decoded): refused at max_messages_per_frame.
+    std::string resyncs = from_hex("01");
+    for (std::size_t i = 0; i < (4u << 20) / 2; ++i) resyncs += from_hex("91 23");
+    std::vector<WireMessage> fresh;
+    const auto resync_peak = allocation_peak([&] { CHECK(decode_frame(resyncs, fresh) == DecodeError::too_many_messages); });
+    CHECK(resync_peak <= static_cast<std::int64_t>(3 * max_messages_per_frame * sizeof(WireMessage)));
+    CHECK(fresh.empty());
+    // At the limit, a frame still decodes.
+    std::string most = from_hex("01");
+    for (std::size_t i = 0; i < max_messages_per_frame; ++i) most += from_hex("91 23");
+    CHECK(decode_frame(most, fresh) == DecodeError::none);
+    CHECK(fresh.size() == max_messages_per_frame);
 }

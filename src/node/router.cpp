@@ -26,6 +26,17 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
                                                     core_.options.limits.max_frame_bytes));
         return;
     }
+    // Before authentication only a handshake may come, and a handshake is small:
+    // a larger frame is not even decoded.
+    Session* session = sessions_.find(identity);
+    const bool authenticated = session != nullptr && session->authenticated();
+    if (!authenticated && frame.size() > wire::max_handshake_frame_bytes) {
+        bump(core_.counters.unauthenticated_frames);
+        bad_input_.dropped("unauthenticated", fmt::format("a {}-byte frame before authentication (a handshake is "
+                                                          "at most {})",
+                                                          frame.size(), wire::max_handshake_frame_bytes));
+        return;
+    }
     // Payloads are delivered as views into this frame: share it.
     auto owner = std::make_shared<ReceivedFrame>(std::move(frame));
     const std::string_view bytes(static_cast<const char*>(owner->message.data()), owner->message.size());
@@ -44,8 +55,7 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
             decoded_[0]);
         return;
     }
-    Session* session = sessions_.find(identity);
-    if (session == nullptr || !session->authenticated()) {
+    if (!authenticated) {
         bump(core_.counters.unauthenticated_frames);
         bad_input_.dropped("unauthenticated", "a frame from a connection that has not completed HELLO");
         return;

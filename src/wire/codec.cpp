@@ -91,6 +91,7 @@ const char* to_string(DecodeError error) noexcept {
     case DecodeError::truncated: return "truncated";
     case DecodeError::malformed: return "malformed";
     case DecodeError::unknown_type: return "unknown_type";
+    case DecodeError::too_many_messages: return "too_many_messages";
     }
     return "?";
 }
@@ -211,6 +212,10 @@ DecodeError decode_frame(std::string_view frame, std::vector<WireMessage>& out) 
     Reader r(frame.substr(1));
     if (r.at_end()) return DecodeError::empty;
     while (!r.at_end()) {
+        if (out.size() == max_messages_per_frame) {
+            out.clear();
+            return DecodeError::too_many_messages;
+        }
         std::uint32_t fields = 0;
         std::uint64_t type = 0;
         if (!r.array(fields) || fields == 0 || !r.uint(type)) {

@@ -17,6 +17,7 @@ enum class DecodeError : std::uint8_t {
     truncated,
     malformed,
     unknown_type,
+    too_many_messages,  // more than max_messages_per_frame
 };
 
 const char* to_string(DecodeError error) noexcept;

@@ -7,6 +7,7 @@
 #include "wire/messages.hpp"
 #include "wire/reader.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -77,6 +78,23 @@ void pack_nonce(P& p, const Nonce& nonce) { pack_bin(p, nonce.data(), nonce.size
 template <typename P>
 void pack_proof(P& p, const Proof& proof) { pack_bin(p, proof.data(), proof.size()); }
 
+// Reads an array of `count` elements with `read_one(r, element)`, each at
+// least `min_bytes` on the wire. The count is believed only as far as the
+// input can back it: what is reserved up front takes no more memory than the
+// bytes left, and beyond that the list grows only as elements are read.
+template <typename T, typename ReadOne>
+bool read_list(Reader& r, std::uint32_t count, std::size_t min_bytes, std::vector<T>& out, ReadOne&& read_one) {
+    if (count > r.remaining() / min_bytes) return r.fail(ReadError::truncated);
+    out.clear();
+    out.reserve(std::min<std::size_t>(count, r.remaining() / sizeof(T)));
+    for (std::uint32_t i = 0; i < count; ++i) {
+        T element{};
+        if (!read_one(r, element)) return false;
+        out.push_back(std::move(element));
+    }
+    return true;
+}
+
 // Readers of the shared field types, each enforcing its limit.
 inline bool read_string(Reader& r, std::string& out) {
     std::string_view view;
@@ -89,16 +107,14 @@ inline bool read_peers(Reader& r, std::vector<PeerAddress>& out) {
     std::uint32_t count = 0;
     if (!r.array(count)) return false;
     if (count > max_peers_in_hello) return r.fail();
-    out.resize(count);
-    for (auto& peer : out) {
+    // [name, creation, router, pub]: an array header, three str headers, a uint.
+    return read_list(r, count, 5, out, [](Reader& in, PeerAddress& peer) {
         std::uint32_t fields = 0;
-        if (!r.array(fields)) return false;
-        if (fields != 4) return r.fail();
-        if (!read_string(r, peer.name) || !r.uint(peer.creation) || !read_string(r, peer.router) ||
-            !read_string(r, peer.pub))
-            return false;
-    }
-    return true;
+        if (!in.array(fields)) return false;
+        if (fields != 4) return in.fail();
+        return read_string(in, peer.name) && in.uint(peer.creation) && read_string(in, peer.router) &&
+               read_string(in, peer.pub);
+    });
 }
 
 inline bool read_headers(Reader& r, Headers& headers) {
@@ -128,12 +144,7 @@ inline bool read_name(Reader& r, std::string& out) {
 inline bool read_ids(Reader& r, std::vector<std::uint64_t>& ids) {
     std::uint32_t count = 0;
     if (!r.array(count)) return false;
-    ids.resize(count);
-    for (auto& id : ids) {
-        if (!r.uint(id)) return false;
-        if (id == 0) return r.fail();
-    }
-    return true;
+    return read_list(r, count, 1, ids, [](Reader& in, std::uint64_t& id) { return in.uint(id) && (id != 0 || in.fail()); });
 }
 
 inline bool read_parents(Reader& r, std::vector<MessageId>& parents) {

@@ -224,14 +224,13 @@ struct Codec<Snapshot> {
     static bool read(Reader& r, Snapshot& m) {
         std::uint32_t count = 0;
         if (!r.uint(m.seq) || !r.uint(m.part) || !read_flag(r, m.last) || !r.array(count)) return false;
-        m.groups.resize(count);
-        for (auto& group : m.groups) {
+        // [scope, group, ids]: an array header, two names of at least 2 bytes, an array header.
+        return read_list(r, count, 6, m.groups, [](Reader& in, GroupMembers& group) {
             std::uint32_t fields = 0;
-            if (!r.array(fields)) return false;
-            if (fields != 3) return r.fail();
-            if (!read_name(r, group.scope) || !read_name(r, group.group) || !read_ids(r, group.ids)) return false;
-        }
-        return true;
+            if (!in.array(fields)) return false;
+            if (fields != 3) return in.fail();
+            return read_name(in, group.scope) && read_name(in, group.group) && read_ids(in, group.ids);
+        });
     }
 };
 

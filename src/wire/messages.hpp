@@ -59,6 +59,15 @@ inline constexpr std::size_t max_peers_in_hello = 4096;  // peer lists: HELLO, W
 inline constexpr std::size_t max_headers = 256;          // headers: SEND, PUBLISH
 inline constexpr std::size_t max_parents = 64;           // causal parents: PUBLISH
 inline constexpr std::size_t max_name_bytes = 255;       // names (scope, group, channel): non-empty, at most this
+// Messages in one frame, at most: a decoded message takes up to ~200 bytes
+// however few bytes it took on the wire (RESYNC is 2), so this bounds what a
+// frame can make a receiver allocate. liminal's senders pack at most 256 KiB
+// per frame, never more than ~16,000 messages.
+inline constexpr std::size_t max_messages_per_frame = 65536;
+// A frame from a connection that has not authenticated yet (HELLO, AUTH), at
+// most; a receiver drops a larger one without decoding it. A HELLO lists up
+// to max_peers_in_hello peers of a few hundred bytes each.
+inline constexpr std::size_t max_handshake_frame_bytes = 1u << 20;
 // Every length on the wire is a msgpack 32-bit length.
 inline constexpr std::size_t max_length = 0xffffffffu;
 
