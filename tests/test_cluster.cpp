@@ -1,7 +1,10 @@
 // Several nodes in one process on 127.0.0.1: mesh, directed sends, cookie
 // proof, BYE, restarts and hostile input on the ROUTER.
 
+#include "node/test_hooks.hpp"
 #include "support/cluster.hpp"
+#include "wire/codec.hpp"
+#include "wire/proof.hpp"
 #include "support/ports.hpp"
 
 #include <catch2/catch.hpp>
@@ -307,4 +310,68 @@ TEST_CASE("before authentication a frame larger than a handshake is not even dec
     // The node still lets a real peer in.
     Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
     CHECK(wait_for_mesh({&a, &b}));
+}
+
+TEST_CASE("junk HELLOs cannot hold the session table against a real node", "[cluster][bad-input][trust]") {
+    detail::TestHooks small;
+    small.session_capacity = 32;
+    Node a = detail::TestAccess::make_node(node_options("a@127.0.0.1"), small);
+    // 64 connections, each a HELLO that never authenticates, sent twice: a
+    // repeated HELLO must not renew its session.
+    zmq::context_t context;
+    std::vector<zmq::socket_t> junk;
+    for (int i = 0; i < 64; ++i) {
+        junk.emplace_back(context, zmq::socket_type::dealer);
+        junk.back().set(zmq::sockopt::linger, 0);
+        junk.back().connect(a.router_endpoint());
+    }
+    const auto hello_of = [](int i) {
+        return detail::wire::encode_frame(detail::wire::Hello{detail::wire::protocol_version,
+                                                              "junk" + std::to_string(i) + "@127.0.0.1", 1,
+                                                              "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", {},
+                                                              detail::wire::make_nonce()});
+    };
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 64; ++i) junk[static_cast<std::size_t>(i)].send(zmq::buffer(hello_of(i)));
+    }
+    // Every junk HELLO was answered (each got a WELCOME), so the table is full of them.
+    for (auto& socket : junk) {
+        zmq::message_t welcome;
+        socket.set(zmq::sockopt::rcvtimeo, 5000);
+        REQUIRE(socket.recv(welcome));
+    }
+    // A real node still gets in, without waiting for the junk to expire.
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    CHECK(wait_for_mesh({&a, &b}, 5s));
+    CHECK(a.stats().rejected_peers == 0);
+}
+
+TEST_CASE("a HELLO that is never answered is retried on a new connection, with backoff", "[cluster][trust]") {
+    // A "peer" that accepts connections and reads HELLOs but never answers.
+    zmq::context_t context;
+    zmq::socket_t silent(context, zmq::socket_type::router);
+    silent.set(zmq::sockopt::linger, 0);
+    silent.set(zmq::sockopt::router_handover, 1);
+    silent.bind("tcp://127.0.0.1:*");
+    const std::string endpoint = silent.get(zmq::sockopt::last_endpoint);
+    silent.set(zmq::sockopt::rcvtimeo, 100);
+    Node b(node_options("b@127.0.0.1", {endpoint}));
+    std::vector<std::pair<std::chrono::steady_clock::time_point, detail::wire::Nonce>> hellos;
+    const auto deadline = std::chrono::steady_clock::now() + 12s;
+    while (hellos.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+        zmq::message_t id, body;
+        if (!silent.recv(id) || !id.more() || !silent.recv(body)) continue;
+        std::vector<detail::wire::WireMessage> decoded;
+        const std::string_view bytes(static_cast<const char*>(body.data()), body.size());
+        REQUIRE(detail::wire::decode_frame(bytes, decoded) == detail::wire::DecodeError::none);
+        REQUIRE(std::holds_alternative<detail::wire::Hello>(decoded[0]));
+        hellos.emplace_back(std::chrono::steady_clock::now(), std::get<detail::wire::Hello>(decoded[0]).nonce);
+    }
+    REQUIRE(hellos.size() == 3);
+    CHECK(hellos[0].second != hellos[1].second);  // a fresh handshake each time
+    // 2 s, then 4 s: each wait longer than the one before.
+    const auto first_wait = hellos[1].first - hellos[0].first;
+    const auto second_wait = hellos[2].first - hellos[1].first;
+    CHECK(first_wait >= 1900ms);
+    CHECK(second_wait > first_wait);
 }

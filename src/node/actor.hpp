@@ -90,9 +90,12 @@ private:
     void build_poll_set();
     // Runs the handler of every socket the last wait found ready.
     void dispatch_ready();
-    // Expires half-done handshakes, closes rejected links, forgets peers
-    // that said BYE a while ago.
+    // Expires half-done handshakes, closes rejected links, retries links
+    // whose HELLO was never answered, forgets peers that said BYE a while ago.
     void sweep();
+    // Reconnects links whose WELCOME is overdue (the peer refused or lost
+    // the HELLO: a full session table, say), with backoff.
+    void retry_handshakes();
     void on_router();
     void on_sub();
     void on_admin();
@@ -174,11 +177,14 @@ private:
     AdminService admin_service_;
 
     PeerTable peers_;                                    // by peer name
-    SessionTable sessions_;                              // by inbound routing id
+    SessionTable sessions_{core_.testing.session_capacity};  // by inbound routing id
     std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint
     std::vector<std::unique_ptr<Link>> graveyard_;       // closed this iteration; freed at its end
     std::vector<std::string> ignored_endpoints_;         // endpoints that turned out to be this node
     std::uint64_t link_serial_ = 0;                      // names monitor endpoints uniquely
+    // How long a link waits for WELCOME before it reconnects, by endpoint:
+    // doubled at each retry, forgotten once the link is up.
+    std::map<std::string, Clock::duration> handshake_wait_;
 
     PollSet poll_;                                       // rebuilt every iteration
     std::vector<Link*> polled_links_;                    // in poll_ order, after the fixed slots

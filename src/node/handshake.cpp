@@ -153,6 +153,7 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     if (peer.link != nullptr && peer.link != &link) close_link(*peer.link);
     const bool again = peer.creation == welcome.creation;  // the same incarnation, back after a drop
     link.came_up(welcome.name, welcome.creation, peer.counters);
+    handshake_wait_.erase(link.endpoint());
     peer.creation = welcome.creation;
     peer.router = welcome.router;
     peer.pub = welcome.pub;

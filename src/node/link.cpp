@@ -51,6 +51,7 @@ void Link::send_hello(const wire::Hello& hello) {
     nonce_ = hello.nonce;
     hello_bytes_ = frame.substr(1);
     state_ = State::hello_sent;
+    hello_sent_at_ = Clock::now();
     // A reconnect runs the handshake again; anything packed before belongs to the old connection.
     drop_pending(counters_.dropped_node_down);
     send_frame(std::move(frame));

@@ -50,6 +50,10 @@ public:
     // Sends HELLO; anything packed before belongs to the old connection and is dropped.
     void send_hello(const wire::Hello& hello);
     const wire::Nonce& nonce() const noexcept { return nonce_; }
+    // HELLO went out longer than `timeout` ago and no WELCOME came.
+    bool handshake_overdue(Clock::duration timeout) const {
+        return state_ == State::hello_sent && Clock::now() - hello_sent_at_ > timeout;
+    }
     const std::string& hello_bytes() const noexcept { return hello_bytes_; }  // what both proofs bind
     // WELCOME checked out: traffic to `name` may flow, counted in `counters`.
     void came_up(const std::string& name, std::uint64_t creation, std::shared_ptr<PeerCounters> counters);
@@ -125,6 +129,7 @@ private:
     State state_ = State::connecting;
     wire::Nonce nonce_{};               // our HELLO challenge on the current connection
     std::string hello_bytes_;           // the HELLO message we sent
+    Clock::time_point hello_sent_at_{};
     std::string peer_name_;
     std::uint64_t peer_creation_ = 0;
     std::shared_ptr<PeerCounters> peer_counters_;  // the peer's, once up

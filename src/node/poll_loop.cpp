@@ -14,6 +14,9 @@ namespace {
 constexpr int max_reads_per_socket = 1024;  // fairness between sockets per iteration
 constexpr auto sweep_interval = std::chrono::milliseconds(100);
 constexpr auto departed_retention = std::chrono::seconds(60);
+// A HELLO unanswered this long makes its link reconnect; the wait doubles up to the maximum.
+constexpr auto first_handshake_wait = std::chrono::seconds(2);
+constexpr auto max_handshake_wait = std::chrono::seconds(8);
 
 }  // namespace
 
@@ -93,6 +96,27 @@ void Actor::sweep() {
     }
     for (Link* link : expired) close_link(*link);
     sessions_.expire(now);
+    retry_handshakes();
+}
+
+void Actor::retry_handshakes() {
+    std::vector<Link*> overdue;
+    for (auto& [endpoint, link] : links_) {
+        if (link->state() != Link::State::hello_sent || link->closing() || link->close_at()) continue;
+        const auto known = handshake_wait_.find(endpoint);
+        if (link->handshake_overdue(known == handshake_wait_.end() ? first_handshake_wait : known->second))
+            overdue.push_back(link.get());
+    }
+    for (Link* link : overdue) {
+        const std::string endpoint = link->endpoint();
+        const bool seed = link->seed();
+        auto& wait = handshake_wait_.try_emplace(endpoint, first_handshake_wait).first->second;
+        log_.warn("{} did not answer HELLO within {} ms; reconnecting", endpoint,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+        wait = std::min<Clock::duration>(2 * wait, max_handshake_wait);
+        close_link(*link);
+        open_link(endpoint, seed);
+    }
 }
 
 void Actor::on_router() {

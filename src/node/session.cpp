@@ -9,11 +9,27 @@ Session* SessionTable::find(const std::string& routing_id) {
 
 Session* SessionTable::open(const std::string& routing_id, wire::Hello hello, std::string hello_bytes,
                             const wire::Nonce& server_nonce) {
-    if (sessions_.size() >= capacity && !sessions_.contains(routing_id)) return nullptr;
-    sessions_.erase(routing_id);
-    return &sessions_
-                .try_emplace(routing_id, std::move(hello), std::move(hello_bytes), server_nonce, Session::Clock::now())
+    auto started = Session::Clock::now();
+    if (const auto it = sessions_.find(routing_id); it != sessions_.end()) {
+        // A repeated HELLO does not renew a handshake that never completed.
+        if (!it->second.authenticated()) started = it->second.started();
+        sessions_.erase(it);
+    } else if (sessions_.size() >= capacity_ && !evict_oldest_unauthenticated()) {
+        return nullptr;
+    }
+    return &sessions_.try_emplace(routing_id, std::move(hello), std::move(hello_bytes), server_nonce, started)
                 .first->second;
+}
+
+bool SessionTable::evict_oldest_unauthenticated() {
+    auto oldest = sessions_.end();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+        if (!it->second.authenticated() && (oldest == sessions_.end() || it->second.started() < oldest->second.started()))
+            oldest = it;
+    }
+    if (oldest == sessions_.end()) return false;
+    sessions_.erase(oldest);
+    return true;
 }
 
 void SessionTable::erase_older(const std::string& name, std::uint64_t creation, const std::string& keep) {

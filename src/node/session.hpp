@@ -46,15 +46,21 @@ private:
     membership::SnapshotAssembly snapshot_;
 };
 
-// Every inbound session, bounded: a flood of HELLOs cannot grow it further.
+// Every inbound session, bounded: a flood of HELLOs cannot grow it further,
+// and cannot hold it either. When it is full, a new HELLO takes the place of
+// the oldest session that has not authenticated; a HELLO repeated on a
+// routing id keeps that session's start, so junk expires after
+// handshake_timeout however often it is resent.
 class SessionTable {
 public:
-    static constexpr std::size_t capacity = 4096;  // handshaking or authenticated
+    static constexpr std::size_t default_capacity = 4096;  // handshaking or authenticated
     static constexpr auto handshake_timeout = std::chrono::seconds(10);
 
+    explicit SessionTable(std::size_t capacity = default_capacity) : capacity_(capacity) {}
+
     Session* find(const std::string& routing_id);
-    // A new session for `routing_id`, replacing any it had; null when the
-    // table is full (and `routing_id` has none).
+    // A new session for `routing_id`, replacing any it had; null only when
+    // every session in a full table is authenticated.
     Session* open(const std::string& routing_id, wire::Hello hello, std::string hello_bytes,
                   const wire::Nonce& server_nonce);
     void erase(const std::string& routing_id) { sessions_.erase(routing_id); }
@@ -64,6 +70,10 @@ public:
     void expire(Session::Clock::time_point now);
 
 private:
+    // Makes room for one session: drops the oldest unauthenticated one.
+    bool evict_oldest_unauthenticated();
+
+    std::size_t capacity_;
     std::unordered_map<std::string, Session> sessions_;  // by routing id
 };
 

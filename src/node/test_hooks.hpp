@@ -3,6 +3,8 @@
 // test-inject command. They are not part of the public Options; liminal's own
 // tests and `liminal-cli node --test-hooks` reach them through TestAccess.
 
+#include "node/session.hpp"
+
 #include <liminal/node.hpp>
 
 #include <cstdint>
@@ -13,6 +15,7 @@ struct TestHooks {
     double gossip_drop_rate = 0.0;   // fraction of incoming gossip frames (SUB) to discard, in [0, 1]
     std::uint64_t seed = 1;          // for the drop decisions
     bool admin_test_hooks = false;   // the admin endpoint accepts test-inject (corrupts a view)
+    std::size_t session_capacity = SessionTable::default_capacity;  // so that a test can fill the table
 };
 
 struct TestAccess {
