@@ -375,3 +375,45 @@ TEST_CASE("a HELLO that is never answered is retried on a new connection, with b
     CHECK(first_wait >= 1900ms);
     CHECK(second_wait > first_wait);
 }
+
+TEST_CASE("a node's own HELLO reflected back to it gets an answer no other identity can use", "[cluster][trust]") {
+    // The attacker knows no cookie. It listens where a will connect (a seeds
+    // it) and connects to a itself.
+    zmq::context_t context;
+    zmq::socket_t listener(context, zmq::socket_type::router);
+    listener.set(zmq::sockopt::linger, 0);
+    listener.set(zmq::sockopt::rcvtimeo, 5000);
+    listener.bind("tcp://127.0.0.1:*");
+    const std::string attacker_endpoint = listener.get(zmq::sockopt::last_endpoint);
+    Node a(node_options("a@127.0.0.1", {attacker_endpoint}));
+    zmq::socket_t dialer(context, zmq::socket_type::dealer);
+    dialer.set(zmq::sockopt::linger, 0);
+    dialer.set(zmq::sockopt::rcvtimeo, 5000);
+    dialer.connect(a.router_endpoint());
+
+    // a's HELLO to the "peer" it seeded ...
+    zmq::message_t link_id, hello;
+    REQUIRE(listener.recv(link_id));
+    REQUIRE(listener.recv(hello));
+    // ... goes back to a, which answers it with its own proof ...
+    dialer.send(zmq::buffer(hello.data(), hello.size()));
+    zmq::message_t welcome_frame;
+    REQUIRE(dialer.recv(welcome_frame));
+    std::vector<detail::wire::WireMessage> decoded;
+    REQUIRE(detail::wire::decode_frame(welcome_frame.to_string(), decoded) == detail::wire::DecodeError::none);
+    const auto welcome = std::get<detail::wire::Welcome>(decoded.at(0));
+    CHECK(welcome.name == "a@127.0.0.1");
+    // ... and that answer is replayed to a's HELLO under another name.
+    detail::wire::Welcome forged = welcome;
+    forged.name = "fake@127.0.0.1";
+    forged.creation = 42;
+    forged.router = attacker_endpoint;
+    forged.pub = "tcp://127.0.0.1:1";
+    forged.peers.clear();
+    listener.send(link_id, zmq::send_flags::sndmore);
+    listener.send(zmq::buffer(detail::wire::encode_frame(forged)));
+
+    REQUIRE(wait_until([&] { return a.stats().rejected_peers >= 1; }, 5s));
+    CHECK_FALSE(peer_is(a, "fake@127.0.0.1", PeerState::up));
+    CHECK(a.stats().peers_up == 0);
+}

@@ -266,19 +266,25 @@ TEST_CASE("mutated and random frames never crash the decoder", "[codec][bad-inpu
     CHECK(accepted < 20000);
 }
 
-TEST_CASE("cookie proofs are HMAC-SHA256 over role, nonces and the HELLO hash", "[codec][proof]") {
+TEST_CASE("cookie proofs are HMAC-SHA256 over role, nonces, the HELLO and the answerer", "[codec][proof]") {
     const auto client = fill<Nonce>(0x11);
     const auto server = fill<Nonce>(0x22);
-    const Proof server_proof = make_proof("secret", ProofRole::server, client, server, "hello-bytes");
-    const Proof client_proof = make_proof("secret", ProofRole::client, client, server, "hello-bytes");
+    const Answerer b{"b@h", 3, "r", "p"};
+    const Proof server_proof = make_proof("secret", ProofRole::server, client, server, "hello-bytes", b);
+    const Proof client_proof = make_proof("secret", ProofRole::client, client, server, "hello-bytes", b);
     const auto as_string = [](const Proof& p) { return std::string(p.begin(), p.end()); };
-    CHECK(to_hex(as_string(server_proof)) == "ee714e2562f7cf0390d3ab5564693bf768d8a7943a89585a14a77ff5cefdbe48");
-    CHECK(to_hex(as_string(client_proof)) == "1c27c7b1ec8bb10a6e4fa7ec69fde91bf73ffe4f277d5b5ad02aaa018af247ac");
-    CHECK(check_proof("secret", ProofRole::server, client, server, "hello-bytes", server_proof));
-    CHECK_FALSE(check_proof("secret", ProofRole::client, client, server, "hello-bytes", server_proof));
-    CHECK_FALSE(check_proof("Secret", ProofRole::server, client, server, "hello-bytes", server_proof));
-    CHECK_FALSE(check_proof("secret", ProofRole::server, server, client, "hello-bytes", server_proof));
-    CHECK_FALSE(check_proof("secret", ProofRole::server, client, server, "hello-byteS", server_proof));
+    // Computed independently (Python hashlib/hmac) from docs/PROTOCOL.md §5.
+    CHECK(to_hex(as_string(server_proof)) == "a1e6323389d069c9ea3500e66b906d4f1b058ef8b3bbc5e5481ce19f7e52ecef");
+    CHECK(to_hex(as_string(client_proof)) == "0e63305e3f28d6d79cbda17b063fea96fabe2e079d42b1f032298034e8c83f47");
+    CHECK(check_proof("secret", ProofRole::server, client, server, "hello-bytes", b, server_proof));
+    CHECK_FALSE(check_proof("secret", ProofRole::client, client, server, "hello-bytes", b, server_proof));
+    CHECK_FALSE(check_proof("Secret", ProofRole::server, client, server, "hello-bytes", b, server_proof));
+    CHECK_FALSE(check_proof("secret", ProofRole::server, server, client, "hello-bytes", b, server_proof));
+    CHECK_FALSE(check_proof("secret", ProofRole::server, client, server, "hello-byteS", b, server_proof));
+    // Any other answerer: another name, creation or endpoint.
+    for (const Answerer other : {Answerer{"c@h", 3, "r", "p"}, Answerer{"b@h", 4, "r", "p"}, Answerer{"b@h", 3, "R", "p"},
+                                 Answerer{"b@h", 3, "r", "P"}, Answerer{"b@h3", 0, "r", "p"}})
+        CHECK_FALSE(check_proof("secret", ProofRole::server, client, server, "hello-bytes", other, server_proof));
     CHECK(make_nonce() != make_nonce());
 }
 

@@ -49,6 +49,7 @@
 #include "node/session.hpp"
 #include "node/sockets.hpp"
 #include "wire/codec.hpp"
+#include "wire/proof.hpp"
 
 #include <zmq.hpp>
 
@@ -111,6 +112,8 @@ private:
 
     // Handshake and lifecycle (handshake.cpp).
     void send_hello(Link& link);
+    // This node as its WELCOME names it, for the proofs.
+    wire::Answerer self_as_answerer() const;
     void on_handshake(const std::string& identity, wire::Hello& hello, std::string_view hello_bytes);
     void on_handshake(const std::string& identity, wire::Auth& auth, std::string_view);
     void on_reply(Link& link, const wire::Welcome& welcome);

@@ -21,6 +21,10 @@ bool valid_identity(const std::string& name, std::uint64_t creation) {
 
 }  // namespace
 
+wire::Answerer Actor::self_as_answerer() const {
+    return wire::Answerer{core_.options.name, core_.creation, core_.router_endpoint, core_.pub_endpoint};
+}
+
 void Actor::send_hello(Link& link) {
     link.send_hello(wire::Hello{wire::protocol_version, core_.options.name, core_.creation, core_.router_endpoint,
                                 core_.pub_endpoint, peers_.known(), wire::make_nonce()});
@@ -43,7 +47,7 @@ void Actor::on_handshake(const std::string& identity, wire::Hello& hello, std::s
         return;
     }
     const auto proof = wire::make_proof(core_.options.cookie, wire::ProofRole::server, session->hello().nonce,
-                                        session->server_nonce(), session->hello_bytes());
+                                        session->server_nonce(), session->hello_bytes(), self_as_answerer());
     reply(identity, wire::Welcome{core_.options.name, core_.creation, core_.router_endpoint, core_.pub_endpoint,
                                   peers_.known(), session->server_nonce(), proof});
 }
@@ -56,7 +60,7 @@ void Actor::on_handshake(const std::string& identity, wire::Auth& auth, std::str
         return;
     }
     if (!wire::check_proof(core_.options.cookie, wire::ProofRole::client, session->hello().nonce,
-                           session->server_nonce(), session->hello_bytes(), auth.proof)) {
+                           session->server_nonce(), session->hello_bytes(), self_as_answerer(), auth.proof)) {
         reject(session->name(), "AUTH failed the cookie proof (wrong cookie?)");
         sessions_.erase(identity);
         return;
@@ -92,10 +96,13 @@ void Actor::on_reply(Link& link, const wire::Welcome& welcome) {
         bad_input_.dropped("malformed", fmt::format("a WELCOME from {} that was not asked for", link.endpoint()));
         return;
     }
+    // The WELCOME's own identity is what the proofs bind: an answer to this
+    // HELLO under any other name fails.
+    const wire::Answerer answerer{welcome.name, welcome.creation, welcome.router, welcome.pub};
     const auto proof = wire::make_proof(core_.options.cookie, wire::ProofRole::client, link.nonce(), welcome.nonce,
-                                        link.hello_bytes());
+                                        link.hello_bytes(), answerer);
     if (!wire::check_proof(core_.options.cookie, wire::ProofRole::server, link.nonce(), welcome.nonce,
-                           link.hello_bytes(), welcome.proof)) {
+                           link.hello_bytes(), answerer, welcome.proof)) {
         reject(link.endpoint(), "WELCOME failed the cookie proof (wrong cookie?)");
         // Answer anyway, so that the other side checks our proof and reports
         // the mismatch too; then close without reconnecting.

@@ -21,7 +21,8 @@ namespace liminal::detail::wire {
 // First byte of every frame.
 inline constexpr std::uint8_t frame_version = 1;
 // Carried in HELLO; peers with another protocol version are rejected.
-inline constexpr std::uint64_t protocol_version = 1;
+// 2: the cookie proofs also bind the answering node's identity.
+inline constexpr std::uint64_t protocol_version = 2;
 
 // Message type ids. NEVER renumber: retire an id instead of reusing it.
 enum class MessageType : std::uint8_t {

@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <initializer_list>
 #include <stdexcept>
+#include <string>
 
 namespace liminal::detail::wire {
 namespace {
@@ -12,36 +14,58 @@ void ensure_sodium() {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
+// HMAC-SHA256(SHA-256(cookie), role || first || second || SHA-256(b) for each b of `hashed`).
 Proof hmac(std::string_view cookie, unsigned char role, const Nonce& first, const Nonce& second,
-           std::string_view bytes) {
+           std::initializer_list<std::string_view> hashed) {
     ensure_sodium();
     unsigned char key[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(key, reinterpret_cast<const unsigned char*>(cookie.data()), cookie.size());
-    unsigned char bytes_hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(bytes_hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 
     crypto_auth_hmacsha256_state state;
     crypto_auth_hmacsha256_init(&state, key, sizeof key);
     crypto_auth_hmacsha256_update(&state, &role, 1);
     crypto_auth_hmacsha256_update(&state, first.data(), first.size());
     crypto_auth_hmacsha256_update(&state, second.data(), second.size());
-    crypto_auth_hmacsha256_update(&state, bytes_hash, sizeof bytes_hash);
+    for (const auto bytes : hashed) {
+        unsigned char hash[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+        crypto_auth_hmacsha256_update(&state, hash, sizeof hash);
+    }
     Proof proof{};
     crypto_auth_hmacsha256_final(&state, proof.data());
     sodium_memzero(key, sizeof key);
     return proof;
 }
 
+void append_be(std::string& out, std::uint64_t value, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(value >> (8 * i)));
+}
+
+void append_field(std::string& out, std::string_view field) {
+    append_be(out, field.size(), 4);
+    out.append(field);
+}
+
+std::string answerer_bytes(const Answerer& answerer) {
+    std::string out;
+    append_field(out, answerer.name);
+    append_be(out, answerer.creation, 8);
+    append_field(out, answerer.router);
+    append_field(out, answerer.pub);
+    return out;
+}
+
 }  // namespace
 
 Proof make_proof(std::string_view cookie, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
-                 std::string_view hello_bytes) {
-    return hmac(cookie, static_cast<unsigned char>(role), client_nonce, server_nonce, hello_bytes);
+                 std::string_view hello_bytes, const Answerer& answerer) {
+    const std::string identity = answerer_bytes(answerer);
+    return hmac(cookie, static_cast<unsigned char>(role), client_nonce, server_nonce, {hello_bytes, identity});
 }
 
 Proof make_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_view body) {
     // The second nonce slot is all zeros: the node's nonce alone makes it fresh.
-    return hmac(cookie, 'A', nonce, Nonce{}, body);
+    return hmac(cookie, 'A', nonce, Nonce{}, {body});
 }
 
 bool check_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_view body, const Proof& proof) {
@@ -50,8 +74,8 @@ bool check_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_
 }
 
 bool check_proof(std::string_view cookie, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
-                 std::string_view hello_bytes, const Proof& proof) {
-    const Proof expected = make_proof(cookie, role, client_nonce, server_nonce, hello_bytes);
+                 std::string_view hello_bytes, const Answerer& answerer, const Proof& proof) {
+    const Proof expected = make_proof(cookie, role, client_nonce, server_nonce, hello_bytes, answerer);
     return sodium_memcmp(expected.data(), proof.data(), proof.size()) == 0;
 }
 
