@@ -105,6 +105,8 @@ private:
 
     // Frames on the ROUTER (router.cpp).
     void on_router_frame(const std::string& identity, zmq::message_t&& frame);
+    // Whether a frame of `size` bytes may be decoded at all (counted and logged when not).
+    bool size_admitted(std::size_t size, bool authenticated);
     // Validates an authenticated peer's frame as a whole before any of it is applied.
     bool check_data_frame(const std::string& identity, const Session& session);
     void apply_data_frame(const std::string& identity, Session& session, const std::shared_ptr<ReceivedFrame>& frame);

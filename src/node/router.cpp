@@ -17,26 +17,30 @@ wire::Path path_of(const wire::WireMessage& message) {
 
 }  // namespace
 
-void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame) {
-    bump(core_.counters.frames_in);
-    bump(core_.counters.bytes_in, frame.size());
-    if (frame.size() > core_.options.limits.max_frame_bytes) {
+bool Actor::size_admitted(std::size_t size, bool authenticated) {
+    if (size > core_.options.limits.max_frame_bytes) {
         bump(core_.counters.oversized_frames);
-        bad_input_.dropped("oversized", fmt::format("a {}-byte frame (limit {})", frame.size(),
-                                                    core_.options.limits.max_frame_bytes));
-        return;
+        bad_input_.dropped("oversized",
+                           fmt::format("a {}-byte frame (limit {})", size, core_.options.limits.max_frame_bytes));
+        return false;
     }
-    // Before authentication only a handshake may come, and a handshake is small:
-    // a larger frame is not even decoded.
-    Session* session = sessions_.find(identity);
-    const bool authenticated = session != nullptr && session->authenticated();
-    if (!authenticated && frame.size() > wire::max_handshake_frame_bytes) {
+    // Before authentication only a handshake may come, and a handshake is small.
+    if (!authenticated && size > wire::max_handshake_frame_bytes) {
         bump(core_.counters.unauthenticated_frames);
         bad_input_.dropped("unauthenticated", fmt::format("a {}-byte frame before authentication (a handshake is "
                                                           "at most {})",
-                                                          frame.size(), wire::max_handshake_frame_bytes));
-        return;
+                                                          size, wire::max_handshake_frame_bytes));
+        return false;
     }
+    return true;
+}
+
+void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame) {
+    bump(core_.counters.frames_in);
+    bump(core_.counters.bytes_in, frame.size());
+    Session* session = sessions_.find(identity);
+    const bool authenticated = session != nullptr && session->authenticated();
+    if (!size_admitted(frame.size(), authenticated)) return;  // not even decoded
     // Payloads are delivered as views into this frame: share it.
     auto owner = std::make_shared<ReceivedFrame>(std::move(frame));
     const std::string_view bytes(static_cast<const char*>(owner->message.data()), owner->message.size());
