@@ -90,6 +90,13 @@ struct AdminStart {
     bool answers = false;  // a proven status request got an answer
 };
 
+// A node with an admin endpoint on an ephemeral loopback port.
+liminal::Node admin_node(const std::string& name) {
+    auto options = liminal::test::node_options(name);
+    options.admin = "tcp://127.0.0.1:*";
+    return liminal::Node(options);
+}
+
 AdminStart start_admin(const std::string& endpoint) {
     auto options = liminal::test::node_options("a@127.0.0.1");
     options.admin = endpoint;
@@ -185,9 +192,7 @@ TEST_CASE("admin: the endpoint is parsed; only this host can reach it", "[admin]
 }
 
 TEST_CASE("admin: a flood of unproven challenges cannot starve an operator", "[admin][trust]") {
-    auto options = liminal::test::node_options("a@127.0.0.1");
-    options.admin = "tcp://127.0.0.1:*";
-    liminal::Node node(options);
+    liminal::Node node = admin_node("a@127.0.0.1");
     const std::string ep = node.admin_endpoint();
     // The operator takes a challenge; then 6,000 unproven challenges arrive.
     const std::string operator_nonce = json::parse(raw_request(ep, {R"({"cmd":"challenge"})"}))["nonce"];
@@ -217,9 +222,7 @@ TEST_CASE("admin: a flood of unproven challenges cannot starve an operator", "[a
 }
 
 TEST_CASE("admin: a nonce the node did not hand out is refused, even with a valid proof", "[admin][trust]") {
-    auto options = liminal::test::node_options("a@127.0.0.1");
-    options.admin = "tcp://127.0.0.1:*";
-    liminal::Node node(options);
+    liminal::Node node = admin_node("a@127.0.0.1");
     const std::string ep = node.admin_endpoint();
     const std::string issued = json::parse(raw_request(ep, {R"({"cmd":"challenge"})"}))["nonce"];
     // The same issue time and random part with a guessed tag, and a nonce of
@@ -227,9 +230,7 @@ TEST_CASE("admin: a nonce the node did not hand out is refused, even with a vali
     std::string forged = issued;
     forged[forged.size() - 1] = forged.back() == '0' ? '1' : '0';
     CHECK_THAT(error_of(raw_request(ep, proven("status", forged))), Catch::Contains("refused"));
-    auto other_options = liminal::test::node_options("b@127.0.0.1");
-    other_options.admin = "tcp://127.0.0.1:*";
-    liminal::Node other(other_options);
+    liminal::Node other = admin_node("b@127.0.0.1");
     const std::string foreign = json::parse(raw_request(other.admin_endpoint(), {R"({"cmd":"challenge"})"}))["nonce"];
     CHECK_THAT(error_of(raw_request(ep, proven("status", foreign))), Catch::Contains("refused"));
     CHECK(json::parse(raw_request(ep, proven("status", issued))).value("ok", false));

@@ -346,15 +346,23 @@ TEST_CASE("junk HELLOs cannot hold the session table against a real node", "[clu
     CHECK(a.stats().rejected_peers == 0);
 }
 
+namespace {
+// A raw ROUTER on a loopback port, as an attacker or a silent peer would bind it.
+zmq::socket_t raw_router(zmq::context_t& context, std::chrono::milliseconds receive_timeout) {
+    zmq::socket_t socket(context, zmq::socket_type::router);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::router_handover, 1);
+    socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(receive_timeout.count()));
+    socket.bind("tcp://127.0.0.1:*");
+    return socket;
+}
+}  // namespace
+
 TEST_CASE("a HELLO that is never answered is retried on a new connection, with backoff", "[cluster][trust]") {
     // A "peer" that accepts connections and reads HELLOs but never answers.
     zmq::context_t context;
-    zmq::socket_t silent(context, zmq::socket_type::router);
-    silent.set(zmq::sockopt::linger, 0);
-    silent.set(zmq::sockopt::router_handover, 1);
-    silent.bind("tcp://127.0.0.1:*");
+    zmq::socket_t silent = raw_router(context, 100ms);
     const std::string endpoint = silent.get(zmq::sockopt::last_endpoint);
-    silent.set(zmq::sockopt::rcvtimeo, 100);
     Node b(node_options("b@127.0.0.1", {endpoint}));
     std::vector<std::pair<std::chrono::steady_clock::time_point, detail::wire::Nonce>> hellos;
     const auto deadline = std::chrono::steady_clock::now() + 12s;
@@ -380,10 +388,7 @@ TEST_CASE("a node's own HELLO reflected back to it gets an answer no other ident
     // The attacker knows no cookie. It listens where a will connect (a seeds
     // it) and connects to a itself.
     zmq::context_t context;
-    zmq::socket_t listener(context, zmq::socket_type::router);
-    listener.set(zmq::sockopt::linger, 0);
-    listener.set(zmq::sockopt::rcvtimeo, 5000);
-    listener.bind("tcp://127.0.0.1:*");
+    zmq::socket_t listener = raw_router(context, 5000ms);
     const std::string attacker_endpoint = listener.get(zmq::sockopt::last_endpoint);
     Node a(node_options("a@127.0.0.1", {attacker_endpoint}));
     zmq::socket_t dialer(context, zmq::socket_type::dealer);
