@@ -89,9 +89,9 @@ bool AdminService::fresh(const wire::Nonce& nonce) {
     if (sodium_memcmp(expected.data(), nonce.data(), nonce.size()) != 0) return false;  // not ours
     std::uint64_t issued = 0;
     for (std::size_t i = 0; i < nonce_time_bytes; ++i) issued = (issued << 8) | nonce[i];
-    const auto age = Clock::now() - (epoch_ + std::chrono::milliseconds(issued));
-    if (age < Clock::duration::zero() || age > nonce_lifetime) return false;
     const auto now = Clock::now();
+    const auto age = now - (epoch_ + std::chrono::milliseconds(issued));
+    if (age < Clock::duration::zero() || age > nonce_lifetime) return false;
     std::erase_if(used_, [&](const auto& entry) { return entry.second < now; });
     return !used_.contains(nonce) && used_.size() < max_used_nonces;
 }

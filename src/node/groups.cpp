@@ -49,6 +49,14 @@ std::shared_ptr<Mailbox> NodeImpl::publisher(const Pid& from) const {
     return sender;
 }
 
+bool refused_as_too_large(wire::Refusal refusal, Counters& counters, const char* call) {
+    switch (refusal) {
+    case wire::Refusal::none: return false;
+    case wire::Refusal::too_large: bump(counters.dropped_too_large); return true;
+    default: throw InvalidArgument(std::string(call) + ": " + wire::to_string(refusal));
+    }
+}
+
 void finish_local_change(NodeCore& core, membership::Effects& fx) {
     if (record_effects(*core.membership, fx)) core.commands.post(command::Gossip{});
 }

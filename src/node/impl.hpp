@@ -4,6 +4,7 @@
 #include "node/delivery.hpp"
 #include "node/io_thread.hpp"
 #include "node/node_core.hpp"
+#include "wire/codec.hpp"
 
 #include <liminal/groups.hpp>
 
@@ -18,6 +19,11 @@ namespace liminal::detail {
 void finish_local_change(NodeCore& core, membership::Effects& fx);
 // A local process closed: it leaves every group.
 void leave_all(NodeCore& core, std::uint64_t id);
+// What the API does with the codec's verdict on a message (wire::check_send,
+// check_publish): true when it is too large for a frame (counted in
+// dropped_too_large: the caller returns too_large); throws InvalidArgument,
+// naming `call`, for any other refusal; false when it may be sent.
+bool refused_as_too_large(wire::Refusal refusal, Counters& counters, const char* call);
 
 struct NodeImpl {
     std::shared_ptr<NodeCore> core = std::make_shared<NodeCore>();

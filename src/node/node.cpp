@@ -66,6 +66,7 @@ void validate(Options& options) {
 
 }  // namespace
 }  // namespace detail
+
 const char* to_string(SendResult result) noexcept {
     switch (result) {
     case SendResult::delivered: return "delivered";
@@ -201,13 +202,9 @@ SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, 
     if (from.node != core.options.name || from.creation != core.creation)
         throw NotLocal("liminal::Node::send: the sender must be a process of this node");
     // Every limit the receiver's decoder checks, checked before the message can enter a frame.
-    switch (const auto refusal = detail::wire::check_send(headers, payload, core.options.limits.max_frame_bytes)) {
-    case detail::wire::Refusal::none: break;
-    case detail::wire::Refusal::too_large:
-        detail::bump(core.counters.dropped_too_large);
+    if (detail::refused_as_too_large(detail::wire::check_send(headers, payload, core.options.limits.max_frame_bytes),
+                                     core.counters, "liminal::Node::send"))
         return SendResult::too_large;
-    default: throw InvalidArgument(std::string("liminal::Node::send: ") + detail::wire::to_string(refusal));
-    }
     if (core.stopping.load(std::memory_order_acquire)) {
         detail::bump(core.counters.dropped_node_down);
         return SendResult::node_down;

@@ -69,16 +69,12 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
     // Every limit the receivers' decoders check, checked before the message
     // can enter a frame; the id, sequence and timestamp have fixed sizes.
     detail::wire::PublishFields fields{channel, from.id, {}, 0, 0};
-    switch (const auto refusal = detail::wire::check_publish(fields, headers, payload, parents.size(),
-                                                             core.options.limits.max_frame_bytes)) {
-    case detail::wire::Refusal::none: break;
-    case detail::wire::Refusal::too_large: {
-        detail::bump(core.counters.dropped_too_large);
+    if (detail::refused_as_too_large(detail::wire::check_publish(fields, headers, payload, parents.size(),
+                                                                 core.options.limits.max_frame_bytes),
+                                     core.counters, "liminal::Node::publish")) {
         PublishResult refused;
         refused.too_large = true;
         return refused;
-    }
-    default: throw InvalidArgument(std::string("liminal::Node::publish: ") + detail::wire::to_string(refusal));
     }
     fields.sequence = sender ? sender->next_publish_seq()
                              : core.node_publish_seq.fetch_add(1, std::memory_order_relaxed) + 1;
