@@ -422,3 +422,57 @@ TEST_CASE("a node's own HELLO reflected back to it gets an answer no other ident
     CHECK_FALSE(peer_is(a, "fake@127.0.0.1", PeerState::up));
     CHECK(a.stats().peers_up == 0);
 }
+
+TEST_CASE("an authenticated peer's frame is refused whole when it carries anything but data", "[cluster][bad-input][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto target = a.spawn();
+    // A raw client that knows the cookie and completes the handshake as liar@127.0.0.1.
+    zmq::context_t context;
+    zmq::socket_t liar(context, zmq::socket_type::dealer);
+    liar.set(zmq::sockopt::linger, 0);
+    liar.set(zmq::sockopt::rcvtimeo, 5000);
+    liar.connect(a.router_endpoint());
+    using namespace liminal::detail::wire;
+    const Hello hello{protocol_version, "liar@127.0.0.1", 5, "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", {}, make_nonce()};
+    const std::string hello_frame = encode_frame(hello);
+    liar.send(zmq::buffer(hello_frame));
+    zmq::message_t reply;
+    REQUIRE(liar.recv(reply));
+    std::vector<WireMessage> decoded;
+    REQUIRE(decode_frame(reply.to_string(), decoded) == DecodeError::none);
+    const auto welcome = std::get<Welcome>(decoded.at(0));
+    const Answerer answerer{welcome.name, welcome.creation, welcome.router, welcome.pub};
+    liar.send(zmq::buffer(encode_frame(
+        Auth{make_proof("test-cookie", ProofRole::client, hello.nonce, welcome.nonce, hello_frame.substr(1), answerer)})));
+
+    const auto send_to_target = [&](const std::string& text) {
+        return Send{a.creation(), target.pid().id, 1, {}, text};
+    };
+    const auto frame_of = [](std::initializer_list<WireMessage> messages) {
+        FrameWriter writer;
+        for (const auto& m : messages) writer.add(m);
+        return writer.take();
+    };
+    // A SEND packed with gossip (which only travels on PUB), then with a HELLO:
+    // neither frame may be applied in part.
+    liar.send(zmq::buffer(frame_of({send_to_target("mixed"), Delta{true, "c@127.0.0.1", 1, 1, "s", "g", {1}}})));
+    liar.send(zmq::buffer(frame_of({send_to_target("mixed too"), hello})));
+    // A good frame: the session is authenticated, and the refusals came first.
+    liar.send(zmq::buffer(frame_of({send_to_target("alone")})));
+    const auto first = target.receive(5s);
+    REQUIRE(first);
+    CHECK(first->payload() == "alone");
+    CHECK(first->from().node == "liar@127.0.0.1");
+    CHECK(a.stats().malformed_frames == 2);
+    CHECK(a.members("s", "g").empty());
+
+    // Nothing after a BYE is applied, and the session ends with it.
+    liar.send(zmq::buffer(frame_of({send_to_target("before"), Bye{}, send_to_target("after")})));
+    const auto before = target.receive(5s);
+    REQUIRE(before);
+    CHECK(before->payload() == "before");
+    liar.send(zmq::buffer(frame_of({send_to_target("late")})));
+    REQUIRE(wait_until([&] { return a.stats().unauthenticated_frames >= 1; }, 5s));
+    CHECK_FALSE(target.try_receive());
+    CHECK(a.stats().delivered_remote == 2);
+}
