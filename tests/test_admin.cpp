@@ -3,6 +3,7 @@
 
 #include "support/child.hpp"
 #include "support/cluster.hpp"
+#include "support/raw.hpp"
 
 #include "wire/proof.hpp"
 
@@ -26,14 +27,16 @@ using json = nlohmann::json;
 namespace {
 
 const std::string cli = LIMINAL_CLI_PATH;
-const std::string cookie = "admin-test";
+const std::string cookie = "admin-test-cookie-8c41f";
 
-// One raw REQ round trip, no proof.
+// One raw REQ round trip, no proof, from a holder of the test cookie (the
+// admin endpoint is encrypted with the cluster's keys).
 std::string raw_request(const std::string& endpoint, const std::vector<std::string>& frames) {
     zmq::context_t context;
     zmq::socket_t socket(context, zmq::socket_type::req);
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::rcvtimeo, 5000);
+    liminal::test::secure_as(socket, liminal::test::Holder::member);
     socket.connect(endpoint);
     for (std::size_t i = 0; i < frames.size(); ++i)
         socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
@@ -104,7 +107,7 @@ AdminStart start_admin(const std::string& endpoint) {
     try {
         liminal::Node node(options);
         out.bound = node.admin_endpoint();
-        const json status = json::parse(liminal::admin_request(out.bound, "test-cookie", R"({"cmd":"status"})", 5s));
+        const json status = json::parse(liminal::admin_request(out.bound, liminal::test::test_cookie, R"({"cmd":"status"})", 5s));
         out.answers = status.value("ok", false);
     } catch (const liminal::Error& e) {
         out.error = e.kind();
@@ -124,7 +127,7 @@ liminal::detail::wire::Nonce nonce_of(const std::string& hex) {
 // A proven request for `cmd` with the nonce `hex`, as frames for raw_request.
 std::vector<std::string> proven(const std::string& cmd, const std::string& hex) {
     const std::string body = json{{"cmd", cmd}, {"nonce", hex}}.dump();
-    const auto proof = liminal::detail::wire::make_admin_proof("test-cookie", nonce_of(hex), body);
+    const auto proof = liminal::detail::wire::make_admin_proof(liminal::detail::wire::cluster_keys(liminal::test::test_cookie).admin, nonce_of(hex), body);
     return {body, std::string(proof.begin(), proof.end())};
 }
 
@@ -152,14 +155,15 @@ TEST_CASE("admin: malformed and unproven requests get an error reply, never a cr
     CHECK(first["name"] == "a@127.0.0.1");
     CHECK_THAT(error_of(raw_request(ep, frames)), Catch::Contains("refused"));
     // The real client works, and answers unknown commands with an error.
-    const json status = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"status"})", 5s));
+    const json status = json::parse(liminal::admin_request(ep, liminal::test::test_cookie, R"({"cmd":"status"})", 5s));
     CHECK(status["ok"].get<bool>());
     CHECK(status["name"] == "a@127.0.0.1");
-    const json unknown = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"explode"})", 5s));
+    const json unknown = json::parse(liminal::admin_request(ep, liminal::test::test_cookie, R"({"cmd":"explode"})", 5s));
     CHECK_THAT(unknown["error"].get<std::string>(), Catch::Contains("unknown command"));
-    const json wrong = json::parse(liminal::admin_request(ep, "wrong-cookie", R"({"cmd":"status"})", 5s));
-    CHECK_THAT(wrong["error"].get<std::string>(), Catch::Contains("wrong cookie"));
-    const json hooks = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"test-inject","args":{}})", 5s));
+    CHECK_THROWS_WITH(liminal::admin_request(ep, "wrong-cookie", R"({"cmd":"status"})", 5s),
+                      Catch::Contains("wrong cookie"));
+    CHECK(node.stats().refused_connections >= 1);
+    const json hooks = json::parse(liminal::admin_request(ep, liminal::test::test_cookie, R"({"cmd":"test-inject","args":{}})", 5s));
     CHECK_THAT(hooks["error"].get<std::string>(), Catch::Contains("test hooks are off"));
     CHECK_THROWS_AS(liminal::admin_request("tcp://127.0.0.1:1", "x", R"({"cmd":"status"})", 300ms), liminal::Error);
     auto bad = liminal::test::node_options("b@127.0.0.1");
@@ -198,6 +202,7 @@ TEST_CASE("admin: a flood of unproven challenges cannot starve an operator", "[a
     const std::string operator_nonce = json::parse(raw_request(ep, {R"({"cmd":"challenge"})"}))["nonce"];
     zmq::context_t context;
     zmq::socket_t flood(context, zmq::socket_type::dealer);
+    liminal::test::secure_as(flood, liminal::test::Holder::member);
     flood.set(zmq::sockopt::linger, 0);
     flood.set(zmq::sockopt::sndhwm, 0);
     flood.set(zmq::sockopt::rcvhwm, 0);
@@ -217,7 +222,7 @@ TEST_CASE("admin: a flood of unproven challenges cannot starve an operator", "[a
     const json first = json::parse(raw_request(ep, proven("status", operator_nonce)));
     CHECK(first.value("ok", false));
     CHECK_THAT(error_of(raw_request(ep, proven("status", operator_nonce))), Catch::Contains("refused"));
-    const json status = json::parse(liminal::admin_request(ep, "test-cookie", R"({"cmd":"status"})", 5s));
+    const json status = json::parse(liminal::admin_request(ep, liminal::test::test_cookie, R"({"cmd":"status"})", 5s));
     CHECK(status.value("ok", false));
 }
 

@@ -4,7 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -39,7 +43,7 @@ struct CliNode {
 CliNode start_node(const std::string& name, const std::vector<std::string>& seeds, bool inbox = false,
                    const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {cli, "node", "--name", name, "--listen", "tcp://127.0.0.1:*", "--cookie",
-                                     "cli-test", "--events", "--heartbeat-ms", "200", "--heartbeat-timeout-ms",
+                                     "cli-test-cookie-7d2e9", "--events", "--heartbeat-ms", "200", "--heartbeat-timeout-ms",
                                      "1000", "--log-level", "warn"};
     for (const auto& seed : seeds) {
         argv.push_back("--seed");
@@ -134,7 +138,7 @@ TEST_CASE("cli: send delivers to a pid printed by another node", "[cli]") {
     REQUIRE(wait_peers_up(b, {"a@127.0.0.1"}));
     const std::string inbox = b.ready["inbox"];
     REQUIRE_FALSE(inbox.empty());
-    const auto sent = run_command({cli, "send", inbox, "hello across", "--seed", a.ready["router"], "--cookie", "cli-test"}, 15s);
+    const auto sent = run_command({cli, "send", inbox, "hello across", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9"}, 15s);
     CHECK(sent.code == 0);
     CHECK_THAT(sent.out, Catch::Contains("sent to " + inbox));
     const auto line = b.child->wait_for_line("message ", 5s);
@@ -143,7 +147,7 @@ TEST_CASE("cli: send delivers to a pid printed by another node", "[cli]") {
 
     // A pid of a node that does not exist fails after the timeout, with exit 1.
     const auto missing = run_command({cli, "send", "<zz@127.0.0.1.1.1>", "x", "--seed", a.ready["router"], "--cookie",
-                                      "cli-test", "--timeout", "0.5"},
+                                      "cli-test-cookie-7d2e9", "--timeout", "0.5"},
                                      15s);
     CHECK(missing.code == 1);
 }
@@ -163,7 +167,7 @@ TEST_CASE("cli: subscribers on two node processes get a publish from a third exa
     auto c = start_node("c@127.0.0.1", {a.ready["router"]}, false, {"--subscribe", "news", "--json"});
     REQUIRE(wait_peers_up(a, {"b@127.0.0.1", "c@127.0.0.1"}));
 
-    const auto pub = run_command({cli, "pub", "news", "--seed", a.ready["router"], "--cookie", "cli-test", "--count",
+    const auto pub = run_command({cli, "pub", "news", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9", "--count",
                                   "5", "--size", "16", "--wait-members", "2"},
                                  20s);
     REQUIRE(pub.code == 0);
@@ -182,16 +186,16 @@ TEST_CASE("cli: subscribers on two node processes get a publish from a third exa
     REQUIRE(a.child->seen_or_wait("group-join channels news c@127.0.0.1 ", 5s));
     c.child->signal(SIGKILL);
     REQUIRE(a.child->wait_for_line("group-leave channels news c@127.0.0.1 ", 5s));
-    const auto after = run_command({cli, "pub", "news", "after", "--seed", a.ready["router"], "--cookie", "cli-test"}, 20s);
+    const auto after = run_command({cli, "pub", "news", "after", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9"}, 20s);
     CHECK(after.code == 0);
     CHECK_THAT(after.out, Catch::Contains("on 1 nodes"));
 }
 
 TEST_CASE("cli: sub waits for the barrier, then prints exactly what is published", "[cli][channels]") {
     auto a = start_node("a@127.0.0.1", {});
-    Child sub({cli, "sub", "alerts", "--seed", a.ready["router"], "--cookie", "cli-test", "--count", "2", "--timeout", "20"});
+    Child sub({cli, "sub", "alerts", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9", "--count", "2", "--timeout", "20"});
     // The subscription is visible cluster-wide once sub passed its barrier; pub waits for it too.
-    const auto pub = run_command({cli, "pub", "alerts", "disk full", "--seed", a.ready["router"], "--cookie", "cli-test",
+    const auto pub = run_command({cli, "pub", "alerts", "disk full", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9",
                                   "--count", "2"},
                                  20s);
     CHECK(pub.code == 0);
@@ -202,11 +206,55 @@ TEST_CASE("cli: sub waits for the barrier, then prints exactly what is published
     CHECK(sub.wait_exit(10s) == 0);
 
     // With nobody publishing, --count is not reached: exit 1 at the timeout.
-    CHECK(run_command({cli, "sub", "quiet", "--seed", a.ready["router"], "--cookie", "cli-test", "--count", "1",
+    CHECK(run_command({cli, "sub", "quiet", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9", "--count", "1",
                        "--timeout", "1"},
                       20s)
               .code == 1);
     // pub with no subscriber: exit 1 after the timeout.
-    CHECK(run_command({cli, "pub", "quiet", "x", "--seed", a.ready["router"], "--cookie", "cli-test", "--timeout", "1"}, 20s)
+    CHECK(run_command({cli, "pub", "quiet", "x", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9", "--timeout", "1"}, 20s)
               .code == 1);
+}
+
+TEST_CASE("cli: cookie writes a fresh 256-bit cookie only its owner can read", "[cli][trust]") {
+    const std::string path = "/tmp/liminal-test-cookie-" + std::to_string(::getpid());
+    ::unlink(path.c_str());
+    REQUIRE(run_command({cli, "cookie", "--out", path}, 10s).code == 0);
+    struct stat info{};
+    REQUIRE(::stat(path.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    std::ifstream in(path);
+    std::string first;
+    std::getline(in, first);
+    CHECK(first.size() == 64);
+    CHECK(first.find_first_not_of("0123456789abcdef") == std::string::npos);
+    // Never over an existing file unless asked; then a different cookie.
+    const auto again = run_command({cli, "cookie", "--out", path}, 10s, true);
+    CHECK(again.code == 1);
+    CHECK_THAT(again.out, Catch::Contains("--force"));
+    REQUIRE(run_command({cli, "cookie", "--out", path, "--force"}, 10s).code == 0);
+    std::ifstream in2(path);
+    std::string second;
+    std::getline(in2, second);
+    CHECK(second.size() == 64);
+    CHECK(second != first);
+    // Without --out it prints one.
+    const auto printed = run_command({cli, "cookie"}, 10s);
+    CHECK(printed.code == 0);
+    CHECK(printed.out.size() == 65);
+    ::unlink(path.c_str());
+}
+
+TEST_CASE("cli: an --insecure-plaintext cluster works, and refuses an encrypted node", "[cli][trust]") {
+    auto a = start_node("a@127.0.0.1", {}, true, {"--insecure-plaintext"});
+    const auto plain = run_command({cli, "send", a.ready["inbox"], "in the clear", "--seed", a.ready["router"],
+                                    "--cookie", "cli-test-cookie-7d2e9", "--insecure-plaintext"},
+                                   15s);
+    CHECK(plain.code == 0);
+    CHECK(a.child->wait_for_line("message ", 5s));
+    // The same cookie, but encrypted: the handshakes do not match.
+    const auto encrypted = run_command({cli, "send", a.ready["inbox"], "x", "--seed", a.ready["router"], "--cookie",
+                                        "cli-test-cookie-7d2e9", "--timeout", "1"},
+                                       15s);
+    CHECK(encrypted.code == 1);
+    REQUIRE(a.child->wait_for_line("peer-rejected ", 5s));
 }

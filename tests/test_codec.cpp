@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sodium.h>
+#include <zmq.h>
+
 #include <malloc.h>
 
 #include <atomic>
@@ -88,10 +91,10 @@ T fill(std::uint8_t byte) {
 }
 
 Hello sample_hello() {
-    return Hello{1, "a@h", 2, "tcp://x:1", "tcp://x:2", {{"b@h", 3, "r", "p"}}, fill<Nonce>(0x11)};
+    return Hello{1, "a@h", 2, "tcp://x:1", "tcp://x:2", fill<Nonce>(0x11)};
 }
 
-Welcome sample_welcome() { return Welcome{"b@h", 3, "r", "p", {}, fill<Nonce>(0x22), fill<Proof>(0x33)}; }
+Welcome sample_welcome() { return Welcome{"b@h", 3, "r", "p", fill<Nonce>(0x22), fill<Proof>(0x33)}; }
 
 Send sample_send() { return Send{1000, 7, 300, {{"k", "v"}}, "hi"}; }
 
@@ -100,10 +103,9 @@ Send sample_send() { return Send{1000, 7, 300, {{"k", "v"}}, "hi"}; }
 const std::vector<std::pair<WireMessage, std::string>>& golden() {
     static const std::vector<std::pair<WireMessage, std::string>> vectors = {
         {sample_hello(),
-         "01 98 01 01 a3614068 02 a9" + to_hex("tcp://x:1") + "a9" + to_hex("tcp://x:2") +
-             "91 94 a3624068 03 a172 a170 c410" + repeat_hex("11", 16)},
-        {sample_welcome(),
-         "01 98 02 a3624068 03 a172 a170 90 c410" + repeat_hex("22", 16) + "c420" + repeat_hex("33", 32)},
+         "01 97 01 01 a3614068 02 a9" + to_hex("tcp://x:1") + "a9" + to_hex("tcp://x:2") + "c410" +
+             repeat_hex("11", 16)},
+        {sample_welcome(), "01 97 02 a3624068 03 a172 a170 c410" + repeat_hex("22", 16) + "c420" + repeat_hex("33", 32)},
         {Auth{fill<Proof>(0xab)}, "01 92 03 c420" + repeat_hex("ab", 32)},
         {Bye{"a@h", 5}, "01 93 04 a3614068 05"},
         {ByeAck{}, "01 91 05"},
@@ -238,13 +240,19 @@ TEST_CASE("every truncation of every golden frame is an error", "[codec][bad-inp
     }
 }
 
-TEST_CASE("a HELLO with too many peers is refused", "[codec][bad-input]") {
-    Hello hello = sample_hello();
-    hello.peers.assign(max_peers_in_hello + 1, PeerAddress{"c@h", 1, "r", "p"});
+TEST_CASE("a PEERS with too many peers is refused", "[codec][bad-input]") {
+    Peers peers;
+    peers.peers.assign(max_peers_in_hello + 1, PeerAddress{"c@h", 1, "r", "p"});
     std::vector<WireMessage> out;
-    CHECK(decode_frame(encode_frame(hello), out) == DecodeError::malformed);
-    hello.peers.resize(max_peers_in_hello);
-    CHECK(decode_frame(encode_frame(hello), out) == DecodeError::none);
+    CHECK(decode_frame(encode_frame(peers), out) == DecodeError::malformed);
+    peers.peers.resize(max_peers_in_hello);
+    CHECK(decode_frame(encode_frame(peers), out) == DecodeError::none);
+}
+
+TEST_CASE("a HELLO fits in a handshake frame", "[codec]") {
+    const Hello longest{protocol_version, std::string(128, 'n'), ~std::uint64_t{0}, "tcp://" + std::string(253, 'h') + ":65535",
+                        "tcp://" + std::string(253, 'h') + ":65535", fill<Nonce>(1)};
+    CHECK(encode_frame(longest).size() <= max_handshake_frame_bytes);
 }
 
 // A smoke test, not a fuzzer: under the sanitizers it shows that 20,000
@@ -281,25 +289,56 @@ TEST_CASE("mutated and random frames never crash the decoder", "[codec][bad-inpu
     CHECK(accepted < 20000);
 }
 
+TEST_CASE("the cluster keys are Argon2id of the cookie, split with crypto_kdf", "[codec][proof]") {
+    const auto& keys = cluster_keys("secret");
+    const auto hex = [](const auto& bytes) { return to_hex(std::string(bytes.begin(), bytes.end())); };
+    const auto z85 = [](const std::string& text) {
+        std::string raw(32, '\0');
+        REQUIRE(zmq_z85_decode(reinterpret_cast<std::uint8_t*>(raw.data()), text.c_str()) != nullptr);
+        return to_hex(raw);
+    };
+    // Computed independently from docs/PROTOCOL.md §5 (Python: libsodium's
+    // Argon2id through ctypes, hashlib's BLAKE2b and SHA-512, X25519 base point).
+    CHECK(hex(keys.proof) == "79a82565f604cbad2c8d0e75c58f9bffa898590d37349f26c0b7bb1ede4baa1e");
+    CHECK(hex(keys.admin) == "eb2307878cfeb5609690da15cd3df43009ca41fcbec13f4308ddc261acf0779c");
+    CHECK(z85(keys.curve_public) == "76f80bfdb2afcb4859dbaf1cbf069cc10c0a2eb5bd5e5bfddfecbaa7f4b98b01");
+    CHECK(z85(keys.curve_secret) == "d3adf70fba9debbc7619d8684fa834daee8a05eef2b5fdcdd6b406bdfb0fc8bf");
+    CHECK(cluster_keys("secret ").proof != keys.proof);
+    CHECK(&cluster_keys("secret") == &keys);  // derived once per process
+}
+
+TEST_CASE("a short or repetitive cookie is called weak, a generated one is not", "[codec][proof]") {
+    CHECK_FALSE(cookie_weakness("test-cookie").empty());
+    CHECK_FALSE(cookie_weakness(std::string(40, 'a')).empty());
+    const std::string fresh = make_cookie();
+    CHECK(fresh.size() == 64);
+    CHECK(cookie_weakness(fresh).empty());
+    CHECK(make_cookie() != fresh);
+}
+
 TEST_CASE("cookie proofs are HMAC-SHA256 over role, nonces, the HELLO and the answerer", "[codec][proof]") {
+    // The key is SHA-256("secret") here, so that the vectors need no Argon2.
+    Key key{}, other{};
+    crypto_hash_sha256(key.data(), reinterpret_cast<const unsigned char*>("secret"), 6);
+    crypto_hash_sha256(other.data(), reinterpret_cast<const unsigned char*>("Secret"), 6);
     const auto client = fill<Nonce>(0x11);
     const auto server = fill<Nonce>(0x22);
     const Answerer b{"b@h", 3, "r", "p"};
-    const Proof server_proof = make_proof("secret", ProofRole::server, client, server, "hello-bytes", b);
-    const Proof client_proof = make_proof("secret", ProofRole::client, client, server, "hello-bytes", b);
+    const Proof server_proof = make_proof(key, ProofRole::server, client, server, "hello-bytes", b);
+    const Proof client_proof = make_proof(key, ProofRole::client, client, server, "hello-bytes", b);
     const auto as_string = [](const Proof& p) { return std::string(p.begin(), p.end()); };
     // Computed independently (Python hashlib/hmac) from docs/PROTOCOL.md §5.
     CHECK(to_hex(as_string(server_proof)) == "a1e6323389d069c9ea3500e66b906d4f1b058ef8b3bbc5e5481ce19f7e52ecef");
     CHECK(to_hex(as_string(client_proof)) == "0e63305e3f28d6d79cbda17b063fea96fabe2e079d42b1f032298034e8c83f47");
-    CHECK(check_proof("secret", ProofRole::server, client, server, "hello-bytes", b, server_proof));
-    CHECK_FALSE(check_proof("secret", ProofRole::client, client, server, "hello-bytes", b, server_proof));
-    CHECK_FALSE(check_proof("Secret", ProofRole::server, client, server, "hello-bytes", b, server_proof));
-    CHECK_FALSE(check_proof("secret", ProofRole::server, server, client, "hello-bytes", b, server_proof));
-    CHECK_FALSE(check_proof("secret", ProofRole::server, client, server, "hello-byteS", b, server_proof));
+    CHECK(check_proof(key, ProofRole::server, client, server, "hello-bytes", b, server_proof));
+    CHECK_FALSE(check_proof(key, ProofRole::client, client, server, "hello-bytes", b, server_proof));
+    CHECK_FALSE(check_proof(other, ProofRole::server, client, server, "hello-bytes", b, server_proof));
+    CHECK_FALSE(check_proof(key, ProofRole::server, server, client, "hello-bytes", b, server_proof));
+    CHECK_FALSE(check_proof(key, ProofRole::server, client, server, "hello-byteS", b, server_proof));
     // Any other answerer: another name, creation or endpoint.
     for (const Answerer other : {Answerer{"c@h", 3, "r", "p"}, Answerer{"b@h", 4, "r", "p"}, Answerer{"b@h", 3, "R", "p"},
                                  Answerer{"b@h", 3, "r", "P"}, Answerer{"b@h3", 0, "r", "p"}})
-        CHECK_FALSE(check_proof("secret", ProofRole::server, client, server, "hello-bytes", other, server_proof));
+        CHECK_FALSE(check_proof(key, ProofRole::server, client, server, "hello-bytes", other, server_proof));
     CHECK(make_nonce() != make_nonce());
 }
 

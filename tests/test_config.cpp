@@ -144,3 +144,15 @@ TEST_CASE("merged settings must name the node, an endpoint and one cookie", "[co
     s.heartbeat_timeout_ms = 5;
     CHECK_THROWS_WITH(check(s), Catch::StartsWith("cluster.heartbeat_timeout_ms"));
 }
+
+TEST_CASE("cluster.security defaults to the cluster secret; plaintext only when spelled out", "[config][trust]") {
+    NodeSettings defaults;
+    CHECK(defaults.security == liminal::Security::cluster_secret);
+    TempToml plain("[cluster]\nsecurity = \"insecure-plaintext\"\n");
+    NodeSettings settings;
+    load_toml(settings, plain.path);
+    CHECK(settings.security == liminal::Security::insecure_plaintext);
+    CHECK_THAT(error_of("[cluster]\nsecurity = \"plaintext\"\n"),
+               Catch::Contains("cluster.security") && Catch::Contains("insecure-plaintext"));
+    CHECK_THAT(error_of("[cluster]\nsecurity = false\n"), Catch::Contains("cluster.security"));
+}

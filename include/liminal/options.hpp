@@ -20,6 +20,17 @@ enum class OverflowPolicy {
     drop_oldest,  // make room by dropping the oldest waiting message
 };
 
+// How a node protects its traffic (README "Security", docs/PROTOCOL.md §5).
+enum class Security {
+    // The default: CurveZMQ keys derive from the cookie, so every connection
+    // (peers, gossip, admin) is encrypted and only cookie holders connect.
+    cluster_secret,
+    // Nothing is encrypted and any party that can reach a port connects;
+    // the cookie proofs still decide who is a peer. For benchmarks and
+    // debugging on a trusted host only: the node warns at start.
+    insecure_plaintext,
+};
+
 struct Limits {
     std::size_t max_frame_bytes = 16u << 20;      // larger frames are dropped and counted
     std::size_t mailbox_capacity = 100'000;       // messages per process mailbox
@@ -32,8 +43,11 @@ struct Limits {
 struct Options {
     // `name@host`, unique in the cluster. Required.
     std::string name;
-    // The shared secret. Required; never sent on the wire (HELLO proves it with an HMAC).
+    // The shared secret. Required; never sent on the wire. Every key a node
+    // uses derives from it; a short or repetitive one is warned about at
+    // start (`liminal-cli cookie` writes a 256-bit one).
     std::string cookie;
+    Security security = Security::cluster_secret;
     // Where the ROUTER (directed traffic) and PUB (gossip) bind. tcp only; a `*` port
     // takes an ephemeral one, and the real endpoint is read back and advertised.
     std::string listen = "tcp://127.0.0.1:*";

@@ -24,8 +24,12 @@ void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, const cha
 
 Actor::Actor(NodeCore& core)
     : core_(core), log_(*core.log), bad_input_(*core.log), identity_(routing_id(core.options.name, core.creation)),
-      context_(1, 4096), router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
-      sub_(context_, zmq::socket_type::sub), admin_(context_, zmq::socket_type::router), admin_service_(core),
+      context_(1, 4096), zap_(context_, core.options.security, *core.keys),
+      router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
+      sub_(context_, zmq::socket_type::sub), admin_(context_, zmq::socket_type::router),
+      router_monitor_(context_, zmq::socket_type::pair), pub_monitor_(context_, zmq::socket_type::pair),
+      admin_monitor_(context_, zmq::socket_type::pair),
+      admin_service_(core),
       next_digest_(Clock::now() + core.options.digest_interval), drop_state_(core.testing.seed) {
     const Options& options = core_.options;
     configure_peer_socket(router_, options);
@@ -35,6 +39,11 @@ Actor::Actor(NodeCore& core)
     configure_peer_socket(pub_, options);
     configure_peer_socket(sub_, options);
     sub_.set(zmq::sockopt::subscribe, "");
+    secure_server(router_, options.security, *core_.keys, ZapHandler::peer_domain);
+    secure_server(pub_, options.security, *core_.keys, ZapHandler::peer_domain);
+    secure_client(sub_, options.security, *core_.keys);
+    start_monitor(router_, router_monitor_, "inproc://liminal-router-monitor", handshake_failed_events);
+    start_monitor(pub_, pub_monitor_, "inproc://liminal-pub-monitor", handshake_failed_events);
 
     bind_or_throw(router_, options.listen, "ROUTER");
     bind_or_throw(pub_, options.gossip, "PUB");
@@ -42,6 +51,8 @@ Actor::Actor(NodeCore& core)
     core_.pub_endpoint = advertised_endpoint(pub_, options.advertise_host);
     if (!options.admin.empty()) {
         admin_.set(zmq::sockopt::linger, 0);
+        secure_server(admin_, Security::cluster_secret, *core_.keys, ZapHandler::admin_domain);
+        start_monitor(admin_, admin_monitor_, "inproc://liminal-admin-monitor", handshake_failed_events);
         if (options.admin.rfind("tcp://[", 0) == 0) admin_.set(zmq::sockopt::ipv6, 1);  // [::1]
         // Above the counted limit, so that a too-large request still gets an answer.
         admin_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(AdminService::max_request_bytes) * 4);
@@ -73,8 +84,8 @@ Link& Actor::open_link(const std::string& endpoint, bool seed) {
         graveyard_.push_back(std::move(it->second));
         links_.erase(it);
     }
-    auto link = std::make_unique<Link>(context_, core_.options, endpoint, identity_, ++link_serial_, seed,
-                                       core_.counters, bad_input_);
+    auto link = std::make_unique<Link>(context_, core_.options, *core_.keys, endpoint, identity_, ++link_serial_,
+                                       seed, core_.counters, bad_input_);
     Link& ref = *link;
     links_.emplace(endpoint, std::move(link));
     core_.directory.set_connecting(endpoint, true);
@@ -138,10 +149,17 @@ void Actor::shutdown() {
     for (auto& [endpoint, link] : links_) link->drop_pending(core_.counters.dropped_node_down);
     links_.clear();
     graveyard_.clear();
+    zmq_socket_monitor(router_.handle(), nullptr, 0);
+    zmq_socket_monitor(pub_.handle(), nullptr, 0);
+    if (!core_.admin_endpoint.empty()) zmq_socket_monitor(admin_.handle(), nullptr, 0);
+    router_monitor_.close();
+    pub_monitor_.close();
+    admin_monitor_.close();
     router_.close();
     pub_.close();
     sub_.close();
     admin_.close();
+    zap_.socket().close();
     context_.close();
     core_.processes->close_all();
     core_.events.close();

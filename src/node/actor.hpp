@@ -48,6 +48,7 @@
 #include "node/receive.hpp"
 #include "node/session.hpp"
 #include "node/sockets.hpp"
+#include "node/zap.hpp"
 #include "wire/codec.hpp"
 #include "wire/proof.hpp"
 
@@ -98,13 +99,17 @@ private:
     // the HELLO: a full session table, say), with backoff.
     void retry_handshakes();
     void on_router();
+    // Connections the ZAP handler or the CurveZMQ handshake refused.
+    void on_zap();
+    void on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* socket);
     void on_sub();
     void on_admin();
     void on_link_input(Link& link);
     void on_link_monitor(Link& link);
 
     // Frames on the ROUTER (router.cpp).
-    void on_router_frame(const std::string& identity, zmq::message_t&& frame);
+    // `connection`: the ZAP handler's name for the connection it came on.
+    void on_router_frame(const std::string& identity, std::string_view connection, zmq::message_t&& frame);
     // Whether a frame of `size` bytes may be decoded at all (counted and logged when not).
     bool size_admitted(std::size_t size, bool authenticated);
     // Validates an authenticated peer's frame as a whole before any of it is applied.
@@ -116,8 +121,10 @@ private:
     void send_hello(Link& link);
     // This node as its WELCOME names it, for the proofs.
     wire::Answerer self_as_answerer() const;
-    void on_handshake(const std::string& identity, wire::Hello& hello, std::string_view hello_bytes);
-    void on_handshake(const std::string& identity, wire::Auth& auth, std::string_view);
+    void on_handshake(const std::string& identity, std::string_view connection, wire::Hello& hello,
+                      std::string_view hello_bytes);
+    void on_handshake(const std::string& identity, std::string_view connection, wire::Auth& auth,
+                      std::string_view);
     void on_reply(Link& link, const wire::Welcome& welcome);
     void on_reply(Link& link, const wire::ByeAck&);
     // Whether a proven WELCOME leads to a peer this link should go on with:
@@ -132,6 +139,8 @@ private:
     void announce(const std::string& name);
     void peer_down(const std::string& name, DownReason reason, const std::string& detail);
     void reject(const std::string& who, const std::string& why);
+    // A connection failed the security handshake or ZAP (counted, logged; an event at most every second).
+    void refused(const std::string& what);
 
     // SEND and PUBLISH go to delivery_.
     bool on_data(Inbound& in, wire::Send& send);
@@ -172,11 +181,18 @@ private:
     RateLimitedLog bad_input_;                           // remote bad input, at most a line a second per kind
     const std::string identity_;                         // our routing id
     zmq::context_t context_;
+    ZapHandler zap_;                                     // bound before any server socket
     zmq::socket_t router_;                               // bound; all directed traffic in
     zmq::socket_t pub_;                                  // bound; gossip out
     zmq::socket_t sub_;                                  // connected to every peer's PUB
     zmq::socket_t admin_;                                // bound when options.admin is set
+    zmq::socket_t router_monitor_;                       // handshake failures on the ROUTER
+    zmq::socket_t pub_monitor_;                          // ... on the PUB
+    zmq::socket_t admin_monitor_;                        // ... and on the admin endpoint
     Watch router_watch_{router_};
+    Watch router_monitor_watch_{router_monitor_};
+    Watch pub_monitor_watch_{pub_monitor_};
+    Watch admin_monitor_watch_{admin_monitor_};
     Watch sub_watch_{sub_};
     Watch admin_watch_{admin_};
     AdminService admin_service_;
@@ -201,6 +217,7 @@ private:
 
     Clock::time_point next_digest_;                      // when the periodic DIGEST is due
     Clock::time_point last_sweep_{};                     // when sweep() last ran
+    Clock::time_point last_refusal_event_{};             // when refused() last emitted an event
     std::uint64_t drop_state_;                           // fault injection's random state
     bool stop_requested_ = false;                        // command::Stop came: leave the loop
 };

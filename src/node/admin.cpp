@@ -119,7 +119,7 @@ std::string AdminService::handle(const std::vector<std::string>& frames) {
         return error("refused: ask for a challenge, then prove the cookie");
     }
     std::copy(frames[1].begin(), frames[1].end(), proof.begin());
-    if (!wire::check_admin_proof(core_.options.cookie, nonce, frames[0], proof)) {
+    if (!wire::check_admin_proof(core_.keys->admin, nonce, frames[0], proof)) {
         bump(core_.counters.rejected_peers);
         return error("refused: wrong cookie");
     }

@@ -1,6 +1,8 @@
 #include <liminal/admin.hpp>
 #include <liminal/node.hpp>
 
+#include "node/sockets.hpp"
+#include "wire/keys.hpp"
 #include "wire/proof.hpp"
 
 #include <nlohmann/json.hpp>
@@ -19,8 +21,32 @@ std::string round_trip(zmq::socket_t& socket, const std::vector<std::string>& fr
         socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
     }
     zmq::message_t reply;
-    if (!socket.recv(reply)) throw AdminFailed("no answer from the admin endpoint " + endpoint + " (is the node running?)");
+    if (!socket.recv(reply)) throw AdminFailed("no answer from the admin endpoint " + endpoint +
+                                              " (is the node running, and is this its cookie?)");
     return reply.to_string();
+}
+
+// Connects and waits for the encrypted handshake: a node holding another
+// cookie refuses it, which is said at once rather than as a timeout.
+void connect_encrypted(zmq::context_t& context, zmq::socket_t& socket, const std::string& endpoint,
+                       std::chrono::milliseconds timeout) {
+    zmq::socket_t monitor(context, zmq::socket_type::pair);
+    detail::start_monitor(socket, monitor, "inproc://liminal-admin-client",
+                          ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | detail::handshake_failed_events);
+    socket.connect(endpoint);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        std::vector<zmq::pollitem_t> items{{monitor.handle(), 0, ZMQ_POLLIN, 0}};
+        if (left.count() <= 0 || zmq::poll(items, left) == 0) break;  // no answer: the caller's receive says so
+        const auto event = detail::read_monitor_event(monitor);
+        if (!event) continue;
+        if (event->event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) break;
+        zmq_socket_monitor(socket.handle(), nullptr, 0);
+        throw AdminFailed("the admin endpoint " + endpoint +
+                          " refused the encrypted handshake: wrong cookie (or not a liminal node)");
+    }
+    zmq_socket_monitor(socket.handle(), nullptr, 0);
 }
 
 }  // namespace
@@ -39,8 +65,11 @@ std::string admin_request(const std::string& endpoint, const std::string& cookie
     socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
     socket.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
     if (endpoint.rfind("tcp://[", 0) == 0) socket.set(zmq::sockopt::ipv6, 1);  // tcp://[::1]:port
+    // The admin endpoint is encrypted with the cluster's keys in every mode.
+    const auto& keys = detail::wire::cluster_keys(cookie);
+    detail::secure_client(socket, Security::cluster_secret, keys);
     try {
-        socket.connect(endpoint);
+        connect_encrypted(context, socket, endpoint, timeout);
         const json challenge = json::parse(round_trip(socket, {R"({"cmd":"challenge"})"}, endpoint));
         if (!challenge.value("ok", false)) return challenge.dump();
         const std::string nonce_hex = challenge.at("nonce").get<std::string>();
@@ -50,7 +79,7 @@ std::string admin_request(const std::string& endpoint, const std::string& cookie
         }
         body["nonce"] = nonce_hex;
         const std::string text = body.dump();
-        const auto proof = detail::wire::make_admin_proof(cookie, nonce, text);
+        const auto proof = detail::wire::make_admin_proof(keys.admin, nonce, text);
         return round_trip(socket, {text, std::string(proof.begin(), proof.end())}, endpoint);
     } catch (const zmq::error_t& e) {
         throw AdminFailed("admin endpoint " + endpoint + ": " + e.what());

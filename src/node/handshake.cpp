@@ -27,10 +27,16 @@ wire::Answerer Actor::self_as_answerer() const {
 
 void Actor::send_hello(Link& link) {
     link.send_hello(wire::Hello{wire::protocol_version, core_.options.name, core_.creation, core_.router_endpoint,
-                                core_.pub_endpoint, peers_.known(), wire::make_nonce()});
+                                core_.pub_endpoint, wire::make_nonce()});
 }
 
-void Actor::on_handshake(const std::string& identity, wire::Hello& hello, std::string_view hello_bytes) {
+void Actor::on_handshake(const std::string& identity, std::string_view connection, wire::Hello& hello,
+                         std::string_view hello_bytes) {
+    if (const Session* current = sessions_.find(identity, connection); current && current->authenticated()) {
+        bump(core_.counters.malformed_frames);
+        bad_input_.dropped("malformed", fmt::format("a second HELLO from {}, already authenticated", current->name()));
+        return;
+    }
     if (hello.protocol != wire::protocol_version) {
         reject(hello.name, fmt::format("HELLO speaks protocol {} (this node speaks {})", hello.protocol,
                                        wire::protocol_version));
@@ -41,25 +47,27 @@ void Actor::on_handshake(const std::string& identity, wire::Hello& hello, std::s
         return;
     }
     const std::string name = hello.name;
-    Session* session = sessions_.open(identity, std::move(hello), std::string(hello_bytes), wire::make_nonce());
+    Session* session =
+        sessions_.open(identity, connection, std::move(hello), std::string(hello_bytes), wire::make_nonce());
     if (session == nullptr) {
         reject(name, "too many inbound connections");
         return;
     }
-    const auto proof = wire::make_proof(core_.options.cookie, wire::ProofRole::server, session->hello().nonce,
+    const auto proof = wire::make_proof(core_.keys->proof, wire::ProofRole::server, session->hello().nonce,
                                         session->server_nonce(), session->hello_bytes(), self_as_answerer());
     reply(identity, wire::Welcome{core_.options.name, core_.creation, core_.router_endpoint, core_.pub_endpoint,
-                                  peers_.known(), session->server_nonce(), proof});
+                                  session->server_nonce(), proof});
 }
 
-void Actor::on_handshake(const std::string& identity, wire::Auth& auth, std::string_view) {
-    Session* session = sessions_.find(identity);
+void Actor::on_handshake(const std::string& identity, std::string_view connection, wire::Auth& auth,
+                         std::string_view) {
+    Session* session = sessions_.find(identity, connection);
     if (session == nullptr || session->authenticated()) {
         bump(core_.counters.unauthenticated_frames);
         bad_input_.dropped("unauthenticated", "an AUTH without a HELLO before it");
         return;
     }
-    if (!wire::check_proof(core_.options.cookie, wire::ProofRole::client, session->hello().nonce,
+    if (!wire::check_proof(core_.keys->proof, wire::ProofRole::client, session->hello().nonce,
                            session->server_nonce(), session->hello_bytes(), self_as_answerer(), auth.proof)) {
         reject(session->name(), "AUTH failed the cookie proof (wrong cookie?)");
         sessions_.erase(identity);
@@ -74,8 +82,8 @@ void Actor::on_handshake(const std::string& identity, wire::Auth& auth, std::str
     const wire::Hello hello = session->hello();
     // One live inbound session per name: connections of older incarnations go.
     sessions_.erase_older(hello.name, hello.creation, identity);
+    // The rest of the cluster it learns from our PEERS once our link to it is up (announce).
     learn({hello.name, hello.creation, hello.router, hello.pub});
-    for (const auto& address : hello.peers) learn(address);
 }
 
 void Actor::learn(const wire::PeerAddress& address) {
@@ -99,9 +107,9 @@ void Actor::on_reply(Link& link, const wire::Welcome& welcome) {
     // The WELCOME's own identity is what the proofs bind: an answer to this
     // HELLO under any other name fails.
     const wire::Answerer answerer{welcome.name, welcome.creation, welcome.router, welcome.pub};
-    const auto proof = wire::make_proof(core_.options.cookie, wire::ProofRole::client, link.nonce(), welcome.nonce,
+    const auto proof = wire::make_proof(core_.keys->proof, wire::ProofRole::client, link.nonce(), welcome.nonce,
                                         link.hello_bytes(), answerer);
-    if (!wire::check_proof(core_.options.cookie, wire::ProofRole::server, link.nonce(), welcome.nonce,
+    if (!wire::check_proof(core_.keys->proof, wire::ProofRole::server, link.nonce(), welcome.nonce,
                            link.hello_bytes(), answerer, welcome.proof)) {
         reject(link.endpoint(), "WELCOME failed the cookie proof (wrong cookie?)");
         // Answer anyway, so that the other side checks our proof and reports
@@ -115,9 +123,6 @@ void Actor::on_reply(Link& link, const wire::Welcome& welcome) {
         return;
     }
     link.send(wire::Auth{proof});
-    // Links to the peers it names open before it counts as up, so that an
-    // observer never sees "seed up, nothing else connecting" too early.
-    for (const auto& address : welcome.peers) learn(address);
     peer_up(link, welcome);
 }
 
@@ -237,6 +242,17 @@ bool Actor::on_data(Inbound& in, wire::Bye&) {
         close_link(*link->second);
     }
     return false;  // nothing after BYE is applied
+}
+
+void Actor::refused(const std::string& what) {
+    bump(core_.counters.refused_connections);
+    const std::string why = what + ": another cookie, or a plaintext node?";
+    bad_input_.dropped("refused", why);
+    // A flood of refusals is one event a second, like the log.
+    const auto now = Clock::now();
+    if (now - last_refusal_event_ < std::chrono::seconds(1)) return;
+    last_refusal_event_ = now;
+    emit(PeerEvent{PeerEventKind::rejected, "", 0, "", DownReason::none, why});
 }
 
 void Actor::reject(const std::string& who, const std::string& why) {

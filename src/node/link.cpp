@@ -13,8 +13,9 @@ constexpr std::size_t max_pack_bytes = 256 * 1024;
 
 }  // namespace
 
-Link::Link(zmq::context_t& context, const Options& options, std::string endpoint, const std::string& identity,
-           std::uint64_t serial, bool seed, Counters& counters, RateLimitedLog& bad_input)
+Link::Link(zmq::context_t& context, const Options& options, const wire::ClusterKeys& keys, std::string endpoint,
+           const std::string& identity, std::uint64_t serial, bool seed, Counters& counters,
+           RateLimitedLog& bad_input)
     : endpoint_(std::move(endpoint)), seed_(seed), queue_limit_(options.limits.peer_queue_bytes),
       pack_limit_(std::min(max_pack_bytes, options.limits.max_frame_bytes)), counters_(counters),
       bad_input_(bad_input), dealer_(context, zmq::socket_type::dealer), monitor_(context, zmq::socket_type::pair),
@@ -28,15 +29,10 @@ Link::Link(zmq::context_t& context, const Options& options, std::string endpoint
     dealer_.set(zmq::sockopt::reconnect_ivl_max, 5000);
     dealer_.set(zmq::sockopt::connect_timeout, 2000);
 
-    const std::string monitor_endpoint = "inproc://liminal-link-" + std::to_string(serial);
-    const int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
-                       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-    if (zmq_socket_monitor(dealer_.handle(), monitor_endpoint.c_str(), events) != 0) throw zmq::error_t();
-    // An unread monitor stalls the whole context (libzmq#3745): never let it fill.
-    monitor_.set(zmq::sockopt::rcvhwm, 0);
-    monitor_.set(zmq::sockopt::linger, 0);
-    monitor_.connect(monitor_endpoint);
+    secure_client(dealer_, options.security, keys);
+    start_monitor(dealer_, monitor_, "inproc://liminal-link-" + std::to_string(serial),
+                  ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
+                      handshake_failed_events);
     dealer_.connect(endpoint_);
 }
 

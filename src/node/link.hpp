@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace liminal::detail {
 
@@ -35,8 +36,9 @@ public:
     };
 
     // Connects at once; ZeroMQ reconnects by itself until the link is closed.
-    Link(zmq::context_t& context, const Options& options, std::string endpoint, const std::string& identity,
-         std::uint64_t serial, bool seed, Counters& counters, RateLimitedLog& bad_input);
+    Link(zmq::context_t& context, const Options& options, const wire::ClusterKeys& keys, std::string endpoint,
+         const std::string& identity, std::uint64_t serial, bool seed, Counters& counters,
+         RateLimitedLog& bad_input);
     ~Link();
     Link(const Link&) = delete;
     Link& operator=(const Link&) = delete;
@@ -104,6 +106,9 @@ public:
     }
     const std::optional<Clock::time_point>& close_at() const noexcept { return close_at_; }
 
+    // Whether this is the link's first failed security handshake (reported once).
+    bool first_refusal() noexcept { return !std::exchange(refused_, true); }
+
     // Whether an unreachable-peer warning is due (at most every 5 s).
     bool retry_report_due();
 
@@ -144,6 +149,7 @@ private:
     bool closing_ = false;
     std::optional<Clock::time_point> close_at_;
     Clock::time_point last_retry_report_{};
+    bool refused_ = false;
 };
 
 }  // namespace liminal::detail

@@ -92,6 +92,14 @@ Node::Node(Options options, const detail::TestHooks& hooks) : impl_(std::make_un
     core.options = std::move(options);
     core.testing = hooks;
     core.creation = detail::new_creation();
+    core.keys = &detail::wire::cluster_keys(core.options.cookie);
+    if (const auto weakness = detail::wire::cookie_weakness(core.options.cookie); !weakness.empty())
+        core.log->warn("the cookie is weak ({}): anyone who records this cluster's traffic can guess it; "
+                       "`liminal-cli cookie` writes a 256-bit one",
+                       weakness);
+    if (core.options.security == Security::insecure_plaintext)
+        core.log->warn("insecure plaintext: traffic is not encrypted and anyone who reaches a port can "
+                       "connect; use it only on a trusted host");
     impl_->node_pid = Pid{core.options.name, core.creation, 0};
     core.processes = std::make_shared<detail::ProcessTable>(core.options.limits.mailbox_capacity,
                                                             core.options.limits.overflow);

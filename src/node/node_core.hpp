@@ -13,6 +13,7 @@
 #include "node/shared_membership.hpp"
 
 #include "node/test_hooks.hpp"
+#include "wire/keys.hpp"
 
 #include <liminal/options.hpp>
 
@@ -31,6 +32,7 @@ namespace liminal::detail {
 struct NodeCore {
     Options options;
     TestHooks testing;            // fault injection; the defaults do nothing
+    const wire::ClusterKeys* keys = nullptr;  // derived from options.cookie (process-wide cache)
     std::shared_ptr<spdlog::logger> log;
     std::uint64_t creation = 0;
     std::string router_endpoint;  // as advertised

@@ -55,10 +55,16 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
 void Actor::build_poll_set() {
     poll_.reset(core_.commands.fd());
     polled_links_.clear();
-    // Fixed slots first: router 0, sub 1, admin 2 (when there is one); then a dealer and a monitor per link.
+    // The node's own sockets first, in a fixed order (dispatch_ready); then a dealer and a monitor per link.
     poll_.add(router_, router_watch_, ZMQ_POLLIN);
     poll_.add(sub_, sub_watch_, ZMQ_POLLIN);
-    if (!core_.admin_endpoint.empty()) poll_.add(admin_, admin_watch_, ZMQ_POLLIN);
+    poll_.add(zap_.socket(), zap_.watch(), ZMQ_POLLIN);
+    poll_.add(router_monitor_, router_monitor_watch_, ZMQ_POLLIN);
+    poll_.add(pub_monitor_, pub_monitor_watch_, ZMQ_POLLIN);
+    if (!core_.admin_endpoint.empty()) {
+        poll_.add(admin_, admin_watch_, ZMQ_POLLIN);
+        poll_.add(admin_monitor_, admin_monitor_watch_, ZMQ_POLLIN);
+    }
     for (auto& [endpoint, link] : links_) {
         poll_.add(link->dealer(), link->dealer_watch(), ZMQ_POLLIN | (link->waiting() ? ZMQ_POLLOUT : 0));
         poll_.add(link->monitor(), link->monitor_watch(), ZMQ_POLLIN);
@@ -68,6 +74,10 @@ void Actor::build_poll_set() {
 
 void Actor::dispatch_ready() {
     if (poll_.doorbell_rang()) on_commands(true);
+    // Security first: a connection waits for its ZAP answer before it carries anything.
+    if (poll_.take(2, ZMQ_POLLIN)) on_zap();
+    if (poll_.take(3, ZMQ_POLLIN)) on_server_monitor(router_monitor_, router_monitor_watch_, "ROUTER");
+    if (poll_.take(4, ZMQ_POLLIN)) on_server_monitor(pub_monitor_, pub_monitor_watch_, "PUB");
     if (poll_.take(0, ZMQ_POLLIN)) {
         on_router();
         // A callback that answered from this thread queued its reply: send
@@ -75,8 +85,10 @@ void Actor::dispatch_ready() {
         if (core_.commands.pending()) on_commands(false);
     }
     if (poll_.take(1, ZMQ_POLLIN)) on_sub();
-    const std::size_t fixed = core_.admin_endpoint.empty() ? 2 : 3;
-    if (fixed == 3 && poll_.take(2, ZMQ_POLLIN)) on_admin();
+    const bool admin = !core_.admin_endpoint.empty();
+    const std::size_t fixed = admin ? 7 : 5;
+    if (admin && poll_.take(6, ZMQ_POLLIN)) on_server_monitor(admin_monitor_, admin_monitor_watch_, "admin endpoint");
+    if (admin && poll_.take(5, ZMQ_POLLIN)) on_admin();
     for (std::size_t i = 0; i < polled_links_.size(); ++i) {
         Link& link = *polled_links_[i];
         const std::size_t dealer = fixed + 2 * i, monitor = dealer + 1;
@@ -135,8 +147,24 @@ void Actor::on_router() {
             bad_input_.dropped("malformed", "a multipart message on the ROUTER");
             continue;
         }
-        on_router_frame(identity.to_string(), std::move(body));
+        // The routing-id frame loses its metadata in libzmq 4.3.4 (ZMQ-NOTES §3): read the body's.
+        const char* connection = zmq_msg_gets(body.handle(), "User-Id");
+        on_router_frame(identity.to_string(), connection == nullptr ? std::string_view() : connection,
+                        std::move(body));
     }
+}
+
+void Actor::on_zap() {
+    const auto answered = zap_.answer_waiting();
+    for (std::size_t i = 0; i < answered.refused; ++i) refused("a connection whose key is not this cluster's");
+}
+
+void Actor::on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* socket) {
+    while (const auto event = read_monitor_event(monitor)) {
+        refused(fmt::format("a connection to the {} that failed the encrypted handshake (error {:#x})", socket,
+                            event->value));
+    }
+    watch.drained();
 }
 
 void Actor::on_sub() {
@@ -223,6 +251,12 @@ void Actor::on_link_monitor(Link& link) {
             if (link.up() && !link.peer_name().empty())
                 peer_down(link.peer_name(), DownReason::link_lost, "connection to " + link.endpoint() + " lost");
             link.disconnected();
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            if (link.first_refusal())
+                reject(link.endpoint(), "the encrypted handshake failed (another cookie, or a plaintext node?)");
             break;
         case ZMQ_EVENT_CONNECT_RETRIED:
             if (link.peer_name().empty() && link.retry_report_due()) {

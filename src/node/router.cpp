@@ -1,7 +1,7 @@
 // Frames on our ROUTER. A frame is checked whole before any of it is applied:
 // the handshake messages (HELLO, AUTH) travel alone in their frame; anything
-// else must come from an authenticated session of the peer's current
-// incarnation and be a data message. Then each message goes to the handler
+// else must come from an authenticated session, on the connection that
+// authenticated it, of the peer's current incarnation, and be a data message. Then each message goes to the handler
 // of its type (std::visit), in the file of its concern. Runs on the I/O thread.
 
 #include "node/actor.hpp"
@@ -35,10 +35,12 @@ bool Actor::size_admitted(std::size_t size, bool authenticated) {
     return true;
 }
 
-void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame) {
+void Actor::on_router_frame(const std::string& identity, std::string_view connection, zmq::message_t&& frame) {
     bump(core_.counters.frames_in);
     bump(core_.counters.bytes_in, frame.size());
-    Session* session = sessions_.find(identity);
+    // Only this connection's own session counts: one that took over the
+    // routing id of an authenticated session is not authenticated.
+    Session* session = sessions_.find(identity, connection);
     const bool authenticated = session != nullptr && session->authenticated();
     if (!size_admitted(frame.size(), authenticated)) return;  // not even decoded
     // Payloads are delivered as views into this frame: share it.
@@ -54,7 +56,7 @@ void Actor::on_router_frame(const std::string& identity, zmq::message_t&& frame)
         std::visit(
             [&](auto& m) {
                 if constexpr (std::decay_t<decltype(m)>::path == wire::Path::handshake)
-                    on_handshake(identity, m, bytes.substr(1));
+                    on_handshake(identity, connection, m, bytes.substr(1));
             },
             decoded_[0]);
         return;

@@ -7,8 +7,13 @@ Session* SessionTable::find(const std::string& routing_id) {
     return it == sessions_.end() ? nullptr : &it->second;
 }
 
-Session* SessionTable::open(const std::string& routing_id, wire::Hello hello, std::string hello_bytes,
-                            const wire::Nonce& server_nonce) {
+Session* SessionTable::find(const std::string& routing_id, std::string_view connection) {
+    Session* session = find(routing_id);
+    return session != nullptr && session->connection() == connection ? session : nullptr;
+}
+
+Session* SessionTable::open(const std::string& routing_id, std::string_view connection, wire::Hello hello,
+                            std::string hello_bytes, const wire::Nonce& server_nonce) {
     auto started = Session::Clock::now();
     if (const auto it = sessions_.find(routing_id); it != sessions_.end()) {
         // A repeated HELLO does not renew a handshake that never completed.
@@ -17,7 +22,9 @@ Session* SessionTable::open(const std::string& routing_id, wire::Hello hello, st
     } else if (sessions_.size() >= capacity_ && !evict_oldest_unauthenticated()) {
         return nullptr;
     }
-    return &sessions_.try_emplace(routing_id, std::move(hello), std::move(hello_bytes), server_nonce, started)
+    return &sessions_
+                .try_emplace(routing_id, std::string(connection), std::move(hello), std::move(hello_bytes),
+                             server_nonce, started)
                 .first->second;
 }
 

@@ -1,8 +1,11 @@
 #pragma once
-// An inbound connection on our ROUTER, by routing id: what the connecting
-// node claimed in its HELLO, whether its AUTH proved the cookie, and the
-// SNAPSHOT being reassembled from it. Nothing from a session is applied
-// before it is authenticated. Runs on the I/O thread only.
+// An inbound connection on our ROUTER, by routing id: which connection it
+// is (the ZAP handler's serial for it, zap.hpp), what the connecting node
+// claimed in its HELLO, whether its AUTH proved the cookie, and the SNAPSHOT
+// being reassembled from it. Nothing from a session is applied before it is
+// authenticated, and nothing from any other connection is applied as its:
+// a connection that takes over the routing id starts a session of its own.
+// Runs on the I/O thread only.
 
 #include "membership/snapshot_assembly.hpp"
 #include "wire/messages.hpp"
@@ -11,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace liminal::detail {
@@ -19,9 +23,13 @@ class Session {
 public:
     using Clock = std::chrono::steady_clock;
 
-    Session(wire::Hello hello, std::string hello_bytes, const wire::Nonce& server_nonce, Clock::time_point started)
-        : hello_(std::move(hello)), hello_bytes_(std::move(hello_bytes)), server_nonce_(server_nonce),
-          started_(started) {}
+    Session(std::string connection, wire::Hello hello, std::string hello_bytes, const wire::Nonce& server_nonce,
+            Clock::time_point started)
+        : connection_(std::move(connection)), hello_(std::move(hello)), hello_bytes_(std::move(hello_bytes)),
+          server_nonce_(server_nonce), started_(started) {}
+
+    // The connection the session belongs to.
+    const std::string& connection() const noexcept { return connection_; }
 
     // The claims of the HELLO; the identity of the session once authenticated.
     const wire::Hello& hello() const noexcept { return hello_; }
@@ -38,6 +46,7 @@ public:
     membership::SnapshotAssembly& snapshot() noexcept { return snapshot_; }
 
 private:
+    std::string connection_;
     wire::Hello hello_;
     std::string hello_bytes_;
     wire::Nonce server_nonce_;
@@ -58,11 +67,15 @@ public:
 
     explicit SessionTable(std::size_t capacity = default_capacity) : capacity_(capacity) {}
 
+    // The session of `routing_id` on `connection`: null when it has none,
+    // or when its session belongs to another connection.
+    Session* find(const std::string& routing_id, std::string_view connection);
+    // The session of `routing_id`, whichever connection it belongs to.
     Session* find(const std::string& routing_id);
-    // A new session for `routing_id`, replacing any it had; null only when
-    // every session in a full table is authenticated.
-    Session* open(const std::string& routing_id, wire::Hello hello, std::string hello_bytes,
-                  const wire::Nonce& server_nonce);
+    // A new session for `routing_id` on `connection`, replacing any it had;
+    // null only when every session in a full table is authenticated.
+    Session* open(const std::string& routing_id, std::string_view connection, wire::Hello hello,
+                  std::string hello_bytes, const wire::Nonce& server_nonce);
     void erase(const std::string& routing_id) { sessions_.erase(routing_id); }
     // Sessions of `name` from incarnations older than `creation`, but `keep`.
     void erase_older(const std::string& name, std::uint64_t creation, const std::string& keep = {});

@@ -3,6 +3,8 @@
 // events, the poll set's view of a socket, frames as ZeroMQ messages.
 // Runs on the I/O thread only (except construction before the thread starts).
 
+#include "wire/keys.hpp"
+
 #include <liminal/options.hpp>
 
 #include <zmq.hpp>
@@ -18,6 +20,14 @@ namespace liminal::detail {
 // libzmq 4.3.4 traps from ZMQ-NOTES.md designed around.
 void configure_peer_socket(zmq::socket_t& socket, const Options& options);
 
+// Makes `socket` the server side of its connections: CurveZMQ with the
+// cluster's keypair (NULL under insecure_plaintext), admitted by the node's
+// ZAP handler (zap.hpp) under `domain` either way. Set before the socket binds.
+void secure_server(zmq::socket_t& socket, Security security, const wire::ClusterKeys& keys, const char* domain);
+// Makes `socket` a client of servers holding the cluster's keypair. Set
+// before the socket connects.
+void secure_client(zmq::socket_t& socket, Security security, const wire::ClusterKeys& keys);
+
 // The tcp endpoint a socket actually bound, with a wildcard host replaced by
 // `advertise_host` (so peers can reach it).
 std::string advertised_endpoint(zmq::socket_t& socket, const std::string& advertise_host);
@@ -31,6 +41,14 @@ struct MonitorEvent {
     std::uint16_t event = 0;
     std::uint32_t value = 0;
 };
+
+// Starts monitoring `socket` for `events` on inproc `endpoint` and connects
+// the PAIR `monitor` to it (never full: an unread monitor stalls the context).
+void start_monitor(zmq::socket_t& socket, zmq::socket_t& monitor, const std::string& endpoint, int events);
+
+// The events that say a connection failed its security handshake.
+constexpr int handshake_failed_events =
+    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
 // Reads one event from a monitor PAIR, if one is waiting.
 std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor);

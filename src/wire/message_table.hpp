@@ -21,7 +21,7 @@ struct Codec;
 template <>
 struct Codec<Hello> {
     static constexpr MessageType type = MessageType::hello;
-    static constexpr std::uint32_t fields = 7;
+    static constexpr std::uint32_t fields = 6;
     template <typename P>
     static void pack(P& p, const Hello& m) {
         p.pack_uint64(m.protocol);
@@ -29,32 +29,30 @@ struct Codec<Hello> {
         p.pack_uint64(m.creation);
         pack_str(p, m.router);
         pack_str(p, m.pub);
-        pack_peers(p, m.peers);
         pack_nonce(p, m.nonce);
     }
     static bool read(Reader& r, Hello& m) {
         return r.uint(m.protocol) && read_string(r, m.name) && r.uint(m.creation) && read_string(r, m.router) &&
-               read_string(r, m.pub) && read_peers(r, m.peers) && r.fixed_bin(m.nonce.data(), m.nonce.size());
+               read_string(r, m.pub) && r.fixed_bin(m.nonce.data(), m.nonce.size());
     }
 };
 
 template <>
 struct Codec<Welcome> {
     static constexpr MessageType type = MessageType::welcome;
-    static constexpr std::uint32_t fields = 7;
+    static constexpr std::uint32_t fields = 6;
     template <typename P>
     static void pack(P& p, const Welcome& m) {
         pack_str(p, m.name);
         p.pack_uint64(m.creation);
         pack_str(p, m.router);
         pack_str(p, m.pub);
-        pack_peers(p, m.peers);
         pack_nonce(p, m.nonce);
         pack_proof(p, m.proof);
     }
     static bool read(Reader& r, Welcome& m) {
         return read_string(r, m.name) && r.uint(m.creation) && read_string(r, m.router) && read_string(r, m.pub) &&
-               read_peers(r, m.peers) && r.fixed_bin(m.nonce.data(), m.nonce.size()) &&
+               r.fixed_bin(m.nonce.data(), m.nonce.size()) &&
                r.fixed_bin(m.proof.data(), m.proof.size());
     }
 };

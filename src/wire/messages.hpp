@@ -56,7 +56,7 @@ enum class Path : std::uint8_t {
 // message over any of them, and the API refuses to send one (so that no bad
 // message can poison the frame it is packed into); the codec's table
 // (codec.cpp) says which message has which field.
-inline constexpr std::size_t max_peers_in_hello = 4096;  // peer lists: HELLO, WELCOME, PEERS
+inline constexpr std::size_t max_peers_in_hello = 4096;  // peer lists (PEERS)
 inline constexpr std::size_t max_headers = 256;          // headers: SEND, PUBLISH
 inline constexpr std::size_t max_parents = 64;           // causal parents: PUBLISH
 inline constexpr std::size_t max_name_bytes = 255;       // names (scope, group, channel): non-empty, at most this
@@ -66,9 +66,9 @@ inline constexpr std::size_t max_name_bytes = 255;       // names (scope, group,
 // per frame, never more than ~16,000 messages.
 inline constexpr std::size_t max_messages_per_frame = 65536;
 // A frame from a connection that has not authenticated yet (HELLO, AUTH), at
-// most; a receiver drops a larger one without decoding it. A HELLO lists up
-// to max_peers_in_hello peers of a few hundred bytes each.
-inline constexpr std::size_t max_handshake_frame_bytes = 1u << 20;
+// most; a receiver drops a larger one without decoding it. A HELLO carries
+// one node's name, creation, two endpoints and a nonce.
+inline constexpr std::size_t max_handshake_frame_bytes = 4096;
 // Every length on the wire is a msgpack 32-bit length.
 inline constexpr std::size_t max_length = 0xffffffffu;
 
@@ -93,7 +93,6 @@ struct Hello {
     std::uint64_t creation = 0;
     std::string router;
     std::string pub;
-    std::vector<PeerAddress> peers;
     Nonce nonce{};
     friend bool operator==(const Hello&, const Hello&) = default;
 };
@@ -104,7 +103,6 @@ struct Welcome {
     std::uint64_t creation = 0;
     std::string router;
     std::string pub;
-    std::vector<PeerAddress> peers;
     Nonce nonce{};
     Proof proof{};
     friend bool operator==(const Welcome&, const Welcome&) = default;

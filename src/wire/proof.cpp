@@ -14,15 +14,12 @@ void ensure_sodium() {
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
-// HMAC-SHA256(SHA-256(cookie), role || first || second || SHA-256(b) for each b of `hashed`).
-Proof hmac(std::string_view cookie, unsigned char role, const Nonce& first, const Nonce& second,
+// HMAC-SHA256(key, role || first || second || SHA-256(b) for each b of `hashed`).
+Proof hmac(const Key& key, unsigned char role, const Nonce& first, const Nonce& second,
            std::initializer_list<std::string_view> hashed) {
     ensure_sodium();
-    unsigned char key[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(key, reinterpret_cast<const unsigned char*>(cookie.data()), cookie.size());
-
     crypto_auth_hmacsha256_state state;
-    crypto_auth_hmacsha256_init(&state, key, sizeof key);
+    crypto_auth_hmacsha256_init(&state, key.data(), key.size());
     crypto_auth_hmacsha256_update(&state, &role, 1);
     crypto_auth_hmacsha256_update(&state, first.data(), first.size());
     crypto_auth_hmacsha256_update(&state, second.data(), second.size());
@@ -33,7 +30,6 @@ Proof hmac(std::string_view cookie, unsigned char role, const Nonce& first, cons
     }
     Proof proof{};
     crypto_auth_hmacsha256_final(&state, proof.data());
-    sodium_memzero(key, sizeof key);
     return proof;
 }
 
@@ -57,25 +53,25 @@ std::string answerer_bytes(const Answerer& answerer) {
 
 }  // namespace
 
-Proof make_proof(std::string_view cookie, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
+Proof make_proof(const Key& key, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
                  std::string_view hello_bytes, const Answerer& answerer) {
     const std::string identity = answerer_bytes(answerer);
-    return hmac(cookie, static_cast<unsigned char>(role), client_nonce, server_nonce, {hello_bytes, identity});
+    return hmac(key, static_cast<unsigned char>(role), client_nonce, server_nonce, {hello_bytes, identity});
 }
 
-Proof make_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_view body) {
+Proof make_admin_proof(const Key& key, const Nonce& nonce, std::string_view body) {
     // The second nonce slot is all zeros: the node's nonce alone makes it fresh.
-    return hmac(cookie, 'A', nonce, Nonce{}, {body});
+    return hmac(key, 'A', nonce, Nonce{}, {body});
 }
 
-bool check_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_view body, const Proof& proof) {
-    const Proof expected = make_admin_proof(cookie, nonce, body);
+bool check_admin_proof(const Key& key, const Nonce& nonce, std::string_view body, const Proof& proof) {
+    const Proof expected = make_admin_proof(key, nonce, body);
     return sodium_memcmp(expected.data(), proof.data(), proof.size()) == 0;
 }
 
-bool check_proof(std::string_view cookie, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
+bool check_proof(const Key& key, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
                  std::string_view hello_bytes, const Answerer& answerer, const Proof& proof) {
-    const Proof expected = make_proof(cookie, role, client_nonce, server_nonce, hello_bytes, answerer);
+    const Proof expected = make_proof(key, role, client_nonce, server_nonce, hello_bytes, answerer);
     return sodium_memcmp(expected.data(), proof.data(), proof.size()) == 0;
 }
 

@@ -1,10 +1,11 @@
 #pragma once
 // The cookie proof of the HELLO handshake (docs/PROTOCOL.md, "Cookie proof").
-// Both sides prove knowledge of the cookie with an HMAC-SHA256 over both
+// Both sides prove knowledge of the cookie (through the key derived from it) with an HMAC-SHA256 over both
 // fresh nonces, the exact HELLO bytes (the connecting node's claims) and the
 // answering node's identity as its WELCOME states it; the cookie itself never
 // travels.
 
+#include "wire/keys.hpp"
 #include "wire/messages.hpp"
 
 #include <string_view>
@@ -23,22 +24,22 @@ struct Answerer {
     std::string_view pub;
 };
 
-// key = SHA-256(cookie); proof = HMAC-SHA256(key, role || client_nonce ||
+// key = the cluster's proof key (keys.hpp); proof = HMAC-SHA256(key, role || client_nonce ||
 // server_nonce || SHA-256(hello message bytes) || SHA-256(answerer)), where
 // answerer = u32 |name| name u64 creation u32 |router| router u32 |pub| pub
 // (big-endian). The role byte keeps one side's proof from being replayed as
 // the other's.
-Proof make_proof(std::string_view cookie, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
+Proof make_proof(const Key& key, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
                  std::string_view hello_bytes, const Answerer& answerer);
 
 // Constant-time comparison against the expected proof.
-bool check_proof(std::string_view cookie, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
+bool check_proof(const Key& key, ProofRole role, const Nonce& client_nonce, const Nonce& server_nonce,
                  std::string_view hello_bytes, const Answerer& answerer, const Proof& proof);
 
-// The admin request proof: HMAC-SHA256(SHA-256(cookie), "A" || nonce ||
+// The admin request proof: HMAC-SHA256(admin key, "A" || nonce ||
 // SHA-256(body)), the nonce being one the node handed out for this request.
-Proof make_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_view body);
-bool check_admin_proof(std::string_view cookie, const Nonce& nonce, std::string_view body, const Proof& proof);
+Proof make_admin_proof(const Key& key, const Nonce& nonce, std::string_view body);
+bool check_admin_proof(const Key& key, const Nonce& nonce, std::string_view body, const Proof& proof);
 
 // A fresh random nonce.
 Nonce make_nonce();

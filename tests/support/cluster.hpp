@@ -26,8 +26,11 @@ inline std::shared_ptr<spdlog::logger> test_logger() {
     return logger;
 }
 
+// The cookie of the tests' clusters: long and varied enough not to be called weak.
+inline constexpr const char* test_cookie = "test-cookie-5b1e7c0d9a2f";
+
 inline Options node_options(const std::string& name, std::vector<std::string> seeds = {},
-                            const std::string& cookie = "test-cookie") {
+                            const std::string& cookie = test_cookie) {
     Options options;
     options.name = name;
     options.cookie = cookie;

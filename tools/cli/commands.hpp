@@ -23,6 +23,14 @@ struct NodeCommand {
     int run();
 };
 
+struct CookieCommand {
+    std::string out;
+    bool force = false;
+
+    CLI::App* add(CLI::App& app);
+    int run();
+};
+
 struct SendCommand {
     ShortLivedFlags node;
     std::string pid;

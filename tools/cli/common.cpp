@@ -23,6 +23,12 @@ void ClusterFlags::add_cookie(CLI::App& app) {
     cookie_opt->excludes(file_opt);
 }
 
+void ClusterFlags::add_security(CLI::App& app) {
+    app.add_flag("--insecure-plaintext", insecure_plaintext,
+                 "Do not encrypt: anyone who reaches the ports can connect and read the traffic. Only for "
+                 "benchmarks and debugging on a trusted host; every node of the cluster must say it");
+}
+
 void ClusterFlags::add_log_level(CLI::App& app) {
     app.add_option("--log-level", log_level, "Log level on stderr")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
@@ -92,6 +98,7 @@ std::shared_ptr<spdlog::logger> ClusterFlags::logger(const std::string& name, bo
 void ShortLivedFlags::add(CLI::App& app, const char* timeout_help) {
     cluster.add_seeds(app, true);
     cluster.add_cookie(app);
+    cluster.add_security(app);
     app.add_option("--listen", listen, "ROUTER endpoint of this short-lived node (peers connect back to it)")
         ->capture_default_str();
     app.add_option("--advertise", advertise, "Host advertised to peers when --listen binds 0.0.0.0");
@@ -105,6 +112,7 @@ std::unique_ptr<Node> ShortLivedFlags::start() const {
     const std::string host = advertise.empty() ? "127.0.0.1" : advertise;
     options.name = ephemeral_name(host);
     options.cookie = cluster.resolve_cookie();
+    if (cluster.insecure_plaintext) options.security = Security::insecure_plaintext;
     options.seeds = cluster.seeds;
     options.listen = listen;
     options.gossip = "tcp://" + listen.substr(6, listen.rfind(':') - 6) + ":*";

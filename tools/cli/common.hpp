@@ -28,8 +28,11 @@ struct ClusterFlags {
     std::string cookie_file;
     std::string log_level = "info";
     std::vector<std::string> seeds;
+    bool insecure_plaintext = false;
 
     void add_cookie(CLI::App& app);
+    // --insecure-plaintext, for commands that run a node.
+    void add_security(CLI::App& app);
     void add_log_level(CLI::App& app);
     void add_seeds(CLI::App& app, bool required);
     // The cookie from --cookie or --cookie-file (trailing whitespace trimmed).

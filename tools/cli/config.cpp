@@ -46,6 +46,10 @@ void load_cluster(NodeSettings& s, const toml::table& table) {
         else if (name == "admin") s.admin = read_string(node, key);
         else if (name == "cookie") s.cookie = read_string(node, key);
         else if (name == "cookie_file") s.cookie_file = read_string(node, key);
+        else if (name == "security")
+            s.security = read_choice(node, key, {"cluster-secret", "insecure-plaintext"}) == "insecure-plaintext"
+                             ? Security::insecure_plaintext
+                             : Security::cluster_secret;
         else if (name == "heartbeat_ms") s.heartbeat_ms = static_cast<int>(read_int(node, key, 10, 600000));
         else if (name == "heartbeat_timeout_ms") s.heartbeat_timeout_ms = static_cast<int>(read_int(node, key, 10, 3600000));
         else if (name == "seeds") {

@@ -26,6 +26,7 @@ struct NodeSettings {
     std::vector<std::string> seeds;
     std::string cookie;
     std::string cookie_file;
+    Security security = Security::cluster_secret;  // cluster.security: "cluster-secret" | "insecure-plaintext"
     int heartbeat_ms = 1000;
     int heartbeat_timeout_ms = 3000;
     Limits limits;

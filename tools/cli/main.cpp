@@ -12,10 +12,12 @@ int main(int argc, char** argv) {
     SendCommand send;
     SubCommand sub;
     PubCommand pub;
+    CookieCommand cookie;
     CLI::App* node_cmd = node.add(app);
     CLI::App* send_cmd = send.add(app);
     CLI::App* sub_cmd = sub.add(app);
     CLI::App* pub_cmd = pub.add(app);
+    CLI::App* cookie_cmd = cookie.add(app);
     AdminCommands admin;
     admin.add(app);
     try {
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
         if (send_cmd->parsed()) return send.run();
         if (sub_cmd->parsed()) return sub.run();
         if (pub_cmd->parsed()) return pub.run();
+        if (cookie_cmd->parsed()) return cookie.run();
         if (const auto kind = admin.chosen()) return admin.run(*kind);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "liminal-cli: %s\n", e.what());

@@ -53,6 +53,7 @@ CLI::App* NodeCommand::add(CLI::App& app) {
     flags.push_back(cmd->add_option("--seed", s.seeds, "ROUTER endpoint of a node to join through (repeatable)"));
     flags.push_back(cmd->add_option("--admin", s.admin, "Admin endpoint to bind: ipc://PATH or tcp://127.0.0.1:PORT"));
     cookie_flags.add_cookie(*cmd);
+    cookie_flags.add_security(*cmd);
     flags.push_back(cmd->add_option("--log-level", s.log_level, "Log level on stderr")
                         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"})));
     flags.push_back(cmd->add_option("--heartbeat-ms", s.heartbeat_ms, "ZMTP heartbeat interval (default 1000)")
@@ -84,6 +85,8 @@ CLI::App* NodeCommand::add(CLI::App& app) {
         "Settings come from, in increasing precedence: defaults, --config FILE, the environment\n"
         "(LIMINAL_CLUSTER_NODE_NAME, LIMINAL_CLUSTER_LISTEN, LIMINAL_CLUSTER_SEEDS comma-separated,\n"
         "LIMINAL_CLUSTER_COOKIE), then flags. --name, --listen and a cookie are required from one of them.\n"
+        "Every connection is encrypted with keys derived from the cookie (make one with 'liminal-cli cookie');\n"
+        "--insecure-plaintext turns that off.\n"
         "On start, prints exactly one line to stdout:\n"
         "  ready <name> creation=<n> router=<endpoint> pub=<endpoint>[ inbox=<pid>]\n"
         "SIGINT/SIGTERM say BYE to every peer and exit 0.");
@@ -118,6 +121,7 @@ int NodeCommand::run() {
     if (given("--heartbeat-timeout-ms")) merged.heartbeat_timeout_ms = from_flags.heartbeat_timeout_ms;
     if (given("--max-frame-bytes")) merged.limits.max_frame_bytes = from_flags.limits.max_frame_bytes;
     if (given("--mailbox-capacity")) merged.limits.mailbox_capacity = from_flags.limits.mailbox_capacity;
+    if (cookie_flags.insecure_plaintext) merged.security = Security::insecure_plaintext;
     if (!cookie_flags.cookie.empty() || !cookie_flags.cookie_file.empty()) {
         merged.cookie = cookie_flags.cookie;
         merged.cookie_file = cookie_flags.cookie_file;
@@ -135,6 +139,7 @@ int NodeCommand::run() {
     Options options;
     options.name = merged.name;
     options.cookie = cookie_source.resolve_cookie();
+    options.security = merged.security;
     options.listen = merged.listen;
     options.gossip = merged.gossip.empty() ? "tcp://" + host_of(merged.listen) + ":*" : merged.gossip;
     options.advertise_host = merged.advertise;

@@ -1,0 +1,59 @@
+#pragma once
+// Raw ZeroMQ sockets as an attacker, a silent peer or an outside tool opens
+// them: with the cluster's keys (a cookie holder that does not follow the
+// protocol) or with none (a stranger).
+
+#include "node/sockets.hpp"
+#include "support/cluster.hpp"
+#include "wire/keys.hpp"
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace liminal::test {
+
+// Who opens the socket: a holder of the test cookie, or a stranger speaking
+// plain ZMTP (NULL), or a stranger guessing at the CurveZMQ keys.
+enum class Holder { member, stranger, guesser };
+
+inline void secure_as(zmq::socket_t& socket, Holder holder) {
+    if (holder == Holder::member) {
+        detail::secure_client(socket, Security::cluster_secret, detail::wire::cluster_keys(test_cookie));
+    } else if (holder == Holder::guesser) {
+        detail::secure_client(socket, Security::cluster_secret, detail::wire::cluster_keys("a guess at the cookie"));
+    }
+}
+
+// A DEALER connected to `endpoint`, optionally under a chosen routing id.
+inline zmq::socket_t raw_dealer(zmq::context_t& context, const std::string& endpoint, Holder holder,
+                                std::chrono::milliseconds receive_timeout = std::chrono::seconds(5),
+                                const std::string& routing_id = {}) {
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(receive_timeout.count()));
+    if (!routing_id.empty()) socket.set(zmq::sockopt::routing_id, routing_id);
+    secure_as(socket, holder);
+    socket.connect(endpoint);
+    return socket;
+}
+
+// A ROUTER on a loopback port where nodes are made to connect: as a CurveZMQ
+// server with the cluster's keys (a member), or speaking plain ZMTP.
+inline zmq::socket_t raw_router(zmq::context_t& context, std::chrono::milliseconds receive_timeout, Holder holder) {
+    zmq::socket_t socket(context, zmq::socket_type::router);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::router_handover, 1);
+    socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(receive_timeout.count()));
+    if (holder == Holder::member) {
+        const auto& keys = detail::wire::cluster_keys(test_cookie);
+        socket.set(zmq::sockopt::curve_server, 1);
+        socket.set(zmq::sockopt::curve_secretkey, keys.curve_secret);
+    }
+    socket.bind("tcp://127.0.0.1:*");
+    return socket;
+}
+
+}  // namespace liminal::test
