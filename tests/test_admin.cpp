@@ -370,3 +370,27 @@ TEST_CASE("admin: node --config, environment overrides, and invalid configs", "[
     CHECK_THAT(unknown.out, Catch::Contains("cluster.listne: unknown key"));
     std::remove(path.c_str());
 }
+
+TEST_CASE("admin: a client that never reads its replies cannot starve an operator, and its drops are counted", "[admin][trust]") {
+    liminal::Node node = admin_node("a@127.0.0.1");
+    const std::string ep = node.admin_endpoint();
+    zmq::context_t context;
+    zmq::socket_t flood(context, zmq::socket_type::dealer);
+    liminal::test::secure_as(flood, liminal::test::Holder::member);
+    flood.set(zmq::sockopt::linger, 0);
+    flood.set(zmq::sockopt::sndhwm, 0);
+    flood.set(zmq::sockopt::rcvhwm, 1);  // and it never reads: its replies have nowhere to go
+    flood.connect(ep);
+    // More replies than the kernel's socket buffers on both sides hold.
+    constexpr int challenges = 300000;
+    for (int i = 0; i < challenges; ++i) {
+        flood.send(zmq::message_t(), zmq::send_flags::sndmore);
+        flood.send(zmq::str_buffer(R"({"cmd":"challenge"})"));
+    }
+    REQUIRE(liminal::test::wait_until([&] { return node.stats().admin_replies_dropped > 0; }, 30s));
+    // The operator is answered meanwhile, promptly.
+    const auto start = std::chrono::steady_clock::now();
+    const json status = json::parse(liminal::admin_request(ep, liminal::test::test_cookie, R"({"cmd":"status"})", 5s));
+    CHECK(status.value("ok", false));
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+}

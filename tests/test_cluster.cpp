@@ -578,3 +578,110 @@ TEST_CASE("a capture of the traffic between two nodes shows no payload and no no
         CHECK(names_in_clear == (security == Security::insecure_plaintext));
     }
 }
+
+namespace {
+// A cookie holder that runs both sides of the handshake by hand, so that a
+// node takes it for a peer and subscribes to its PUB, from which it then
+// gossips whatever it likes.
+struct RawPeer {
+    static constexpr std::uint64_t creation = 5;
+    const std::string name = "liar@127.0.0.1";
+    zmq::context_t& context;
+    zmq::socket_t router;
+    zmq::socket_t pub;
+    zmq::socket_t dealer;
+    std::string router_endpoint, pub_endpoint;
+
+    RawPeer(zmq::context_t& c, const std::string& target)
+        : context(c), router(raw_router(c, 5000ms, Holder::member)), pub(c, zmq::socket_type::pub),
+          dealer(raw_dealer(c, target, Holder::member)) {
+        const auto& keys = detail::wire::cluster_keys(liminal::test::test_cookie);
+        pub.set(zmq::sockopt::linger, 0);
+        pub.set(zmq::sockopt::curve_server, 1);
+        pub.set(zmq::sockopt::curve_secretkey, keys.curve_secret);
+        pub.bind("tcp://127.0.0.1:*");
+        router_endpoint = router.get(zmq::sockopt::last_endpoint);
+        pub_endpoint = pub.get(zmq::sockopt::last_endpoint);
+    }
+    detail::wire::Answerer self() const { return {name, creation, router_endpoint, pub_endpoint}; }
+
+    // Our HELLO to the node, its WELCOME, our AUTH.
+    void connect_to_node() {
+        using namespace liminal::detail::wire;
+        const auto& keys = cluster_keys(liminal::test::test_cookie);
+        const Hello hello{protocol_version, name, creation, router_endpoint, pub_endpoint, make_nonce()};
+        const std::string frame = encode_frame(hello);
+        dealer.send(zmq::buffer(frame));
+        zmq::message_t reply;
+        REQUIRE(dealer.recv(reply));
+        std::vector<WireMessage> decoded;
+        REQUIRE(decode_frame(reply.to_string(), decoded) == DecodeError::none);
+        const auto welcome = std::get<Welcome>(decoded.at(0));
+        const Answerer node{welcome.name, welcome.creation, welcome.router, welcome.pub};
+        dealer.send(zmq::buffer(
+            encode_frame(Auth{make_proof(keys.proof, ProofRole::client, hello.nonce, welcome.nonce, frame.substr(1), node)})));
+    }
+    // The node's HELLO to us, answered with a WELCOME it accepts.
+    void answer_node() {
+        using namespace liminal::detail::wire;
+        zmq::message_t id, body;
+        REQUIRE(router.recv(id));
+        REQUIRE(router.recv(body));
+        std::vector<WireMessage> decoded;
+        const std::string frame = body.to_string();
+        REQUIRE(decode_frame(frame, decoded) == DecodeError::none);
+        const auto hello = std::get<Hello>(decoded.at(0));
+        const Nonce nonce = make_nonce();
+        const Proof proof = make_proof(cluster_keys(liminal::test::test_cookie).proof, ProofRole::server, hello.nonce,
+                                       nonce, frame.substr(1), self());
+        router.send(id, zmq::send_flags::sndmore);
+        router.send(zmq::buffer(encode_frame(Welcome{name, creation, router_endpoint, pub_endpoint, nonce, proof})));
+    }
+    void gossip(std::initializer_list<detail::wire::WireMessage> messages) {
+        pub.send(zmq::buffer(frame_of(messages)), zmq::send_flags::dontwait);
+    }
+};
+
+bool holds(const std::vector<Pid>& pids, const std::string& node, std::uint64_t id) {
+    return std::any_of(pids.begin(), pids.end(), [&](const Pid& p) { return p.node == node && p.id == id; });
+}
+}  // namespace
+
+TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[cluster][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto worker = b.spawn();
+    b.join("s", "g", worker.pid());
+    REQUIRE(wait_until([&] { return holds(a.members("s", "g"), "b@127.0.0.1", worker.pid().id); }));
+
+    zmq::context_t context;
+    RawPeer liar(context, a.router_endpoint());
+    liar.connect_to_node();
+    liar.answer_node();
+    REQUIRE(wait_until([&] { return peer_is(a, liar.name, PeerState::up); }));
+    using namespace liminal::detail::wire;
+    liar.dealer.send(zmq::buffer(frame_of({Snapshot{0, 0, true, {}}})));
+    // Its own JOIN is applied (repeated until a's SUB has connected; duplicates are ignored) ...
+    REQUIRE(wait_until([&] {
+        liar.gossip({Delta{true, liar.name, RawPeer::creation, 1, "s", "g", {7}}});
+        return holds(a.members("s", "g"), liar.name, 7);
+    }));
+    // ... but b's member removed and another added in b's name are not, nor
+    // anything in a frame that carries one such delta.
+    const std::uint64_t b_seq = 1;  // b's one JOIN so far
+    const auto served_before = b.stats().resyncs_served;
+    liar.gossip({Delta{false, "b@127.0.0.1", b.creation(), b_seq + 1, "s", "g", {worker.pid().id}}});
+    liar.gossip({Delta{true, liar.name, RawPeer::creation, 2, "s", "g", {8}},
+                 Delta{true, "b@127.0.0.1", b.creation(), b_seq + 2, "s", "g", {99}}});
+    liar.gossip({Digest{"b@127.0.0.1", b.creation(), 1000, 1}});
+    REQUIRE(wait_until([&] { return a.stats().forged_gossip >= 3; }));
+    liar.gossip({Delta{true, liar.name, RawPeer::creation, 2, "s", "g", {9}}});
+    REQUIRE(wait_until([&] { return holds(a.members("s", "g"), liar.name, 9); }));
+    const auto members = a.members("s", "g");
+    CHECK(holds(members, "b@127.0.0.1", worker.pid().id));
+    CHECK_FALSE(holds(members, "b@127.0.0.1", 99));
+    CHECK_FALSE(holds(members, liar.name, 8));
+    CHECK(a.stats().forged_gossip == 3);
+    CHECK(b.stats().resyncs_served == served_before);  // the forged digest asked b for nothing either
+}

@@ -186,6 +186,27 @@ TEST_CASE("a digest ahead or with another hash asks for a resync, else it is ack
     CHECK(fx.acks.empty());
 }
 
+TEST_CASE("a view ahead of its origin's digest is repaired by the next snapshot, whatever its seq", "[membership]") {
+    State state = receiver();
+    Effects fx;
+    // A snapshot claiming seq 1,000,000 with a member b never had.
+    state.on_snapshot("b@h", 7, Snapshot{1'000'000, {{"s", "g", {66}}}}, fx);
+    CHECK(remote_ids(state, "g") == Ids{66});
+    // b's own digest says seq 3: the view is not believed, a resync is asked for ...
+    fx = {};
+    state.on_digest("b@h", 7, 3, membership_hash("s", "g", 1), fx);
+    CHECK(fx.resyncs == std::vector<std::string>{"b@h"});
+    CHECK(fx.acks.empty());
+    // ... and b's real snapshot, at seq 3, replaces it.
+    fx = {};
+    state.on_snapshot("b@h", 7, Snapshot{3, {{"s", "g", {1}}}}, fx);
+    CHECK(remote_ids(state, "g") == Ids{1});
+    fx = {};
+    state.on_digest("b@h", 7, 3, membership_hash("s", "g", 1), fx);
+    CHECK(fx.resyncs.empty());
+    CHECK(fx.acks == std::vector<std::pair<std::string, std::uint64_t>>{{"b@h", 3}});
+}
+
 TEST_CASE("a peer going down purges its members", "[membership]") {
     State state = receiver();
     Effects fx;

@@ -29,6 +29,8 @@ struct Stats {
     std::uint64_t unauthenticated_frames = 0;   // from a connection that has not completed HELLO
     std::uint64_t rejected_peers = 0;           // failed the cookie proof or protocol checks
     std::uint64_t refused_connections = 0;      // failed the encrypted (CurveZMQ) handshake
+    std::uint64_t forged_gossip = 0;            // gossip frames naming an origin other than their sender
+    std::uint64_t admin_replies_dropped = 0;    // admin replies to a client that did not read them in time
 
     std::uint64_t publishes = 0;                // publish() calls
     std::uint64_t publish_frames_out = 0;       // PUBLISH messages sent (one per node per publish)

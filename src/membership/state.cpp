@@ -276,7 +276,11 @@ void State::on_digest(const std::string& origin, std::uint64_t creation, std::ui
                       Effects& fx) {
     const auto it = views_.find(origin);
     if (it == views_.end() || it->second.creation != creation) return;
-    const OriginView& view = it->second;
+    OriginView& view = it->second;
+    // The origin's digest is the truth about its own state. A view ahead of
+    // it (a stale or forged snapshot with a higher seq) is not believed any
+    // more: the next snapshot replaces it whatever its seq.
+    if (view.has_snapshot && seq < view.applied) view.has_snapshot = false;
     if (!view.has_snapshot || seq > view.applied || (seq == view.applied && hash != view.hash)) {
         fx.resyncs.push_back(origin);
         return;

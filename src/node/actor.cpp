@@ -26,7 +26,7 @@ Actor::Actor(NodeCore& core)
     : core_(core), log_(*core.log), bad_input_(*core.log), identity_(routing_id(core.options.name, core.creation)),
       context_(1, 4096), zap_(context_, core.options.security, *core.keys),
       router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
-      sub_(context_, zmq::socket_type::sub), admin_(context_, zmq::socket_type::router),
+      admin_(context_, zmq::socket_type::router),
       router_monitor_(context_, zmq::socket_type::pair), pub_monitor_(context_, zmq::socket_type::pair),
       admin_monitor_(context_, zmq::socket_type::pair),
       admin_service_(core),
@@ -37,11 +37,8 @@ Actor::Actor(NodeCore& core)
     // A second connection with a known routing id takes over (ZMQ-NOTES §3).
     router_.set(zmq::sockopt::router_handover, 1);
     configure_peer_socket(pub_, options);
-    configure_peer_socket(sub_, options);
-    sub_.set(zmq::sockopt::subscribe, "");
     secure_server(router_, options.security, *core_.keys, ZapHandler::peer_domain);
     secure_server(pub_, options.security, *core_.keys, ZapHandler::peer_domain);
-    secure_client(sub_, options.security, *core_.keys);
     start_monitor(router_, router_monitor_, "inproc://liminal-router-monitor", handshake_failed_events);
     start_monitor(pub_, pub_monitor_, "inproc://liminal-pub-monitor", handshake_failed_events);
 
@@ -51,6 +48,7 @@ Actor::Actor(NodeCore& core)
     core_.pub_endpoint = advertised_endpoint(pub_, options.advertise_host);
     if (!options.admin.empty()) {
         admin_.set(zmq::sockopt::linger, 0);
+        admin_.set(zmq::sockopt::router_mandatory, 1);
         secure_server(admin_, Security::cluster_secret, *core_.keys, ZapHandler::admin_domain);
         start_monitor(admin_, admin_monitor_, "inproc://liminal-admin-monitor", handshake_failed_events);
         if (options.admin.rfind("tcp://[", 0) == 0) admin_.set(zmq::sockopt::ipv6, 1);  // [::1]
@@ -157,7 +155,8 @@ void Actor::shutdown() {
     admin_monitor_.close();
     router_.close();
     pub_.close();
-    sub_.close();
+    for (auto& [name, peer] : peers_) peer.sub.reset();
+    closed_subs_.clear();
     admin_.close();
     zap_.socket().close();
     context_.close();

@@ -19,6 +19,7 @@
 //                       SEND, PUBLISH    on_data            router.cpp -> FrameDelivery
 //                       RESYNC, SNAPSHOT, DIGEST_ACK  on_data  gossip.cpp
 //   gossip (SUB)        JOIN/LEAVE, DIGEST  on_gossip       gossip.cpp
+//                       (one SUB per peer; its origin must be that peer)
 //
 // Links and sessions. Each pair of nodes is joined twice: our DEALER to their
 // ROUTER (a Link, through which we send) and their DEALER to our ROUTER (an
@@ -57,6 +58,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,8 +104,10 @@ private:
     // Connections the ZAP handler or the CurveZMQ handshake refused.
     void on_zap();
     void on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* socket);
-    void on_sub();
+    void on_sub(Subscription& sub);
     void on_admin();
+    // Sends admin_reply_; false while its client's queue is full (and the wait not over).
+    bool send_admin_reply();
     void on_link_input(Link& link);
     void on_link_monitor(Link& link);
 
@@ -134,7 +138,7 @@ private:
     bool on_data(Inbound& in, wire::Bye& bye);
     void learn(const wire::PeerAddress& address);
     void peer_up(Link& link, const wire::Welcome& welcome);
-    void connect_sub(Peer& peer, const std::string& pub);
+    void connect_sub(const std::string& name, Peer& peer, const std::string& pub);
     void disconnect_sub(Peer& peer);
     void announce(const std::string& name);
     void peer_down(const std::string& name, DownReason reason, const std::string& detail);
@@ -149,7 +153,8 @@ private:
     // Membership (gossip.cpp).
     // Publishes own deltas not yet gossiped, then (with_digest) a DIGEST.
     void gossip(bool with_digest);
-    void on_gossip_frame(zmq::message_t& frame);
+    // `from`: the peer whose PUB it came from, the only origin it may speak for.
+    void on_gossip_frame(zmq::message_t& frame, const std::string& from);
     // Fault injection (Options::testing): whether to discard this gossip frame.
     bool dropped_by_test();
     void on_gossip(wire::Delta& delta, membership::Effects& fx);
@@ -184,7 +189,6 @@ private:
     ZapHandler zap_;                                     // bound before any server socket
     zmq::socket_t router_;                               // bound; all directed traffic in
     zmq::socket_t pub_;                                  // bound; gossip out
-    zmq::socket_t sub_;                                  // connected to every peer's PUB
     zmq::socket_t admin_;                                // bound when options.admin is set
     zmq::socket_t router_monitor_;                       // handshake failures on the ROUTER
     zmq::socket_t pub_monitor_;                          // ... on the PUB
@@ -193,14 +197,23 @@ private:
     Watch router_monitor_watch_{router_monitor_};
     Watch pub_monitor_watch_{pub_monitor_};
     Watch admin_monitor_watch_{admin_monitor_};
-    Watch sub_watch_{sub_};
     Watch admin_watch_{admin_};
     AdminService admin_service_;
+    // An admin reply its client had no room for yet; dropped (and counted) at give_up.
+    struct AdminReply {
+        std::string client;  // routing id
+        std::string answer;
+        Clock::time_point give_up;
+    };
+    static constexpr auto admin_reply_wait = std::chrono::milliseconds(200);
+    std::optional<AdminReply> admin_reply_;
+    std::string admin_stuck_client_;  // the last client whose reply timed out
 
     PeerTable peers_;                                    // by peer name
     SessionTable sessions_{core_.testing.session_capacity};  // by inbound routing id
     std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint
     std::vector<std::unique_ptr<Link>> graveyard_;       // closed this iteration; freed at its end
+    std::vector<std::unique_ptr<Subscription>> closed_subs_;  // the same for SUBs
     std::vector<std::string> ignored_endpoints_;         // endpoints that turned out to be this node
     std::uint64_t link_serial_ = 0;                      // names monitor endpoints uniquely
     // How long a link waits for WELCOME before it reconnects, by endpoint:
@@ -209,6 +222,7 @@ private:
 
     PollSet poll_;                                       // rebuilt every iteration
     std::vector<Link*> polled_links_;                    // in poll_ order, after the fixed slots
+    std::vector<Subscription*> polled_subs_;             // in poll_ order, after the links
 
     OutgoingBatch outgoing_;                             // drained from the API threads, reused
     Outbound outbound_{core_.counters, peers_};          // packs it into the links

@@ -60,7 +60,7 @@ bool Actor::dropped_by_test() {
     return true;
 }
 
-void Actor::on_gossip_frame(zmq::message_t& frame) {
+void Actor::on_gossip_frame(zmq::message_t& frame, const std::string& from) {
     if (dropped_by_test()) return;
     if (frame.size() > core_.options.limits.max_frame_bytes) {
         bump(core_.counters.oversized_frames);
@@ -77,6 +77,22 @@ void Actor::on_gossip_frame(zmq::message_t& frame) {
         if (std::visit([](const auto& m) { return m.path != wire::Path::gossip; }, message)) {
             bump(core_.counters.malformed_frames);
             bad_input_.dropped("malformed", "a non-gossip message on a PUB connection");
+            return;
+        }
+    }
+    // A peer speaks only for itself: a frame that names any other origin is dropped whole.
+    for (const auto& message : decoded_) {
+        const auto& origin = std::visit(
+            [&](const auto& m) -> const std::string& {
+                if constexpr (std::decay_t<decltype(m)>::path == wire::Path::gossip)
+                    return m.origin;
+                else
+                    return from;  // not reached: checked above
+            },
+            message);
+        if (origin != from) {
+            bump(core_.counters.forged_gossip);
+            bad_input_.dropped("forged", fmt::format("gossip from {} that speaks for {}", from, origin));
             return;
         }
     }

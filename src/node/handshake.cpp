@@ -174,7 +174,7 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     peer.departed.reset();
     peer.since = std::chrono::system_clock::now();
     core_.directory.set_connecting(link.endpoint(), false);
-    connect_sub(peer, welcome.pub);
+    connect_sub(welcome.name, peer, welcome.pub);
     peers_.publish(welcome.name, core_.directory);
     announce(welcome.name);
     emit(PeerEvent{PeerEventKind::up, welcome.name, welcome.creation, welcome.router, DownReason::none,
@@ -182,17 +182,17 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     membership_peer_up(welcome.name, welcome.creation, again);
 }
 
-void Actor::connect_sub(Peer& peer, const std::string& pub) {
-    if (peer.sub_connected == pub) return;
+void Actor::connect_sub(const std::string& name, Peer& peer, const std::string& pub) {
+    if (peer.sub != nullptr && peer.sub->endpoint == pub) return;
     disconnect_sub(peer);
-    sub_.connect(pub);
-    peer.sub_connected = pub;
+    peer.sub = std::make_unique<Subscription>(context_, core_.options, *core_.keys, name, pub);
 }
 
 void Actor::disconnect_sub(Peer& peer) {
-    if (peer.sub_connected.empty()) return;
-    sub_.disconnect(peer.sub_connected);
-    peer.sub_connected.clear();
+    if (peer.sub == nullptr) return;
+    // The poll set of this iteration may still point at it.
+    peer.sub->closed = true;
+    closed_subs_.push_back(std::move(peer.sub));
 }
 
 // Tells every other up peer about `name`, and `name` about all of them:

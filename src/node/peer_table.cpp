@@ -2,6 +2,15 @@
 
 namespace liminal::detail {
 
+Subscription::Subscription(zmq::context_t& context, const Options& options, const wire::ClusterKeys& keys,
+                           std::string peer_name, std::string pub)
+    : peer(std::move(peer_name)), endpoint(std::move(pub)), socket(context, zmq::socket_type::sub) {
+    configure_peer_socket(socket, options);
+    secure_client(socket, options.security, keys);
+    socket.set(zmq::sockopt::subscribe, "");
+    socket.connect(endpoint);
+}
+
 Peer* PeerTable::find(const std::string& name) {
     const auto it = peers_.find(name);
     return it == peers_.end() ? nullptr : &it->second;

@@ -1,7 +1,7 @@
 #pragma once
 // What the I/O thread knows of each peer node, by name: one record joins its
-// incarnation, endpoints, state, our link to it, our SUB connection to its
-// PUB and its traffic counters. The API threads see a copy of each record
+// incarnation, endpoints, state, our link to it, our SUB socket on its PUB
+// and its traffic counters. The API threads see a copy of each record
 // (PeerDirectory), published whenever it changes. Runs on the I/O thread only.
 
 #include "node/counters.hpp"
@@ -21,6 +21,20 @@
 
 namespace liminal::detail {
 
+// Our SUB on one peer's PUB. A SUB cannot tell which of its PUBs sent a
+// message (ZMQ-NOTES §7), so each peer gets a socket of its own: gossip that
+// arrives on it came from that peer, and is applied only for that peer as
+// its origin (gossip.cpp).
+struct Subscription {
+    Subscription(zmq::context_t& context, const Options& options, const wire::ClusterKeys& keys,
+                 std::string peer, std::string endpoint);
+    const std::string peer;      // the peer's name: the only origin its gossip may carry
+    const std::string endpoint;  // its PUB
+    zmq::socket_t socket;
+    Watch watch{socket};
+    bool closed = false;         // disconnected this iteration; destroyed at its end
+};
+
 struct Peer {
     using Clock = std::chrono::steady_clock;
 
@@ -30,7 +44,7 @@ struct Peer {
     PeerState state = PeerState::connecting;
     std::chrono::system_clock::time_point since;  // when `state` was entered
     Link* link = nullptr;                 // our link to it, when one exists
-    std::string sub_connected;            // the PUB endpoint our SUB is connected to; empty: none
+    std::unique_ptr<Subscription> sub;    // our SUB on its PUB, once it has been up
     std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
     Clock::time_point last_resync{};      // when we last asked it for a snapshot
     std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after

@@ -23,6 +23,7 @@ constexpr auto max_handshake_wait = std::chrono::seconds(8);
 std::chrono::milliseconds Actor::next_timeout() const {
     // Heartbeats run inside libzmq. The wake-up publishes the periodic digest,
     // expires half-done handshakes and closes rejected links.
+    if (admin_reply_) return std::chrono::milliseconds(2);  // a reply waits for its client to read
     for (const auto& [endpoint, link] : links_) {
         if (link->close_at()) return std::chrono::milliseconds(100);
     }
@@ -35,6 +36,7 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
     build_poll_set();
     bool ready = poll_.wait(timeout);
     dispatch_ready();
+    if (admin_reply_) on_admin();
 
     const auto now = Clock::now();
     if (now >= next_digest_) gossip(true);
@@ -49,6 +51,7 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
         ready = true;
     }
     graveyard_.clear();
+    closed_subs_.clear();
     return ready;
 }
 
@@ -57,7 +60,6 @@ void Actor::build_poll_set() {
     polled_links_.clear();
     // The node's own sockets first, in a fixed order (dispatch_ready); then a dealer and a monitor per link.
     poll_.add(router_, router_watch_, ZMQ_POLLIN);
-    poll_.add(sub_, sub_watch_, ZMQ_POLLIN);
     poll_.add(zap_.socket(), zap_.watch(), ZMQ_POLLIN);
     poll_.add(router_monitor_, router_monitor_watch_, ZMQ_POLLIN);
     poll_.add(pub_monitor_, pub_monitor_watch_, ZMQ_POLLIN);
@@ -70,25 +72,30 @@ void Actor::build_poll_set() {
         poll_.add(link->monitor(), link->monitor_watch(), ZMQ_POLLIN);
         polled_links_.push_back(link.get());
     }
+    polled_subs_.clear();
+    for (auto& [name, peer] : peers_) {
+        if (peer.sub == nullptr) continue;
+        poll_.add(peer.sub->socket, peer.sub->watch, ZMQ_POLLIN);
+        polled_subs_.push_back(peer.sub.get());
+    }
 }
 
 void Actor::dispatch_ready() {
     if (poll_.doorbell_rang()) on_commands(true);
     // Security first: a connection waits for its ZAP answer before it carries anything.
-    if (poll_.take(2, ZMQ_POLLIN)) on_zap();
-    if (poll_.take(3, ZMQ_POLLIN)) on_server_monitor(router_monitor_, router_monitor_watch_, "ROUTER");
-    if (poll_.take(4, ZMQ_POLLIN)) on_server_monitor(pub_monitor_, pub_monitor_watch_, "PUB");
+    if (poll_.take(1, ZMQ_POLLIN)) on_zap();
+    if (poll_.take(2, ZMQ_POLLIN)) on_server_monitor(router_monitor_, router_monitor_watch_, "ROUTER");
+    if (poll_.take(3, ZMQ_POLLIN)) on_server_monitor(pub_monitor_, pub_monitor_watch_, "PUB");
     if (poll_.take(0, ZMQ_POLLIN)) {
         on_router();
         // A callback that answered from this thread queued its reply: send
         // it now rather than after another round through poll.
         if (core_.commands.pending()) on_commands(false);
     }
-    if (poll_.take(1, ZMQ_POLLIN)) on_sub();
     const bool admin = !core_.admin_endpoint.empty();
-    const std::size_t fixed = admin ? 7 : 5;
-    if (admin && poll_.take(6, ZMQ_POLLIN)) on_server_monitor(admin_monitor_, admin_monitor_watch_, "admin endpoint");
-    if (admin && poll_.take(5, ZMQ_POLLIN)) on_admin();
+    const std::size_t fixed = admin ? 6 : 4;
+    if (admin && poll_.take(5, ZMQ_POLLIN)) on_server_monitor(admin_monitor_, admin_monitor_watch_, "admin endpoint");
+    if (admin && poll_.take(4, ZMQ_POLLIN)) on_admin();
     for (std::size_t i = 0; i < polled_links_.size(); ++i) {
         Link& link = *polled_links_[i];
         const std::size_t dealer = fixed + 2 * i, monitor = dealer + 1;
@@ -96,6 +103,10 @@ void Actor::dispatch_ready() {
         if (!link.closing() && poll_.take(monitor, ZMQ_POLLIN)) on_link_monitor(link);
         if (!link.closing() && poll_.take(dealer, ZMQ_POLLIN)) on_link_input(link);
         if (!link.closing() && poll_.take(dealer, ZMQ_POLLOUT)) link.on_writable();
+    }
+    const std::size_t subs = fixed + 2 * polled_links_.size();
+    for (std::size_t i = 0; i < polled_subs_.size(); ++i) {
+        if (!polled_subs_[i]->closed && poll_.take(subs + i, ZMQ_POLLIN)) on_sub(*polled_subs_[i]);
     }
 }
 
@@ -167,24 +178,28 @@ void Actor::on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* 
     watch.drained();
 }
 
-void Actor::on_sub() {
-    // Gossip from every peer's PUB, fair-queued by libzmq.
-    for (int i = 0; i < max_reads_per_socket; ++i) {
+void Actor::on_sub(Subscription& sub) {
+    // Gossip from one peer's PUB.
+    for (int i = 0; i < max_reads_per_socket && !sub.closed; ++i) {
         zmq::message_t frame;
-        if (!sub_.recv(frame, zmq::recv_flags::dontwait)) return sub_watch_.drained();
+        if (!sub.socket.recv(frame, zmq::recv_flags::dontwait)) return sub.watch.drained();
         bump(core_.counters.frames_in);
         bump(core_.counters.bytes_in, frame.size());
         if (frame.more()) {
-            drain_parts(sub_, frame);
+            drain_parts(sub.socket, frame);
             bump(core_.counters.malformed_frames);
             bad_input_.dropped("malformed", "a multipart gossip message");
             continue;
         }
-        on_gossip_frame(frame);
+        on_gossip_frame(frame, sub.peer);
     }
 }
 
 void Actor::on_admin() {
+    // One reply at a time: while a client's queue is full, its reply waits
+    // (up to admin_reply_wait) and no other request is read, so ZeroMQ holds
+    // them, bounded by its high-water marks.
+    if (!send_admin_reply()) return;
     for (int i = 0; i < 64; ++i) {
         // REQ clients: [routing id][empty delimiter][body][proof?]
         std::vector<zmq::message_t> parts;
@@ -200,15 +215,33 @@ void Actor::on_admin() {
         if (parts.size() < 3 || parts[1].size() != 0) continue;  // not a REQ client: no way to answer
         std::vector<std::string> frames;
         for (std::size_t p = 2; p < parts.size(); ++p) frames.push_back(parts[p].to_string());
-        const std::string answer = admin_service_.handle(frames);
-        try {
-            admin_.send(parts[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-            admin_.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-            admin_.send(zmq::buffer(answer), zmq::send_flags::dontwait);
-        } catch (const zmq::error_t& error) {
-            log_.debug("admin reply dropped: {}", error.what());
-        }
+        admin_reply_ = AdminReply{parts[0].to_string(), admin_service_.handle(frames), Clock::now() + admin_reply_wait};
+        if (!send_admin_reply()) return;
     }
+}
+
+bool Actor::send_admin_reply() {
+    if (!admin_reply_) return true;
+    admin_watch_.touched = true;
+    try {
+        // ROUTER_MANDATORY: a client whose queue is full gives EAGAIN, not a silent drop.
+        if (!admin_.send(zmq::buffer(admin_reply_->client), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+            // A client that already let a reply time out gets no second wait.
+            if (Clock::now() < admin_reply_->give_up && admin_reply_->client != admin_stuck_client_) return false;
+            admin_stuck_client_ = admin_reply_->client;
+            bump(core_.counters.admin_replies_dropped);
+            bad_input_.dropped("admin", "an admin reply to a client that does not read its replies");
+            admin_reply_.reset();
+            return true;
+        }
+        admin_.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        admin_.send(zmq::buffer(admin_reply_->answer), zmq::send_flags::dontwait);
+        if (admin_reply_->client == admin_stuck_client_) admin_stuck_client_.clear();
+    } catch (const zmq::error_t& error) {
+        log_.debug("admin reply to a departed client dropped: {}", error.what());
+    }
+    admin_reply_.reset();
+    return true;
 }
 
 void Actor::on_link_input(Link& link) {

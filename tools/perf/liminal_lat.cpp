@@ -6,7 +6,9 @@
 // By default both processes block in receive() on their own thread, so each
 // message crosses from the node's I/O thread to the process's thread. With
 // `--callback` (given to both) they take messages by callback on the I/O
-// thread instead (Process::on_message), and answer from there.
+// thread instead (Process::on_message), and answer from there. With
+// `--curve` the nodes run encrypted (the default security); otherwise
+// plaintext, like the raw ZeroMQ baseline.
 
 #include "perf_common.hpp"
 
@@ -14,10 +16,11 @@
 
 
 int main(int argc, char** argv) {
-    const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count", "--callback");
-    const bool callback = args.flag == "--callback";
+    const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count", {"--callback", "--curve"});
+    const bool callback = args.has("--callback");
+    const bool curve = args.has("--curve");
 #ifdef LIMINAL_PERF_LOCAL
-    auto o = liminal::perf::node_options("local_lat@127.0.0.1");
+    auto o = liminal::perf::node_options("local_lat@127.0.0.1", curve);
     o.listen = args.endpoint;
     liminal::Node node(o);
     auto echo = node.spawn();
@@ -47,7 +50,7 @@ int main(int argc, char** argv) {
     }
     node.stop();
 #else
-    auto o = liminal::perf::node_options("remote_lat@127.0.0.1");
+    auto o = liminal::perf::node_options("remote_lat@127.0.0.1", curve);
     o.seeds = {args.endpoint};
     liminal::Node node(o);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -8,9 +8,10 @@
 #include "perf_node.hpp"
 
 int main(int argc, char** argv) {
-    const auto args = liminal::perf::parse_args(argc, argv, "message-count");
+    const auto args = liminal::perf::parse_args(argc, argv, "message-count", {"--curve"});
+    const bool curve = args.has("--curve");
 #ifdef LIMINAL_PERF_LOCAL
-    auto o = liminal::perf::node_options("local_thr@127.0.0.1");
+    auto o = liminal::perf::node_options("local_thr@127.0.0.1", curve);
     o.listen = args.endpoint;
     liminal::Node node(o);
     auto sub = node.spawn();
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
     }
     liminal::perf::print_throughput(args.size, args.count, std::chrono::steady_clock::now() - start);
 #else
-    auto o = liminal::perf::node_options("remote_thr@127.0.0.1");
+    auto o = liminal::perf::node_options("remote_thr@127.0.0.1", curve);
     o.seeds = {args.endpoint};
     liminal::Node node(o);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

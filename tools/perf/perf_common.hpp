@@ -17,17 +17,19 @@ struct Args {
     std::string endpoint;
     std::size_t size = 0;
     std::size_t count = 0;
-    std::string flag;  // the optional fourth argument, when `flag_name` allows one
+    std::vector<std::string> flags;  // the optional arguments after the count
+    bool has(const std::string& flag) const { return std::find(flags.begin(), flags.end(), flag) != flags.end(); }
 };
 
-// `<endpoint> <message-size> <count> [flag]`; exits 2 with a usage line otherwise.
-inline Args parse_args(int argc, char** argv, const char* count_name, const char* flag_name = nullptr) {
-    const bool flagged = flag_name != nullptr && argc == 5 && std::string(argv[4]) == flag_name;
-    if (argc != 4 && !flagged) {
-        if (flag_name != nullptr)
-            std::fprintf(stderr, "usage: %s <endpoint> <message-size> <%s> [%s]\n", argv[0], count_name, flag_name);
-        else
-            std::fprintf(stderr, "usage: %s <endpoint> <message-size> <%s>\n", argv[0], count_name);
+// `<endpoint> <message-size> <count> [flag...]`, each flag one of `allowed`;
+// exits 2 with a usage line otherwise.
+inline Args parse_args(int argc, char** argv, const char* count_name, std::vector<std::string> allowed = {}) {
+    bool ok = argc >= 4;
+    for (int i = 4; ok && i < argc; ++i) ok = std::find(allowed.begin(), allowed.end(), argv[i]) != allowed.end();
+    if (!ok) {
+        std::string optional;
+        for (const auto& flag : allowed) optional += " [" + flag + "]";
+        std::fprintf(stderr, "usage: %s <endpoint> <message-size> <%s>%s\n", argv[0], count_name, optional.c_str());
         std::exit(2);
     }
     Args args;
@@ -40,9 +42,10 @@ inline Args parse_args(int argc, char** argv, const char* count_name, const char
         std::fprintf(stderr, "%s: %s must be a positive number\n", argv[0], count_name);
         std::exit(2);
     }
-    if (flagged) args.flag = argv[4];
+    for (int i = 4; i < argc; ++i) args.flags.emplace_back(argv[i]);
     return args;
 }
+
 
 // Set once (by a callback, say), waited for with a deadline.
 class Flag {

@@ -9,10 +9,13 @@
 
 namespace liminal::perf {
 
-inline Options node_options(const std::string& name) {
+// `curve`: the default security, encrypted; false: plaintext, to compare
+// with raw ZeroMQ (the thr and lat tools without --curve).
+inline Options node_options(const std::string& name, bool curve = true) {
     Options o;
     o.name = name;
-    o.cookie = "liminal-perf";
+    o.cookie = "liminal-perf-cookie-0b5e2d";
+    o.security = curve ? Security::cluster_secret : Security::insecure_plaintext;
     o.logger = std::make_shared<spdlog::logger>("perf", std::make_shared<spdlog::sinks::null_sink_mt>());
     o.limits.mailbox_capacity = 1u << 30;
     o.limits.peer_queue_bytes = std::size_t{4} << 30;

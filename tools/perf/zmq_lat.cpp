@@ -2,14 +2,16 @@
 // zmq_remote_lat (DEALER, sends and waits for the echo), by ZMQ_PERF_LOCAL.
 
 #include "perf_common.hpp"
+#include "zmq_curve.hpp"
 
 #include <zmq.hpp>
 
 int main(int argc, char** argv) {
-    const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count");
+    const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count", {"--curve"});
     zmq::context_t context;
 #ifdef ZMQ_PERF_LOCAL
     zmq::socket_t router(context, zmq::socket_type::router);
+    liminal::perf::curve_server(router, args);
     router.bind(args.endpoint);
     for (std::size_t i = 0; i < args.count; ++i) {
         zmq::message_t id, body;
@@ -20,6 +22,7 @@ int main(int argc, char** argv) {
     }
 #else
     zmq::socket_t dealer(context, zmq::socket_type::dealer);
+    liminal::perf::curve_client(dealer, args);
     dealer.connect(args.endpoint);
     std::vector<double> samples;
     samples.reserve(args.count);
