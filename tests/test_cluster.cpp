@@ -322,10 +322,11 @@ TEST_CASE("junk HELLOs cannot hold the session table against a real node", "[clu
     // repeated HELLO must not renew its session.
     zmq::context_t context;
     std::vector<zmq::socket_t> junk;
-    for (int i = 0; i < 64; ++i) junk.push_back(raw_dealer(context, a.router_endpoint(), Holder::member));
-    const auto hello_of = [](int i) {
-        return detail::wire::encode_frame(detail::wire::Hello{detail::wire::protocol_version,
-                                                              "junk" + std::to_string(i) + "@127.0.0.1", 1,
+    const auto name_of = [](int i) { return "junk" + std::to_string(i) + "@127.0.0.1"; };
+    for (int i = 0; i < 64; ++i)
+        junk.push_back(raw_dealer(context, a.router_endpoint(), Holder::member, 5s, detail::routing_id(name_of(i), 1)));
+    const auto hello_of = [&](int i) {
+        return detail::wire::encode_frame(detail::wire::Hello{detail::wire::protocol_version, name_of(i), 1,
                                                               "tcp://127.0.0.1:1", "tcp://127.0.0.1:2",
                                                               detail::wire::make_nonce()});
     };
@@ -379,7 +380,9 @@ TEST_CASE("a node's own HELLO reflected back to it gets an answer no other ident
     auto options = node_options("a@127.0.0.1", {attacker_endpoint});
     options.security = Security::insecure_plaintext;
     Node a(options);
-    zmq::socket_t dialer = raw_dealer(context, a.router_endpoint(), Holder::stranger);
+    // (under a's own routing id, as the HELLO's claims require)
+    zmq::socket_t dialer = raw_dealer(context, a.router_endpoint(), Holder::stranger, 5s,
+                                      detail::routing_id(a.name(), a.creation()));
 
     // a's HELLO to the "peer" it seeded ...
     zmq::message_t link_id, hello;
@@ -412,7 +415,8 @@ TEST_CASE("an authenticated peer's frame is refused whole when it carries anythi
     auto target = a.spawn();
     // A raw client that knows the cookie and completes the handshake as liar@127.0.0.1.
     zmq::context_t context;
-    zmq::socket_t liar = raw_dealer(context, a.router_endpoint(), Holder::member);
+    zmq::socket_t liar =
+        raw_dealer(context, a.router_endpoint(), Holder::member, 5s, detail::routing_id("liar@127.0.0.1", 5));
     using namespace liminal::detail::wire;
     const Hello hello{protocol_version, "liar@127.0.0.1", 5, "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", make_nonce()};
     const std::string hello_frame = encode_frame(hello);
@@ -594,7 +598,7 @@ struct RawPeer {
 
     RawPeer(zmq::context_t& c, const std::string& target)
         : context(c), router(raw_router(c, 5000ms, Holder::member)), pub(c, zmq::socket_type::pub),
-          dealer(raw_dealer(c, target, Holder::member)) {
+          dealer(raw_dealer(c, target, Holder::member, 5s, detail::routing_id(name, creation))) {
         const auto& keys = detail::wire::cluster_keys(liminal::test::test_cookie);
         pub.set(zmq::sockopt::linger, 0);
         pub.set(zmq::sockopt::curve_server, 1);
@@ -684,4 +688,17 @@ TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[clust
     CHECK_FALSE(holds(members, liar.name, 8));
     CHECK(a.stats().forged_gossip == 3);
     CHECK(b.stats().resyncs_served == served_before);  // the forged digest asked b for nothing either
+}
+
+TEST_CASE("a HELLO under a routing id that is not its sender's is refused", "[cluster][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    zmq::context_t context;
+    // A cookie holder claiming to be x, on a connection named after y.
+    zmq::socket_t raw =
+        raw_dealer(context, a.router_endpoint(), Holder::member, 500ms, detail::routing_id("y@127.0.0.1", 9));
+    raw.send(zmq::buffer(detail::wire::encode_frame(detail::wire::Hello{
+        detail::wire::protocol_version, "x@127.0.0.1", 9, "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", {}})));
+    REQUIRE(wait_until([&] { return a.stats().rejected_peers >= 1; }));
+    zmq::message_t welcome;
+    CHECK_FALSE(raw.recv(welcome, zmq::recv_flags::dontwait));
 }

@@ -13,7 +13,8 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-printf 'demo-cookie-%s\n' "$RANDOM$RANDOM" >"$dir/cookie"
+# Every connection is encrypted with keys derived from this cookie.
+"$cli" cookie --out "$dir/cookie"
 
 say() { printf '\n== %s\n' "$*"; }
 fail() { printf 'demo FAILED: %s\n' "$*" >&2; exit 1; }
@@ -31,7 +32,7 @@ wait_line() {
 start() {
     local name=$1
     shift
-    "$cli" node --name "$name@127.0.0.1" --listen 'tcp://127.0.0.1:*' --cookie-file "$dir/cookie" \
+    "$cli" node --name "$name@127.0.0.1" --listen 'tcp://127.0.0.1:*' --cookie-file "${cookie_file:-$dir/cookie}" \
         --events --heartbeat-ms 250 --heartbeat-timeout-ms 1000 --log-level warn "$@" \
         >"$dir/$name.out" 2>"$dir/$name.err" &
     pids+=($!)
@@ -41,7 +42,7 @@ start() {
 }
 field() { sed -n "s/^ready .* $2=\([^ ]*\).*/\1/p" "$dir/$1.out" | head -1; }
 
-say "1. three nodes; b and c know only a's endpoint (the seed); b and c subscribe to 'news'"
+say "1. three nodes, encrypted with a fresh cookie; b and c know only a's endpoint (the seed); b and c subscribe to 'news'"
 start a --monitor channels
 seed=$(field a router)
 start b --seed "$seed" --inbox --subscribe news
@@ -73,7 +74,18 @@ echo "   b's inbox process is $inbox"
 wait_line "$dir/b.out" '^message ' 5
 grep '^message ' "$dir/b.out" | sed 's/^/   b received: /'
 
-say "5. c is killed with SIGKILL; a and b mark it down, a purges its subscriber"
+say "5. a node with another cookie is refused: its encrypted handshake fails on both sides"
+"$cli" cookie --out "$dir/other-cookie"
+cookie_file="$dir/other-cookie" start x --seed "$seed"
+wait_line "$dir/x.out" '^peer-rejected' 5
+wait_line "$dir/a.out" '^peer-rejected' 5
+grep -h '^peer-rejected' "$dir/x.out" | head -1 | sed 's/^/   x: /'
+grep -h '^peer-rejected' "$dir/a.out" | head -1 | sed 's/^/   a: /'
+grep -q '^peer-up x@' "$dir/a.out" "$dir/b.out" && fail "the intruder was let in"
+kill -TERM "$x_pid"
+wait "$x_pid" || true
+
+say "6. c is killed with SIGKILL; a and b mark it down, a purges its subscriber"
 disown "$c_pid"
 kill -9 "$c_pid"
 killed=$(date +%s%N)
@@ -85,7 +97,7 @@ grep -h '^peer-down c@' "$dir/b.out" | sed 's/^/   b: /'
 wait_line "$dir/a.out" '^group-leave channels news c@' 5
 grep -h '^group-leave channels news c@' "$dir/a.out" | sed 's/^/   a: /'
 
-say "6. a and b stop cleanly (SIGTERM: BYE, exit 0)"
+say "7. a and b stop cleanly (SIGTERM: BYE, exit 0)"
 kill -TERM "$b_pid"
 wait "$b_pid" && echo "   b exited 0"
 wait_line "$dir/a.out" '^peer-down b@.*reason=bye' 5
@@ -94,7 +106,8 @@ kill -TERM "$a_pid"
 wait "$a_pid" && echo "   a exited 0"
 
 say "summary"
-echo "   mesh of 3 from one seed: yes"
+echo "   mesh of 3 from one seed, every connection encrypted: yes"
+echo "   a node with another cookie: refused on both sides"
 echo "   publish to subscribers on 2 nodes: delivered once each"
 echo "   directed send across nodes: delivered"
 echo "   SIGKILL detected by both survivors within ${elapsed_ms} ms (heartbeat timeout 1000 ms); subscriber purged"

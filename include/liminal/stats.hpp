@@ -28,7 +28,7 @@ struct Stats {
     std::uint64_t oversized_frames = 0;
     std::uint64_t unauthenticated_frames = 0;   // from a connection that has not completed HELLO
     std::uint64_t rejected_peers = 0;           // failed the cookie proof or protocol checks
-    std::uint64_t refused_connections = 0;      // failed the encrypted (CurveZMQ) handshake
+    std::uint64_t refused_connections = 0;      // failed (or broke off) the CurveZMQ handshake or ZAP
     std::uint64_t forged_gossip = 0;            // gossip frames naming an origin other than their sender
     std::uint64_t admin_replies_dropped = 0;    // admin replies to a client that did not read them in time
 

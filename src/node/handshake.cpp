@@ -46,6 +46,12 @@ void Actor::on_handshake(const std::string& identity, std::string_view connectio
         reject("", "HELLO with an invalid node name or creation");
         return;
     }
+    // Every DEALER of an incarnation connects under the one routing id its
+    // name and creation give (sockets.hpp): a HELLO under any other is not its.
+    if (identity != routing_id(hello.name, hello.creation)) {
+        reject(hello.name, "HELLO on a connection whose routing id is not its sender's");
+        return;
+    }
     const std::string name = hello.name;
     Session* session =
         sessions_.open(identity, connection, std::move(hello), std::string(hello_bytes), wire::make_nonce());

@@ -172,6 +172,15 @@ void Actor::on_zap() {
 
 void Actor::on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* socket) {
     while (const auto event = read_monitor_event(monitor)) {
+        // NO_DETAIL is a transport error during the handshake: the client
+        // went away, which a client with another mechanism may do before we
+        // see the mismatch, but so does a peer that closes a socket in the
+        // middle of one. Counted, but not worth a warning or an event.
+        if (event->event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            bump(core_.counters.refused_connections);
+            log_.debug("a connection to the {} broke during its handshake (errno {})", socket, event->value);
+            continue;
+        }
         refused(fmt::format("a connection to the {} that failed the encrypted handshake (error {:#x})", socket,
                             event->value));
     }
