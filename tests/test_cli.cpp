@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -258,4 +259,43 @@ TEST_CASE("cli: an --insecure-plaintext cluster works, and refuses an encrypted 
     CHECK(encrypted.code == 1);
     CHECK_THAT(encrypted.out, Catch::Contains("encrypted handshake failed"));
     CHECK_FALSE(a.child->wait_for_line("message ", 500ms));
+}
+
+TEST_CASE("cli: keygen, node keys, and SIGHUP revoking a node", "[cli][trust][node-keys]") {
+    const std::string dir = "/tmp/liminal-test-keys-" + std::to_string(::getpid());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::string trusted;
+    for (const std::string name : {"a@127.0.0.1", "b@127.0.0.1"}) {
+        const auto made = run_command({cli, "keygen", "--name", name, "--out", dir + "/" + name + ".key"}, 10s);
+        REQUIRE(made.code == 0);
+        CHECK_THAT(made.out, Catch::EndsWith(" " + name + "\n"));
+        trusted += made.out;
+        struct stat info{};
+        REQUIRE(::stat((dir + "/" + name + ".key").c_str(), &info) == 0);
+        CHECK((info.st_mode & 0777) == 0600);
+    }
+    std::ofstream(dir + "/trusted") << trusted;
+    const auto keyed = [&](const std::string& name) {
+        return std::vector<std::string>{"--key-file", dir + "/" + name + ".key", "--trusted-keys", dir + "/trusted"};
+    };
+    auto a = start_node("a@127.0.0.1", {}, false, keyed("a@127.0.0.1"));
+    auto b_flags = keyed("b@127.0.0.1");
+    b_flags.insert(b_flags.end(), {"--seed", "a@127.0.0.1=" + a.ready["router"]});
+    auto b = start_node("b@127.0.0.1", {}, true, b_flags);
+    REQUIRE(wait_peers_up(a, {"b@127.0.0.1"}));
+    // A seed without its name cannot be used with node keys: a usage error before anything binds.
+    auto bare = keyed("b@127.0.0.1");
+    bare.insert(bare.begin(), {cli, "node", "--name", "b@127.0.0.1", "--listen", "tcp://127.0.0.1:*", "--cookie",
+                               "cli-test-cookie-7d2e9", "--seed", a.ready["router"]});
+    const auto refused = run_command(bare, 10s, true);
+    CHECK(refused.code != 0);
+    CHECK_THAT(refused.out, Catch::Contains("NAME=ENDPOINT"));
+    // b's key leaves a's trusted keys; SIGHUP makes a cut b off.
+    std::ofstream(dir + "/trusted") << trusted.substr(0, trusted.find('\n') + 1);
+    a.child->signal(SIGHUP);
+    const auto down = a.child->wait_for_line("peer-down b@127.0.0.1", 5s);
+    REQUIRE(down);
+    CHECK_THAT(*down, Catch::Contains("reason=revoked"));
+    std::filesystem::remove_all(dir);
 }

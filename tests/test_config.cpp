@@ -156,3 +156,22 @@ TEST_CASE("cluster.security defaults to the cluster secret; plaintext only when 
                Catch::Contains("cluster.security") && Catch::Contains("insecure-plaintext"));
     CHECK_THAT(error_of("[cluster]\nsecurity = false\n"), Catch::Contains("cluster.security"));
 }
+
+TEST_CASE("cluster.security node-keys needs both key files", "[config][trust]") {
+    TempToml file("[cluster]\nsecurity = \"node-keys\"\nkey_file = \"/k\"\ntrusted_keys = \"/t\"\n"
+                  "seeds = [\"a@h=tcp://127.0.0.1:7400\"]\n");
+    NodeSettings settings;
+    load_toml(settings, file.path);
+    CHECK(settings.security == liminal::Security::node_keys);
+    CHECK(settings.key_file == "/k");
+    CHECK(settings.trusted_keys == "/t");
+    settings.name = "b@h";
+    settings.listen = "tcp://127.0.0.1:*";
+    settings.cookie = "x";
+    CHECK_NOTHROW(check(settings));
+    settings.trusted_keys.clear();
+    CHECK_THROWS_WITH(check(settings), Catch::Contains("cluster.trusted_keys"));
+    settings.trusted_keys = "/t";
+    settings.seeds = {"a@h=udp://x"};
+    CHECK_THROWS_WITH(check(settings), Catch::Contains("cluster.seeds"));
+}

@@ -24,6 +24,7 @@ enum class DownReason {
     link_lost,   // socket-monitor disconnect or heartbeat timeout
     bye,         // the peer stopped cleanly
     restarted,   // the same name came back with a new creation
+    revoked,     // its key was removed from the trusted keys (Security::node_keys)
 };
 
 struct PeerEvent {

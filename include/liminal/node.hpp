@@ -120,6 +120,13 @@ public:
     // The admin endpoint as bound (empty without one).
     const std::string& admin_endpoint() const;
 
+    // Security::node_keys: reads Options::trusted_keys again. A node whose key
+    // is no longer listed is cut off at once: marked down (DownReason::revoked),
+    // its connections closed, nothing more of it applied. Throws
+    // ErrorKind::start_failed for an unreadable or malformed file (the keys in
+    // force stay as they were) and ErrorKind::invalid_argument in another mode.
+    void reload_trusted_keys();
+
     // The next peer event, waiting up to `timeout`. The queue keeps the last
     // 4096 events; older ones are dropped and counted (Stats::events_dropped).
     std::optional<PeerEvent> next_event(std::chrono::milliseconds timeout);

@@ -25,6 +25,13 @@ enum class Security {
     // The default: CurveZMQ keys derive from the cookie, so every connection
     // (peers, gossip, admin) is encrypted and only cookie holders connect.
     cluster_secret,
+    // Everything encrypted as above, but each node has a CurveZMQ keypair of
+    // its own (key_file, from `liminal-cli keygen`) and trusts only the public
+    // keys listed in trusted_keys, each bound to one node name: no node can
+    // make another apply anything under a different node's name. The cookie
+    // still proves membership in the handshake and guards the admin endpoint.
+    // A seed is written NAME=ENDPOINT, so that its key is known.
+    node_keys,
     // Nothing is encrypted and any party that can reach a port connects;
     // the cookie proofs still decide who is a peer. For benchmarks and
     // debugging on a trusted host only: the node warns at start.
@@ -48,6 +55,11 @@ struct Options {
     // start (`liminal-cli cookie` writes a 256-bit one).
     std::string cookie;
     Security security = Security::cluster_secret;
+    // Security::node_keys only: this node's key file, and the file of trusted
+    // public keys ("KEY name@host" per line; Node::reload_trusted_keys reads
+    // it again). This node's own key must be in it, under its name.
+    std::string key_file;
+    std::string trusted_keys;
     // Where the ROUTER (directed traffic) and PUB (gossip) bind. tcp only; a `*` port
     // takes an ephemeral one, and the real endpoint is read back and advertised.
     std::string listen = "tcp://127.0.0.1:*";

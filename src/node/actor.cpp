@@ -24,7 +24,7 @@ void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, const cha
 
 Actor::Actor(NodeCore& core)
     : core_(core), log_(*core.log), bad_input_(*core.log), identity_(routing_id(core.options.name, core.creation)),
-      context_(1, 4096), zap_(context_, core.options.security, *core.keys),
+      context_(1, 4096), zap_(context_, core.options.security, core.keys->curve_public, core.trusted),
       router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
       admin_(context_, zmq::socket_type::router),
       router_monitor_(context_, zmq::socket_type::pair), pub_monitor_(context_, zmq::socket_type::pair),
@@ -32,13 +32,14 @@ Actor::Actor(NodeCore& core)
       admin_service_(core),
       next_digest_(Clock::now() + core.options.digest_interval), drop_state_(core.testing.seed) {
     const Options& options = core_.options;
+    trusted_ = core_.trusted;
     configure_peer_socket(router_, options);
     router_.set(zmq::sockopt::router_mandatory, 1);
     // A second connection with a known routing id takes over (ZMQ-NOTES §3).
     router_.set(zmq::sockopt::router_handover, 1);
     configure_peer_socket(pub_, options);
-    secure_server(router_, options.security, *core_.keys, ZapHandler::peer_domain);
-    secure_server(pub_, options.security, *core_.keys, ZapHandler::peer_domain);
+    secure_server(router_, options.security, core_.curve, ZapHandler::peer_domain);
+    secure_server(pub_, options.security, core_.curve, ZapHandler::peer_domain);
     start_monitor(router_, router_monitor_, "inproc://liminal-router-monitor", handshake_failed_events);
     start_monitor(pub_, pub_monitor_, "inproc://liminal-pub-monitor", handshake_failed_events);
 
@@ -49,7 +50,9 @@ Actor::Actor(NodeCore& core)
     if (!options.admin.empty()) {
         admin_.set(zmq::sockopt::linger, 0);
         admin_.set(zmq::sockopt::router_mandatory, 1);
-        secure_server(admin_, Security::cluster_secret, *core_.keys, ZapHandler::admin_domain);
+        // Encrypted in every mode, with the cookie's keys.
+        secure_server(admin_, Security::cluster_secret, {core_.keys->curve_public, core_.keys->curve_secret},
+                      ZapHandler::admin_domain);
         start_monitor(admin_, admin_monitor_, "inproc://liminal-admin-monitor", handshake_failed_events);
         if (options.admin.rfind("tcp://[", 0) == 0) admin_.set(zmq::sockopt::ipv6, 1);  // [::1]
         // Above the counted limit, so that a too-large request still gets an answer.
@@ -59,11 +62,15 @@ Actor::Actor(NodeCore& core)
     }
 
     for (const auto& seed : options.seeds) {
-        if (seed == core_.router_endpoint || seed == options.listen) {
-            log_.info("seed {} is this node's own endpoint; ignored", seed);
+        // NAME=ENDPOINT (node keys: the name says which key to expect), or ENDPOINT.
+        const auto equals = seed.find('=');
+        const std::string name = equals == std::string::npos ? std::string() : seed.substr(0, equals);
+        const std::string endpoint = equals == std::string::npos ? seed : seed.substr(equals + 1);
+        if (endpoint == core_.router_endpoint || endpoint == options.listen) {
+            log_.info("seed {} is this node's own endpoint; ignored", endpoint);
             continue;
         }
-        if (!links_.contains(seed)) open_link(seed, true);
+        if (!links_.contains(endpoint)) open_link(endpoint, name, true);
     }
 }
 
@@ -76,15 +83,25 @@ void Actor::run() {
     shutdown();
 }
 
-Link& Actor::open_link(const std::string& endpoint, bool seed) {
+std::string Actor::server_key(const std::string& name) const {
+    if (core_.options.security != Security::node_keys) return core_.keys->curve_public;
+    return key_of(trusted_, name);
+}
+
+Link* Actor::open_link(const std::string& endpoint, const std::string& name, bool seed) {
     if (const auto it = links_.find(endpoint); it != links_.end()) {
-        if (!it->second->closing()) return *it->second;
+        if (!it->second->closing()) return it->second.get();
         graveyard_.push_back(std::move(it->second));
         links_.erase(it);
     }
-    auto link = std::make_unique<Link>(context_, core_.options, *core_.keys, endpoint, identity_, ++link_serial_,
-                                       seed, core_.counters, bad_input_);
-    Link& ref = *link;
+    const std::string key = server_key(name);
+    if (key.empty()) {
+        log_.warn("no trusted key for {} ({}): not connecting", name.empty() ? "(unnamed)" : name, endpoint);
+        return nullptr;
+    }
+    auto link = std::make_unique<Link>(context_, core_.options, core_.curve, key, endpoint, name, identity_,
+                                       ++link_serial_, seed, core_.counters, bad_input_);
+    Link* ref = link.get();
     links_.emplace(endpoint, std::move(link));
     core_.directory.set_connecting(endpoint, true);
     log_.debug("connecting to {}", endpoint);

@@ -113,7 +113,7 @@ private:
 
     // Frames on the ROUTER (router.cpp).
     // `connection`: the ZAP handler's name for the connection it came on.
-    void on_router_frame(const std::string& identity, std::string_view connection, zmq::message_t&& frame);
+    void on_router_frame(const std::string& identity, const Connection& connection, zmq::message_t&& frame);
     // Whether a frame of `size` bytes may be decoded at all (counted and logged when not).
     bool size_admitted(std::size_t size, bool authenticated);
     // Validates an authenticated peer's frame as a whole before any of it is applied.
@@ -125,9 +125,9 @@ private:
     void send_hello(Link& link);
     // This node as its WELCOME names it, for the proofs.
     wire::Answerer self_as_answerer() const;
-    void on_handshake(const std::string& identity, std::string_view connection, wire::Hello& hello,
+    void on_handshake(const std::string& identity, const Connection& connection, wire::Hello& hello,
                       std::string_view hello_bytes);
-    void on_handshake(const std::string& identity, std::string_view connection, wire::Auth& auth,
+    void on_handshake(const std::string& identity, const Connection& connection, wire::Auth& auth,
                       std::string_view);
     void on_reply(Link& link, const wire::Welcome& welcome);
     void on_reply(Link& link, const wire::ByeAck&);
@@ -174,9 +174,15 @@ private:
     void on_command(const command::Stop&);
     void on_command(const command::Gossip&);
     void on_command(const command::PublishDigest&);
+    // Node keys: trusts `keys` from now on; nodes whose key went are revoked.
+    void on_command(const command::TrustKeys& trust);
+    void revoke(const std::string& name);
 
     // Links, events, shutdown (actor.cpp).
-    Link& open_link(const std::string& endpoint, bool seed);
+    // Null when node keys are in use and `name` has no trusted key.
+    Link* open_link(const std::string& endpoint, const std::string& name, bool seed);
+    // The CurveZMQ key the node called `name` serves with (empty: not trusted).
+    std::string server_key(const std::string& name) const;
     void close_link(Link& link);
     void emit(PeerEvent event);
     void shutdown();
@@ -209,6 +215,7 @@ private:
     std::optional<AdminReply> admin_reply_;
     std::string admin_stuck_client_;  // the last client whose reply timed out
 
+    TrustedKeys trusted_;                                // node keys: public key -> name, as last loaded
     PeerTable peers_;                                    // by peer name
     SessionTable sessions_{core_.testing.session_capacity};  // by inbound routing id
     std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint

@@ -67,7 +67,7 @@ std::string admin_request(const std::string& endpoint, const std::string& cookie
     if (endpoint.rfind("tcp://[", 0) == 0) socket.set(zmq::sockopt::ipv6, 1);  // tcp://[::1]:port
     // The admin endpoint is encrypted with the cluster's keys in every mode.
     const auto& keys = detail::wire::cluster_keys(cookie);
-    detail::secure_client(socket, Security::cluster_secret, keys);
+    detail::secure_client(socket, Security::cluster_secret, {keys.curve_public, keys.curve_secret}, keys.curve_public);
     try {
         connect_encrypted(context, socket, endpoint, timeout);
         const json challenge = json::parse(round_trip(socket, {R"({"cmd":"challenge"})"}, endpoint));

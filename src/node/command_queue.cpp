@@ -19,7 +19,7 @@ void CommandQueue::post(Command command) {
     {
         std::lock_guard lock(mutex_);
         ring = empty_locked();
-        queue_.commands.push_back(command);
+        queue_.commands.push_back(std::move(command));
         pending_.store(true, std::memory_order_relaxed);
     }
     if (ring) ring_doorbell();

@@ -3,6 +3,8 @@
 // they encoded (Outgoing): typed commands, carried out in order on the I/O
 // thread, each by its own handler (Actor::on_command).
 
+#include "node/node_keys.hpp"
+
 #include <variant>
 
 namespace liminal::detail {
@@ -21,8 +23,13 @@ struct Gossip {};
 // are what the barrier waits for.
 struct PublishDigest {};
 
+// reload_trusted_keys(): the trusted keys as the file now says.
+struct TrustKeys {
+    TrustedKeys keys;
+};
+
 }  // namespace command
 
-using Command = std::variant<command::Stop, command::Gossip, command::PublishDigest>;
+using Command = std::variant<command::Stop, command::Gossip, command::PublishDigest, command::TrustKeys>;
 
 }  // namespace liminal::detail

@@ -27,6 +27,7 @@ const char* to_string(DownReason reason) noexcept {
     case DownReason::link_lost: return "link_lost";
     case DownReason::bye: return "bye";
     case DownReason::restarted: return "restarted";
+    case DownReason::revoked: return "revoked";
     }
     return "?";
 }

@@ -13,10 +13,10 @@ constexpr std::size_t max_pack_bytes = 256 * 1024;
 
 }  // namespace
 
-Link::Link(zmq::context_t& context, const Options& options, const wire::ClusterKeys& keys, std::string endpoint,
-           const std::string& identity, std::uint64_t serial, bool seed, Counters& counters,
-           RateLimitedLog& bad_input)
-    : endpoint_(std::move(endpoint)), seed_(seed), queue_limit_(options.limits.peer_queue_bytes),
+Link::Link(zmq::context_t& context, const Options& options, const CurveKeypair& own, const std::string& server_key,
+           std::string endpoint, std::string expected, const std::string& identity, std::uint64_t serial, bool seed,
+           Counters& counters, RateLimitedLog& bad_input)
+    : endpoint_(std::move(endpoint)), expected_(std::move(expected)), server_key_(server_key), seed_(seed), queue_limit_(options.limits.peer_queue_bytes),
       pack_limit_(std::min(max_pack_bytes, options.limits.max_frame_bytes)), counters_(counters),
       bad_input_(bad_input), dealer_(context, zmq::socket_type::dealer), monitor_(context, zmq::socket_type::pair),
       dealer_watch_(dealer_), monitor_watch_(monitor_) {
@@ -29,7 +29,7 @@ Link::Link(zmq::context_t& context, const Options& options, const wire::ClusterK
     dealer_.set(zmq::sockopt::reconnect_ivl_max, 5000);
     dealer_.set(zmq::sockopt::connect_timeout, 2000);
 
-    secure_client(dealer_, options.security, keys);
+    secure_client(dealer_, options.security, own, server_key_);
     start_monitor(dealer_, monitor_, "inproc://liminal-link-" + std::to_string(serial),
                   ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
                       handshake_failed_events);

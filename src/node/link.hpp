@@ -6,6 +6,7 @@
 // Runs on the I/O thread only.
 
 #include "node/counters.hpp"
+#include "node/node_keys.hpp"
 #include "node/rate_limited_log.hpp"
 #include "node/sockets.hpp"
 #include "wire/codec.hpp"
@@ -36,14 +37,19 @@ public:
     };
 
     // Connects at once; ZeroMQ reconnects by itself until the link is closed.
-    Link(zmq::context_t& context, const Options& options, const wire::ClusterKeys& keys, std::string endpoint,
-         const std::string& identity, std::uint64_t serial, bool seed, Counters& counters,
-         RateLimitedLog& bad_input);
+    // `own`, `server_key`: the CurveZMQ keys of this node and of the peer;
+    // `expected`: the peer's name when it is known before its WELCOME (from
+    // PEERS, or a NAME=ENDPOINT seed), else empty.
+    Link(zmq::context_t& context, const Options& options, const CurveKeypair& own, const std::string& server_key,
+         std::string endpoint, std::string expected, const std::string& identity, std::uint64_t serial, bool seed,
+         Counters& counters, RateLimitedLog& bad_input);
     ~Link();
     Link(const Link&) = delete;
     Link& operator=(const Link&) = delete;
 
     const std::string& endpoint() const noexcept { return endpoint_; }
+    const std::string& expected() const noexcept { return expected_; }
+    const std::string& server_key() const noexcept { return server_key_; }
     bool seed() const noexcept { return seed_; }  // configured as a seed (reported while unreachable)
     State state() const noexcept { return state_; }
     bool up() const noexcept { return state_ == State::up; }
@@ -121,6 +127,8 @@ private:
     void count_sent(std::size_t bytes, std::size_t messages);
 
     const std::string endpoint_;        // the peer ROUTER endpoint we connect to
+    const std::string expected_;        // the peer's name, if known before its WELCOME
+    const std::string server_key_;      // the CurveZMQ key its ROUTER must prove
     const bool seed_;
     const std::size_t queue_limit_;     // limits.peer_queue_bytes
     const std::size_t pack_limit_;      // the largest frame pack() builds

@@ -61,6 +61,14 @@ void validate(Options& options) {
         if (endpoint->rfind("tcp://", 0) != 0) throw StartFailed("liminal: only tcp:// endpoints are supported: " + *endpoint);
     }
     if (!options.admin.empty()) options.admin = parse_admin_endpoint(options.admin);
+    if (options.security == Security::node_keys) {
+        if (options.key_file.empty() || options.trusted_keys.empty())
+            throw StartFailed("liminal: Security::node_keys needs a key_file and a trusted_keys file");
+        for (const auto& seed : options.seeds) {
+            if (seed.find('=') == std::string::npos)
+                throw StartFailed("liminal: with node keys a seed is NAME=ENDPOINT, so that its key is known: " + seed);
+        }
+    }
     if (options.advertise_host.empty()) options.advertise_host = options.name.substr(options.name.find('@') + 1);
 }
 
@@ -93,6 +101,15 @@ Node::Node(Options options, const detail::TestHooks& hooks) : impl_(std::make_un
     core.testing = hooks;
     core.creation = detail::new_creation();
     core.keys = &detail::wire::cluster_keys(core.options.cookie);
+    core.curve = {core.keys->curve_public, core.keys->curve_secret};
+    if (core.options.security == Security::node_keys) {
+        core.curve = detail::read_key_file(core.options.key_file);
+        core.trusted = detail::read_trusted_keys(core.options.trusted_keys);
+        const auto listed = core.trusted.find(core.curve.public_key);
+        if (listed == core.trusted.end() || listed->second != core.options.name)
+            throw StartFailed("liminal: this node's public key is not in " + core.options.trusted_keys + " under " +
+                              core.options.name);
+    }
     if (const auto weakness = detail::wire::cookie_weakness(core.options.cookie); !weakness.empty())
         core.log->warn("the cookie is weak ({}): anyone who records this cluster's traffic can guess it; "
                        "`liminal-cli cookie` writes a 256-bit one",
@@ -228,6 +245,14 @@ Stats Node::stats() const { return impl().core->counters.snapshot(); }
 std::vector<ChannelStats> Node::channel_stats() const { return impl().core->channels.snapshot(); }
 
 const std::string& Node::admin_endpoint() const { return impl().core->admin_endpoint; }
+
+void Node::reload_trusted_keys() {
+    auto& core = *impl().core;
+    if (core.options.security != Security::node_keys)
+        throw InvalidArgument("liminal::Node::reload_trusted_keys: the node does not use Security::node_keys");
+    auto keys = detail::read_trusted_keys(core.options.trusted_keys);  // throws before anything changes
+    core.commands.post(detail::command::TrustKeys{std::move(keys)});
+}
 
 std::optional<PeerEvent> Node::next_event(std::chrono::milliseconds timeout) {
     return impl().core->events.pop(timeout);

@@ -9,6 +9,7 @@
 #include "node/counters.hpp"
 #include "node/event_queue.hpp"
 #include "node/mailbox.hpp"
+#include "node/node_keys.hpp"
 #include "node/peer_directory.hpp"
 #include "node/shared_membership.hpp"
 
@@ -33,6 +34,8 @@ struct NodeCore {
     Options options;
     TestHooks testing;            // fault injection; the defaults do nothing
     const wire::ClusterKeys* keys = nullptr;  // derived from options.cookie (process-wide cache)
+    CurveKeypair curve;           // this node's CurveZMQ keypair: the cluster's, or its own (node_keys)
+    TrustedKeys trusted;          // node_keys: the trusted keys at start (the I/O thread keeps the current ones)
     std::shared_ptr<spdlog::logger> log;
     std::uint64_t creation = 0;
     std::string router_endpoint;  // as advertised

@@ -2,11 +2,11 @@
 
 namespace liminal::detail {
 
-Subscription::Subscription(zmq::context_t& context, const Options& options, const wire::ClusterKeys& keys,
-                           std::string peer_name, std::string pub)
+Subscription::Subscription(zmq::context_t& context, const Options& options, const CurveKeypair& own,
+                           const std::string& server_key, std::string peer_name, std::string pub)
     : peer(std::move(peer_name)), endpoint(std::move(pub)), socket(context, zmq::socket_type::sub) {
     configure_peer_socket(socket, options);
-    secure_client(socket, options.security, keys);
+    secure_client(socket, options.security, own, server_key);
     socket.set(zmq::sockopt::subscribe, "");
     socket.connect(endpoint);
 }

@@ -26,8 +26,8 @@ namespace liminal::detail {
 // arrives on it came from that peer, and is applied only for that peer as
 // its origin (gossip.cpp).
 struct Subscription {
-    Subscription(zmq::context_t& context, const Options& options, const wire::ClusterKeys& keys,
-                 std::string peer, std::string endpoint);
+    Subscription(zmq::context_t& context, const Options& options, const CurveKeypair& own,
+                 const std::string& server_key, std::string peer, std::string endpoint);
     const std::string peer;      // the peer's name: the only origin its gossip may carry
     const std::string endpoint;  // its PUB
     zmq::socket_t socket;

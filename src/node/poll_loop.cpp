@@ -132,13 +132,14 @@ void Actor::retry_handshakes() {
     }
     for (Link* link : overdue) {
         const std::string endpoint = link->endpoint();
+        const std::string expected = link->expected();
         const bool seed = link->seed();
         auto& wait = handshake_wait_.try_emplace(endpoint, first_handshake_wait).first->second;
         log_.warn("{} did not answer HELLO within {} ms; reconnecting", endpoint,
                   std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
         wait = std::min<Clock::duration>(2 * wait, max_handshake_wait);
         close_link(*link);
-        open_link(endpoint, seed);
+        open_link(endpoint, expected, seed);
     }
 }
 
@@ -159,15 +160,16 @@ void Actor::on_router() {
             continue;
         }
         // The routing-id frame loses its metadata in libzmq 4.3.4 (ZMQ-NOTES §3): read the body's.
-        const char* connection = zmq_msg_gets(body.handle(), "User-Id");
-        on_router_frame(identity.to_string(), connection == nullptr ? std::string_view() : connection,
-                        std::move(body));
+        const char* user_id = zmq_msg_gets(body.handle(), "User-Id");
+        const Connection connection{user_id == nullptr ? std::string_view() : user_id,
+                                    zmq_msg_get(body.handle(), ZMQ_SRCFD)};
+        on_router_frame(identity.to_string(), connection, std::move(body));
     }
 }
 
 void Actor::on_zap() {
     const auto answered = zap_.answer_waiting();
-    for (std::size_t i = 0; i < answered.refused; ++i) refused("a connection whose key is not this cluster's");
+    for (std::size_t i = 0; i < answered.refused; ++i) refused("a connection whose key is not trusted");
 }
 
 void Actor::on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* socket) {
@@ -298,7 +300,11 @@ void Actor::on_link_monitor(Link& link) {
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             if (link.first_refusal())
-                reject(link.endpoint(), "the encrypted handshake failed (another cookie, or a plaintext node?)");
+                reject(link.endpoint(), core_.options.security == Security::node_keys
+                                            ? "the encrypted handshake failed (the peer's key is not the one "
+                                              "trusted for it, or it does not trust ours?)"
+                                            : "the encrypted handshake failed (another cookie, or a node of "
+                                              "another mode?)");
             break;
         case ZMQ_EVENT_CONNECT_RETRIED:
             if (link.peer_name().empty() && link.retry_report_due()) {

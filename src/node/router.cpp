@@ -35,12 +35,12 @@ bool Actor::size_admitted(std::size_t size, bool authenticated) {
     return true;
 }
 
-void Actor::on_router_frame(const std::string& identity, std::string_view connection, zmq::message_t&& frame) {
+void Actor::on_router_frame(const std::string& identity, const Connection& connection, zmq::message_t&& frame) {
     bump(core_.counters.frames_in);
     bump(core_.counters.bytes_in, frame.size());
     // Only this connection's own session counts: one that took over the
     // routing id of an authenticated session is not authenticated.
-    Session* session = sessions_.find(identity, connection);
+    Session* session = sessions_.find(identity, connection.id);
     const bool authenticated = session != nullptr && session->authenticated();
     if (!size_admitted(frame.size(), authenticated)) return;  // not even decoded
     // Payloads are delivered as views into this frame: share it.

@@ -12,7 +12,7 @@ Session* SessionTable::find(const std::string& routing_id, std::string_view conn
     return session != nullptr && session->connection() == connection ? session : nullptr;
 }
 
-Session* SessionTable::open(const std::string& routing_id, std::string_view connection, wire::Hello hello,
+Session* SessionTable::open(const std::string& routing_id, const Connection& connection, wire::Hello hello,
                             std::string hello_bytes, const wire::Nonce& server_nonce) {
     auto started = Session::Clock::now();
     if (const auto it = sessions_.find(routing_id); it != sessions_.end()) {
@@ -23,8 +23,7 @@ Session* SessionTable::open(const std::string& routing_id, std::string_view conn
         return nullptr;
     }
     return &sessions_
-                .try_emplace(routing_id, std::string(connection), std::move(hello), std::move(hello_bytes),
-                             server_nonce, started)
+                .try_emplace(routing_id, connection, std::move(hello), std::move(hello_bytes), server_nonce, started)
                 .first->second;
 }
 
@@ -43,6 +42,16 @@ void SessionTable::erase_older(const std::string& name, std::uint64_t creation, 
     std::erase_if(sessions_, [&](const auto& entry) {
         return entry.first != keep && entry.second.name() == name && entry.second.creation() < creation;
     });
+}
+
+std::vector<int> SessionTable::erase_name(const std::string& name) {
+    std::vector<int> fds;
+    std::erase_if(sessions_, [&](const auto& entry) {
+        if (entry.second.name() != name) return false;
+        fds.push_back(entry.second.fd());
+        return true;
+    });
+    return fds;
 }
 
 void SessionTable::expire(Session::Clock::time_point now) {

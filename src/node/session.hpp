@@ -16,20 +16,30 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace liminal::detail {
+
+// Which connection a ROUTER message came on: the User-Id the ZAP handler gave
+// it (zap.hpp), and its socket descriptor (to cut it off when its key is
+// revoked).
+struct Connection {
+    std::string_view id;
+    int fd = -1;
+};
 
 class Session {
 public:
     using Clock = std::chrono::steady_clock;
 
-    Session(std::string connection, wire::Hello hello, std::string hello_bytes, const wire::Nonce& server_nonce,
+    Session(const Connection& connection, wire::Hello hello, std::string hello_bytes, const wire::Nonce& server_nonce,
             Clock::time_point started)
-        : connection_(std::move(connection)), hello_(std::move(hello)), hello_bytes_(std::move(hello_bytes)),
+        : connection_(connection.id), fd_(connection.fd), hello_(std::move(hello)), hello_bytes_(std::move(hello_bytes)),
           server_nonce_(server_nonce), started_(started) {}
 
-    // The connection the session belongs to.
+    // The connection the session belongs to (its User-Id), and its descriptor.
     const std::string& connection() const noexcept { return connection_; }
+    int fd() const noexcept { return fd_; }
 
     // The claims of the HELLO; the identity of the session once authenticated.
     const wire::Hello& hello() const noexcept { return hello_; }
@@ -47,6 +57,7 @@ public:
 
 private:
     std::string connection_;
+    int fd_;
     wire::Hello hello_;
     std::string hello_bytes_;
     wire::Nonce server_nonce_;
@@ -74,8 +85,10 @@ public:
     Session* find(const std::string& routing_id);
     // A new session for `routing_id` on `connection`, replacing any it had;
     // null only when every session in a full table is authenticated.
-    Session* open(const std::string& routing_id, std::string_view connection, wire::Hello hello,
+    Session* open(const std::string& routing_id, const Connection& connection, wire::Hello hello,
                   std::string hello_bytes, const wire::Nonce& server_nonce);
+    // Removes every session of `name`; returns their descriptors.
+    std::vector<int> erase_name(const std::string& name);
     void erase(const std::string& routing_id) { sessions_.erase(routing_id); }
     // Sessions of `name` from incarnations older than `creation`, but `keep`.
     void erase_older(const std::string& name, std::uint64_t creation, const std::string& keep = {});

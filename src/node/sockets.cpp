@@ -24,18 +24,18 @@ void configure_peer_socket(zmq::socket_t& socket, const Options& options) {
     socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(options.limits.max_frame_bytes) * 4 + 1024);
 }
 
-void secure_server(zmq::socket_t& socket, Security security, const wire::ClusterKeys& keys, const char* domain) {
+void secure_server(zmq::socket_t& socket, Security security, const CurveKeypair& own, const char* domain) {
     socket.set(zmq::sockopt::zap_domain, domain);
     if (security == Security::insecure_plaintext) return;
     socket.set(zmq::sockopt::curve_server, 1);
-    socket.set(zmq::sockopt::curve_secretkey, keys.curve_secret);
+    socket.set(zmq::sockopt::curve_secretkey, own.secret_key);
 }
 
-void secure_client(zmq::socket_t& socket, Security security, const wire::ClusterKeys& keys) {
+void secure_client(zmq::socket_t& socket, Security security, const CurveKeypair& own, const std::string& server_key) {
     if (security == Security::insecure_plaintext) return;
-    socket.set(zmq::sockopt::curve_serverkey, keys.curve_public);
-    socket.set(zmq::sockopt::curve_publickey, keys.curve_public);
-    socket.set(zmq::sockopt::curve_secretkey, keys.curve_secret);
+    socket.set(zmq::sockopt::curve_serverkey, server_key);
+    socket.set(zmq::sockopt::curve_publickey, own.public_key);
+    socket.set(zmq::sockopt::curve_secretkey, own.secret_key);
 }
 
 std::string advertised_endpoint(zmq::socket_t& socket, const std::string& advertise_host) {

@@ -3,7 +3,7 @@
 // events, the poll set's view of a socket, frames as ZeroMQ messages.
 // Runs on the I/O thread only (except construction before the thread starts).
 
-#include "wire/keys.hpp"
+#include "node/node_keys.hpp"
 
 #include <liminal/options.hpp>
 
@@ -21,12 +21,13 @@ namespace liminal::detail {
 void configure_peer_socket(zmq::socket_t& socket, const Options& options);
 
 // Makes `socket` the server side of its connections: CurveZMQ with the
-// cluster's keypair (NULL under insecure_plaintext), admitted by the node's
-// ZAP handler (zap.hpp) under `domain` either way. Set before the socket binds.
-void secure_server(zmq::socket_t& socket, Security security, const wire::ClusterKeys& keys, const char* domain);
-// Makes `socket` a client of servers holding the cluster's keypair. Set
-// before the socket connects.
-void secure_client(zmq::socket_t& socket, Security security, const wire::ClusterKeys& keys);
+// node's keypair `own` (NULL under insecure_plaintext), admitted by the
+// node's ZAP handler (zap.hpp) under `domain` either way. Set before the
+// socket binds.
+void secure_server(zmq::socket_t& socket, Security security, const CurveKeypair& own, const char* domain);
+// Makes `socket` a CurveZMQ client with the keypair `own` of a server whose
+// public key is `server_key`. Set before the socket connects.
+void secure_client(zmq::socket_t& socket, Security security, const CurveKeypair& own, const std::string& server_key);
 
 // The tcp endpoint a socket actually bound, with a wildcard host replaced by
 // `advertise_host` (so peers can reach it).

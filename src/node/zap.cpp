@@ -18,16 +18,40 @@ std::string raw_key(const std::string& z85) {
 
 }  // namespace
 
-ZapHandler::ZapHandler(zmq::context_t& context, Security security, const wire::ClusterKeys& keys)
-    : security_(security), client_key_(raw_key(keys.curve_public)), socket_(context, zmq::socket_type::rep) {
+ZapHandler::ZapHandler(zmq::context_t& context, Security security, const std::string& cluster_key,
+                       const TrustedKeys& trusted)
+    : security_(security), cluster_key_(raw_key(cluster_key)), socket_(context, zmq::socket_type::rep) {
+    trust(trusted);
     socket_.set(zmq::sockopt::linger, 0);
     socket_.bind("inproc://zeromq.zap.01");
 }
 
-bool ZapHandler::admits(const std::string& domain, const std::string& mechanism,
-                        const zmq::message_t* credentials) const {
-    if (security_ == Security::insecure_plaintext && domain == peer_domain) return mechanism == "NULL";
-    return mechanism == "CURVE" && credentials != nullptr && credentials->to_string() == client_key_;
+void ZapHandler::trust(const TrustedKeys& trusted) {
+    trusted_.clear();
+    for (const auto& [key, name] : trusted) trusted_.emplace(raw_key(key), name);
+}
+
+std::string_view ZapHandler::bound_name(std::string_view user_id) {
+    const auto space = user_id.find(' ');
+    return space == std::string_view::npos ? std::string_view() : user_id.substr(space + 1);
+}
+
+std::optional<std::string> ZapHandler::admits(const std::string& domain, const std::string& mechanism,
+                                              const zmq::message_t* credentials) const {
+    const bool peer = domain == peer_domain;
+    if (peer && security_ == Security::insecure_plaintext) {
+        if (mechanism == "NULL") return std::string();
+        return std::nullopt;
+    }
+    if (mechanism != "CURVE" || credentials == nullptr) return std::nullopt;
+    const std::string key = credentials->to_string();
+    if (peer && security_ == Security::node_keys) {
+        const auto it = trusted_.find(key);
+        if (it == trusted_.end()) return std::nullopt;
+        return it->second;
+    }
+    if (key == cluster_key_) return std::string();
+    return std::nullopt;
 }
 
 ZapHandler::Answered ZapHandler::answer_waiting() {
@@ -48,9 +72,13 @@ ZapHandler::Answered ZapHandler::answer_waiting() {
         if (parts.back().more()) drain_parts(socket_, parts.back());
         // RFC 27: version, request id, domain, address, identity, mechanism, credentials...
         const bool well_formed = parts.size() >= 6 && parts[0].to_string() == "1.0";
-        const bool admitted = well_formed && admits(parts[2].to_string(), parts[5].to_string(), parts.size() > 6 ? &parts[6] : nullptr);
+        const auto name = well_formed ? admits(parts[2].to_string(), parts[5].to_string(),
+                                               parts.size() > 6 ? &parts[6] : nullptr)
+                                      : std::nullopt;
+        const bool admitted = name.has_value();
         const std::string request_id = parts.size() > 1 ? parts[1].to_string() : std::string();
-        const std::string user_id = admitted ? std::to_string(++serial_) : std::string();
+        std::string user_id;
+        if (admitted) user_id = std::to_string(++serial_) + (name->empty() ? "" : " " + *name);
         socket_.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
         socket_.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
         socket_.send(zmq::buffer(std::string(admitted ? "200" : well_formed ? "400" : "500")),

@@ -20,11 +20,9 @@ namespace liminal::test {
 enum class Holder { member, stranger, guesser };
 
 inline void secure_as(zmq::socket_t& socket, Holder holder) {
-    if (holder == Holder::member) {
-        detail::secure_client(socket, Security::cluster_secret, detail::wire::cluster_keys(test_cookie));
-    } else if (holder == Holder::guesser) {
-        detail::secure_client(socket, Security::cluster_secret, detail::wire::cluster_keys("a guess at the cookie"));
-    }
+    if (holder == Holder::stranger) return;
+    const auto& keys = detail::wire::cluster_keys(holder == Holder::member ? test_cookie : "a guess at the cookie");
+    detail::secure_client(socket, Security::cluster_secret, {keys.curve_public, keys.curve_secret}, keys.curve_public);
 }
 
 // A DEALER connected to `endpoint`, optionally under a chosen routing id.

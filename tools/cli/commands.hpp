@@ -31,6 +31,15 @@ struct CookieCommand {
     int run();
 };
 
+struct KeygenCommand {
+    std::string name;
+    std::string out;
+    bool force = false;
+
+    CLI::App* add(CLI::App& app);
+    int run();
+};
+
 struct SendCommand {
     ShortLivedFlags node;
     std::string pid;

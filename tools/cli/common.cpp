@@ -5,7 +5,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <ctime>
@@ -15,6 +19,23 @@
 #include <sstream>
 
 namespace liminal::cli {
+
+void write_secret_file(const std::string& path, const std::string& text, bool force) {
+    if (force) ::unlink(path.c_str());
+    // O_EXCL: never write a secret through a file (or link) someone else prepared.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno) +
+                                 (errno == EEXIST ? " (give --force to replace it)" : ""));
+    }
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    const int error = errno;
+    ::close(fd);
+    if (!written) {
+        ::unlink(path.c_str());
+        throw std::runtime_error("cannot write " + path + ": " + std::strerror(error));
+    }
+}
 
 void ClusterFlags::add_cookie(CLI::App& app) {
     auto* cookie_opt = app.add_option("--cookie", cookie, "Shared cluster secret (prefer --cookie-file: argv is visible to other users)");
@@ -177,19 +198,24 @@ std::string message_json(const Message& message) {
     return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void block_stop_signals() {
+namespace {
+sigset_t taken_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+}  // namespace
+
+void block_stop_signals() {
+    const sigset_t set = taken_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 int wait_for_signal(int timeout_ms) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    const sigset_t set = taken_signals();
     if (timeout_ms < 0) {
         int signal = 0;
         sigwait(&set, &signal);

@@ -67,15 +67,20 @@ std::string printable(std::string_view payload);
 // timestamp_us, headers); non-UTF-8 payload bytes are replaced.
 std::string message_json(const Message& message);
 
-// Blocks SIGINT and SIGTERM in this thread and every thread it starts, so
-// that wait_for_signal() can take them synchronously.
+// Blocks SIGINT, SIGTERM and SIGHUP in this thread and every thread it
+// starts, so that wait_for_signal() can take them synchronously.
 void block_stop_signals();
-// Waits up to `timeout_ms` (negative: forever) for SIGINT or SIGTERM; returns
-// the signal, or 0 on timeout.
+// Waits up to `timeout_ms` (negative: forever) for SIGINT, SIGTERM or SIGHUP;
+// returns the signal, or 0 on timeout.
 int wait_for_signal(int timeout_ms);
 
 // A name for a short-lived node of this process: `cli-<pid>-<random>@<host>`.
 std::string ephemeral_name(const std::string& host);
+
+// Creates `path` with mode 0600 and writes `text` (a secret) into it. Never
+// through a file or link that already exists, unless `force` removes it
+// first. Throws std::runtime_error naming the file.
+void write_secret_file(const std::string& path, const std::string& text, bool force);
 
 // Writes one line to stdout and flushes it, safely from any thread.
 void print_line(const std::string& line);

@@ -46,10 +46,14 @@ void load_cluster(NodeSettings& s, const toml::table& table) {
         else if (name == "admin") s.admin = read_string(node, key);
         else if (name == "cookie") s.cookie = read_string(node, key);
         else if (name == "cookie_file") s.cookie_file = read_string(node, key);
-        else if (name == "security")
-            s.security = read_choice(node, key, {"cluster-secret", "insecure-plaintext"}) == "insecure-plaintext"
-                             ? Security::insecure_plaintext
-                             : Security::cluster_secret;
+        else if (name == "security") {
+            const std::string mode = read_choice(node, key, {"cluster-secret", "node-keys", "insecure-plaintext"});
+            s.security = mode == "node-keys"            ? Security::node_keys
+                         : mode == "insecure-plaintext" ? Security::insecure_plaintext
+                                                        : Security::cluster_secret;
+        }
+        else if (name == "key_file") s.key_file = read_string(node, key);
+        else if (name == "trusted_keys") s.trusted_keys = read_string(node, key);
         else if (name == "heartbeat_ms") s.heartbeat_ms = static_cast<int>(read_int(node, key, 10, 600000));
         else if (name == "heartbeat_timeout_ms") s.heartbeat_timeout_ms = static_cast<int>(read_int(node, key, 10, 3600000));
         else if (name == "seeds") {
@@ -142,10 +146,17 @@ void check(const NodeSettings& settings) {
     if (settings.cookie.empty() && settings.cookie_file.empty())
         throw ConfigError("cluster.cookie: a cookie is required (cookie, cookie_file, --cookie, --cookie-file or "
                           "LIMINAL_CLUSTER_COOKIE)");
+    if (settings.security == Security::node_keys && (settings.key_file.empty() || settings.trusted_keys.empty()))
+        throw ConfigError("cluster.security: node-keys needs cluster.key_file and cluster.trusted_keys (or --key-file "
+                          "and --trusted-keys)");
     if (settings.heartbeat_timeout_ms < settings.heartbeat_ms)
         throw ConfigError("cluster.heartbeat_timeout_ms: must be at least cluster.heartbeat_ms");
     for (const auto& seed : settings.seeds) {
-        if (seed.rfind("tcp://", 0) != 0) throw ConfigError("cluster.seeds: '" + seed + "' is not a tcp:// endpoint");
+        // ENDPOINT, or NAME=ENDPOINT (node keys).
+        const auto equals = seed.find('=');
+        const std::string endpoint = equals == std::string::npos ? seed : seed.substr(equals + 1);
+        if (endpoint.rfind("tcp://", 0) != 0)
+            throw ConfigError("cluster.seeds: '" + seed + "' is not a tcp:// endpoint (or NAME=tcp://...)");
     }
 }
 

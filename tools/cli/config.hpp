@@ -26,7 +26,9 @@ struct NodeSettings {
     std::vector<std::string> seeds;
     std::string cookie;
     std::string cookie_file;
-    Security security = Security::cluster_secret;  // cluster.security: "cluster-secret" | "insecure-plaintext"
+    Security security = Security::cluster_secret;  // cluster.security: "cluster-secret" | "node-keys" | "insecure-plaintext"
+    std::string key_file;      // cluster.key_file (node keys)
+    std::string trusted_keys;  // cluster.trusted_keys (node keys)
     int heartbeat_ms = 1000;
     int heartbeat_timeout_ms = 3000;
     Limits limits;

@@ -5,12 +5,7 @@
 
 #include "wire/keys.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 
 namespace liminal::cli {
 
@@ -29,21 +24,7 @@ int CookieCommand::run() {
         print_line(cookie);
         return exit_ok;
     }
-    if (force) ::unlink(out.c_str());
-    // O_EXCL: never write a secret through a file (or link) someone else prepared.
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        throw std::runtime_error("cannot create " + out + ": " + std::strerror(errno) +
-                                 (errno == EEXIST ? " (give --force to replace it)" : ""));
-    }
-    const std::string line = cookie + "\n";
-    const bool written = ::fchmod(fd, 0600) == 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    const int error = errno;
-    ::close(fd);
-    if (!written) {
-        ::unlink(out.c_str());
-        throw std::runtime_error("cannot write " + out + ": " + std::strerror(error));
-    }
+    write_secret_file(out, cookie + "\n", force);
     return exit_ok;
 }
 

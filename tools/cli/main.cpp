@@ -13,11 +13,13 @@ int main(int argc, char** argv) {
     SubCommand sub;
     PubCommand pub;
     CookieCommand cookie;
+    KeygenCommand keygen;
     CLI::App* node_cmd = node.add(app);
     CLI::App* send_cmd = send.add(app);
     CLI::App* sub_cmd = sub.add(app);
     CLI::App* pub_cmd = pub.add(app);
     CLI::App* cookie_cmd = cookie.add(app);
+    CLI::App* keygen_cmd = keygen.add(app);
     AdminCommands admin;
     admin.add(app);
     try {
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
         if (sub_cmd->parsed()) return sub.run();
         if (pub_cmd->parsed()) return pub.run();
         if (cookie_cmd->parsed()) return cookie.run();
+        if (keygen_cmd->parsed()) return keygen.run();
         if (const auto kind = admin.chosen()) return admin.run(*kind);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "liminal-cli: %s\n", e.what());

@@ -54,6 +54,14 @@ CLI::App* NodeCommand::add(CLI::App& app) {
     flags.push_back(cmd->add_option("--admin", s.admin, "Admin endpoint to bind: ipc://PATH or tcp://127.0.0.1:PORT"));
     cookie_flags.add_cookie(*cmd);
     cookie_flags.add_security(*cmd);
+    flags.push_back(cmd->add_option("--key-file", s.key_file,
+                                    "This node's own keypair (liminal-cli keygen): per-node keys instead of keys "
+                                    "from the cookie; needs --trusted-keys")
+                        ->check(CLI::ExistingFile));
+    flags.push_back(cmd->add_option("--trusted-keys", s.trusted_keys,
+                                    "File of 'PUBLIC_KEY name@host' lines: the only nodes this one talks to, each "
+                                    "bound to its name; re-read on SIGHUP. Seeds are then NAME=ENDPOINT")
+                        ->check(CLI::ExistingFile));
     flags.push_back(cmd->add_option("--log-level", s.log_level, "Log level on stderr")
                         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"})));
     flags.push_back(cmd->add_option("--heartbeat-ms", s.heartbeat_ms, "ZMTP heartbeat interval (default 1000)")
@@ -86,7 +94,8 @@ CLI::App* NodeCommand::add(CLI::App& app) {
         "(LIMINAL_CLUSTER_NODE_NAME, LIMINAL_CLUSTER_LISTEN, LIMINAL_CLUSTER_SEEDS comma-separated,\n"
         "LIMINAL_CLUSTER_COOKIE), then flags. --name, --listen and a cookie are required from one of them.\n"
         "Every connection is encrypted with keys derived from the cookie (make one with 'liminal-cli cookie');\n"
-        "--insecure-plaintext turns that off.\n"
+        "--insecure-plaintext turns that off; --key-file with --trusted-keys gives each node a key of its\n"
+        "own bound to its name (SIGHUP re-reads the trusted keys).\n"
         "On start, prints exactly one line to stdout:\n"
         "  ready <name> creation=<n> router=<endpoint> pub=<endpoint>[ inbox=<pid>]\n"
         "SIGINT/SIGTERM say BYE to every peer and exit 0.");
@@ -116,6 +125,9 @@ int NodeCommand::run() {
     if (given("--advertise")) merged.advertise = from_flags.advertise;
     if (given("--seed")) merged.seeds = from_flags.seeds;
     if (given("--admin")) merged.admin = from_flags.admin;
+    if (given("--key-file")) merged.key_file = from_flags.key_file;
+    if (given("--trusted-keys")) merged.trusted_keys = from_flags.trusted_keys;
+    if (!merged.key_file.empty() || !merged.trusted_keys.empty()) merged.security = Security::node_keys;
     if (given("--log-level")) merged.log_level = from_flags.log_level;
     if (given("--heartbeat-ms")) merged.heartbeat_ms = from_flags.heartbeat_ms;
     if (given("--heartbeat-timeout-ms")) merged.heartbeat_timeout_ms = from_flags.heartbeat_timeout_ms;
@@ -140,6 +152,9 @@ int NodeCommand::run() {
     options.name = merged.name;
     options.cookie = cookie_source.resolve_cookie();
     options.security = merged.security;
+    options.key_file = merged.key_file;
+    options.trusted_keys = merged.trusted_keys;
+    const Security options_security = options.security;
     options.listen = merged.listen;
     options.gossip = merged.gossip.empty() ? "tcp://" + host_of(merged.listen) + ":*" : merged.gossip;
     options.advertise_host = merged.advertise;
@@ -206,7 +221,15 @@ int NodeCommand::run() {
             }
         });
     }
-    wait_for_signal(-1);
+    // SIGHUP reloads the trusted keys (node keys); SIGINT and SIGTERM stop.
+    while (wait_for_signal(-1) == SIGHUP) {
+        if (options_security != Security::node_keys) continue;
+        try {
+            node.reload_trusted_keys();
+        } catch (const Error& e) {
+            std::fprintf(stderr, "liminal-cli: SIGHUP: %s (the keys in force stay)\n", e.what());
+        }
+    }
     done.store(true);
     for (auto& printer : printers) printer.join();
     node.stop();
