@@ -4,6 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 using namespace std::chrono_literals;
 using liminal::test::Child;
@@ -298,4 +305,86 @@ TEST_CASE("cli: keygen, node keys, and SIGHUP revoking a node", "[cli][trust][no
     REQUIRE(down);
     CHECK_THAT(*down, Catch::Contains("reason=revoked"));
     std::filesystem::remove_all(dir);
+}
+
+namespace {
+long rss_mib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+    }
+    return -1;
+}
+}  // namespace
+
+TEST_CASE("cli: 10,000 unauthenticated connections and junk cost a node little, and a real node still joins",
+          "[cli][trust][flood]") {
+    constexpr int connections = 10000;
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    if (files.rlim_cur < connections + 200) {
+        WARN("skipped: needs " << connections + 200 << " file descriptors (ulimit -n is " << files.rlim_cur << ")");
+        return;
+    }
+    auto a = start_node("a@127.0.0.1", {});
+    const pid_t node = a.child->pid();
+    const long idle = rss_mib(node);
+    const int port = std::stoi(a.ready["router"].substr(a.ready["router"].rfind(':') + 1));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::vector<int> flood;
+    long peak = idle;
+    // A ZMTP greeting claiming CURVE, then a mebibyte of junk, on some of them.
+    std::string junk = std::string("\xff\0\0\0\0\0\0\0\0\x7f\x03\x00", 12) + "CURVE" + std::string(47, '\0');
+    junk += std::string(1u << 20, '\xc1');
+    // Every connection opened at once (non-blocking): the kernel completes
+    // them as fast as the node accepts.
+    for (int i = 0; i < connections; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (fd < 0) break;
+        (void)::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        flood.push_back(fd);
+    }
+    REQUIRE(flood.size() == connections);
+    // Wait until each has connected or failed, sampling the node's memory.
+    std::size_t connected = 0, junked = 0;
+    std::vector<bool> done(flood.size(), false);
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    std::size_t settled = 0;
+    while (settled < flood.size() && std::chrono::steady_clock::now() < deadline) {
+        std::vector<pollfd> waiting;
+        std::vector<std::size_t> which;
+        for (std::size_t i = 0; i < flood.size(); ++i) {
+            if (done[i]) continue;
+            waiting.push_back({flood[i], POLLOUT, 0});
+            which.push_back(i);
+        }
+        ::poll(waiting.data(), waiting.size(), 50);  // also the sampling interval
+        for (std::size_t k = 0; k < waiting.size(); ++k) {
+            if (waiting[k].revents == 0) continue;
+            const std::size_t i = which[k];
+            done[i] = true;
+            ++settled;
+            int error = 0;
+            socklen_t size = sizeof error;
+            ::getsockopt(flood[i], SOL_SOCKET, SO_ERROR, &error, &size);
+            if (error != 0) continue;
+            ++connected;
+            if (junked < 16 && ::send(flood[i], junk.data(), junk.size(), MSG_NOSIGNAL) > 0) ++junked;
+        }
+        peak = std::max(peak, rss_mib(node));
+    }
+    CHECK(connected > connections / 2);
+    CHECK(junked == 16);
+    // A real node seeded while the flood holds its connections.
+    auto b = start_node("b@127.0.0.1", {a.ready["router"]});
+    for (int i = 0; i < 10; ++i) peak = std::max(peak, rss_mib(node));
+    INFO("idle " << idle << " MiB, peak " << peak << " MiB, " << connected << " connections");
+    CHECK(peak - idle <= 64);
+    for (const int fd : flood) ::close(fd);
+    const auto stopped = std::chrono::steady_clock::now();
+    REQUIRE(wait_peers_up(b, {"a@127.0.0.1"}, 10s));
+    CHECK(std::chrono::steady_clock::now() - stopped < 10s);
 }

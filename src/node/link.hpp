@@ -112,8 +112,18 @@ public:
     }
     const std::optional<Clock::time_point>& close_at() const noexcept { return close_at_; }
 
-    // Whether this is the link's first failed security handshake (reported once).
-    bool first_refusal() noexcept { return !std::exchange(refused_, true); }
+    // A security handshake failed: whether to report it now. A protocol or
+    // ZAP failure (`certain`) is reported at once, a broken-off handshake
+    // only when it happens twice in a row (the server closes on a wrong key
+    // without a word, but so does a connection that breaks); each link
+    // reports once.
+    bool report_refusal(bool certain) noexcept {
+        ++failed_handshakes_;
+        if (refused_ || (!certain && failed_handshakes_ < 2)) return false;
+        refused_ = true;
+        return true;
+    }
+    void handshake_succeeded() noexcept { failed_handshakes_ = 0; }
 
     // Whether an unreachable-peer warning is due (at most every 5 s).
     bool retry_report_due();
@@ -158,6 +168,7 @@ private:
     std::optional<Clock::time_point> close_at_;
     Clock::time_point last_retry_report_{};
     bool refused_ = false;
+    int failed_handshakes_ = 0;         // in a row, since the last that succeeded
 };
 
 }  // namespace liminal::detail

@@ -289,6 +289,7 @@ void Actor::on_link_monitor(Link& link) {
         if (!event) return;
         switch (event->event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+            link.handshake_succeeded();
             if (!link.close_at()) send_hello(link);
             break;
         case ZMQ_EVENT_DISCONNECTED:
@@ -299,7 +300,7 @@ void Actor::on_link_monitor(Link& link) {
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-            if (link.first_refusal())
+            if (link.report_refusal(event->event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
                 reject(link.endpoint(), core_.options.security == Security::node_keys
                                             ? "the encrypted handshake failed (the peer's key is not the one "
                                               "trusted for it, or it does not trust ours?)"
