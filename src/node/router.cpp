@@ -1,8 +1,9 @@
 // Frames on our ROUTER. A frame is checked whole before any of it is applied:
 // the handshake messages (HELLO, AUTH) travel alone in their frame; anything
 // else must come from an authenticated session, on the connection that
-// authenticated it, of the peer's current incarnation, and be a data message. Then each message goes to the handler
-// of its type (std::visit), in the file of its concern. Runs on the I/O thread.
+// authenticated it, of the peer's current incarnation, and be a data
+// message. Then each message goes to the handler of its type (std::visit),
+// in the file of its concern. Runs on the I/O thread.
 
 #include "node/actor.hpp"
 

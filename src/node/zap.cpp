@@ -9,6 +9,7 @@ namespace liminal::detail {
 namespace {
 
 constexpr std::size_t max_request_parts = 16;  // version .. mechanism is 6, CURVE adds one
+constexpr int max_requests_per_call = 1024;    // the rest wait for the next poll iteration
 
 std::string raw_key(const std::string& z85) {
     std::array<std::uint8_t, 32> key{};
@@ -56,7 +57,7 @@ std::optional<std::string> ZapHandler::admits(const std::string& domain, const s
 
 ZapHandler::Answered ZapHandler::answer_waiting() {
     Answered answered;
-    for (;;) {
+    for (int i = 0; i < max_requests_per_call; ++i) {
         std::vector<zmq::message_t> parts;
         zmq::message_t part;
         if (!socket_.recv(part, zmq::recv_flags::dontwait)) {
@@ -89,6 +90,7 @@ ZapHandler::Answered ZapHandler::answer_waiting() {
         socket_.send(zmq::message_t(), zmq::send_flags::none);
         ++(admitted ? answered.admitted : answered.refused);
     }
+    return answered;  // more may wait: the socket stays touched, so the next poll asks it again
 }
 
 }  // namespace liminal::detail

@@ -52,7 +52,7 @@ public:
         std::size_t admitted = 0;
         std::size_t refused = 0;
     };
-    // Answers every request waiting.
+    // Answers the requests waiting (up to a bound per call).
     Answered answer_waiting();
 
 private:
