@@ -177,3 +177,34 @@ TEST_CASE("node keys: a reload with a broken file keeps the keys in force", "[no
     Node plain(node_options("p@127.0.0.1"));
     CHECK_THROWS_AS(plain.reload_trusted_keys(), InvalidArgument);
 }
+
+TEST_CASE("node keys: a revoked node's subscription to gossip is closed too", "[node-keys][trust]") {
+    Keys keys({"a@127.0.0.1", "b@127.0.0.1", "c@127.0.0.1"});
+    Node a(keys.options("a@127.0.0.1"));
+    Node b(keys.options("b@127.0.0.1", {seed(a)}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    // c, as a raw SUB on a's PUB with c's key, gets a's gossip while trusted.
+    zmq::context_t context;
+    zmq::socket_t listener(context, zmq::socket_type::sub);
+    listener.set(zmq::sockopt::linger, 0);
+    listener.set(zmq::sockopt::subscribe, "");
+    listener.set(zmq::sockopt::rcvtimeo, 5000);
+    detail::secure_client(listener, Security::node_keys, keys.pairs.at("c@127.0.0.1"),
+                          keys.pairs.at("a@127.0.0.1").public_key);
+    listener.connect(a.pub_endpoint());
+    zmq::message_t gossip;
+    REQUIRE(listener.recv(gossip));  // a's periodic digest
+    keys.trust({"a@127.0.0.1", "b@127.0.0.1"});
+    a.reload_trusted_keys();
+    // Once a has cut it off (its reconnection is refused), nothing a gossips reaches it.
+    REQUIRE(wait_until([&] { return a.stats().refused_connections >= 1; }, 5s));
+    while (listener.recv(gossip, zmq::recv_flags::dontwait)) {
+    }
+    auto worker = a.spawn();
+    a.join("s", "after", worker.pid());
+    const auto digests = b.stats().digests_in;
+    REQUIRE(wait_until([&] { return b.members("s", "after").size() == 1 && b.stats().digests_in >= digests + 2; }));
+    std::size_t leaked = 0;
+    while (listener.recv(gossip, zmq::recv_flags::dontwait)) ++leaked;
+    CHECK(leaked == 0);
+}

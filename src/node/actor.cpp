@@ -25,7 +25,7 @@ void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, const cha
 Actor::Actor(NodeCore& core)
     : core_(core), log_(*core.log), bad_input_(*core.log), identity_(routing_id(core.options.name, core.creation)),
       context_(1, 4096), zap_(context_, core.options.security, core.keys->curve_public, core.trusted),
-      router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::pub),
+      router_(context_, zmq::socket_type::router), pub_(context_, zmq::socket_type::xpub),
       admin_(context_, zmq::socket_type::router),
       router_monitor_(context_, zmq::socket_type::pair), pub_monitor_(context_, zmq::socket_type::pair),
       admin_monitor_(context_, zmq::socket_type::pair),
@@ -38,6 +38,10 @@ Actor::Actor(NodeCore& core)
     // A second connection with a known routing id takes over (ZMQ-NOTES §3).
     router_.set(zmq::sockopt::router_handover, 1);
     configure_peer_socket(pub_, options);
+    // An XPUB, to see each subscriber connect (with its User-Id and
+    // descriptor: revoke() closes a revoked node's); verbose, so that every
+    // subscription comes up, not only a topic's first.
+    pub_.set(zmq::sockopt::xpub_verbose, 1);
     secure_server(router_, options.security, core_.curve, ZapHandler::peer_domain);
     secure_server(pub_, options.security, core_.curve, ZapHandler::peer_domain);
     start_monitor(router_, router_monitor_, "inproc://liminal-router-monitor", handshake_failed_events);

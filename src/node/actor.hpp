@@ -105,6 +105,8 @@ private:
     void on_zap();
     void on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* socket);
     void on_sub(Subscription& sub);
+    // Subscriptions to our PUB: which node's connection is which descriptor.
+    void on_pub();
     void on_admin();
     // Sends admin_reply_; false while its client's queue is full (and the wait not over).
     bool send_admin_reply();
@@ -194,12 +196,13 @@ private:
     zmq::context_t context_;
     ZapHandler zap_;                                     // bound before any server socket
     zmq::socket_t router_;                               // bound; all directed traffic in
-    zmq::socket_t pub_;                                  // bound; gossip out
+    zmq::socket_t pub_;                                  // bound (an XPUB); gossip out
     zmq::socket_t admin_;                                // bound when options.admin is set
     zmq::socket_t router_monitor_;                       // handshake failures on the ROUTER
     zmq::socket_t pub_monitor_;                          // ... on the PUB
     zmq::socket_t admin_monitor_;                        // ... and on the admin endpoint
     Watch router_watch_{router_};
+    Watch pub_watch_{pub_};
     Watch router_monitor_watch_{router_monitor_};
     Watch pub_monitor_watch_{pub_monitor_};
     Watch admin_monitor_watch_{admin_monitor_};
@@ -216,6 +219,8 @@ private:
     std::string admin_stuck_client_;  // the last client whose reply timed out
 
     TrustedKeys trusted_;                                // node keys: public key -> name, as last loaded
+    // Node keys: the descriptor of each node's latest connection to our PUB.
+    std::map<std::string, int> subscriber_fds_;
     PeerTable peers_;                                    // by peer name
     SessionTable sessions_{core_.testing.session_capacity};  // by inbound routing id
     std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint

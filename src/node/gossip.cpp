@@ -34,6 +34,7 @@ void Actor::gossip(bool with_digest) {
         // PUB never blocks: at its high-water mark it drops, and the digest
         // lets every receiver notice the gap.
         pub_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+        pub_watch_.touched = true;
         bump(core_.counters.frames_out);
         bump(core_.counters.bytes_out, bytes.size());
     };

@@ -291,6 +291,11 @@ void Actor::revoke(const std::string& name) {
     for (const int fd : sessions_.erase_name(name)) {
         if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
     }
+    // And its SUBs on our PUB (seen through their subscriptions, on_pub).
+    if (const auto it = subscriber_fds_.find(name); it != subscriber_fds_.end()) {
+        if (it->second >= 0) ::shutdown(it->second, SHUT_RDWR);
+        subscriber_fds_.erase(it);
+    }
     std::vector<Link*> links;
     for (auto& [endpoint, link] : links_) {
         if (link->peer_name() == name || link->expected() == name) links.push_back(link.get());

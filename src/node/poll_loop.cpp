@@ -63,6 +63,7 @@ void Actor::build_poll_set() {
     poll_.add(zap_.socket(), zap_.watch(), ZMQ_POLLIN);
     poll_.add(router_monitor_, router_monitor_watch_, ZMQ_POLLIN);
     poll_.add(pub_monitor_, pub_monitor_watch_, ZMQ_POLLIN);
+    poll_.add(pub_, pub_watch_, ZMQ_POLLIN);
     if (!core_.admin_endpoint.empty()) {
         poll_.add(admin_, admin_watch_, ZMQ_POLLIN);
         poll_.add(admin_monitor_, admin_monitor_watch_, ZMQ_POLLIN);
@@ -92,10 +93,11 @@ void Actor::dispatch_ready() {
         // it now rather than after another round through poll.
         if (core_.commands.pending()) on_commands(false);
     }
+    if (poll_.take(4, ZMQ_POLLIN)) on_pub();
     const bool admin = !core_.admin_endpoint.empty();
-    const std::size_t fixed = admin ? 6 : 4;
-    if (admin && poll_.take(5, ZMQ_POLLIN)) on_server_monitor(admin_monitor_, admin_monitor_watch_, "admin endpoint");
-    if (admin && poll_.take(4, ZMQ_POLLIN)) on_admin();
+    const std::size_t fixed = admin ? 7 : 5;
+    if (admin && poll_.take(6, ZMQ_POLLIN)) on_server_monitor(admin_monitor_, admin_monitor_watch_, "admin endpoint");
+    if (admin && poll_.take(5, ZMQ_POLLIN)) on_admin();
     for (std::size_t i = 0; i < polled_links_.size(); ++i) {
         Link& link = *polled_links_[i];
         const std::size_t dealer = fixed + 2 * i, monitor = dealer + 1;
@@ -187,6 +189,20 @@ void Actor::on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* 
                             event->value));
     }
     watch.drained();
+}
+
+void Actor::on_pub() {
+    for (int i = 0; i < max_reads_per_socket; ++i) {
+        zmq::message_t subscription;
+        if (!pub_.recv(subscription, zmq::recv_flags::dontwait)) return pub_watch_.drained();
+        if (subscription.more()) drain_parts(pub_, subscription);
+        const bool subscribe = subscription.size() >= 1 && static_cast<const char*>(subscription.data())[0] == 1;
+        const char* user_id = zmq_msg_gets(subscription.handle(), "User-Id");
+        const std::string_view name = ZapHandler::bound_name(user_id == nullptr ? "" : user_id);
+        if (!subscribe || name.empty()) continue;
+        // A node has one SUB on us: its latest subscription is its connection.
+        subscriber_fds_[std::string(name)] = zmq_msg_get(subscription.handle(), ZMQ_SRCFD);
+    }
 }
 
 void Actor::on_sub(Subscription& sub) {
