@@ -702,3 +702,31 @@ TEST_CASE("a HELLO under a routing id that is not its sender's is refused", "[cl
     zmq::message_t welcome;
     CHECK_FALSE(raw.recv(welcome, zmq::recv_flags::dontwait));
 }
+
+TEST_CASE("anything but subscriptions sent to a node's PUB is dropped and counted", "[cluster][bad-input][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    // A cookie holder's XSUB may send its PUB anything at all.
+    zmq::context_t context;
+    zmq::socket_t raw(context, zmq::socket_type::xsub);
+    raw.set(zmq::sockopt::linger, 0);
+    raw.set(zmq::sockopt::sndhwm, 0);  // so that the attacker's own socket drops none of it
+    liminal::test::secure_as(raw, Holder::member);
+    raw.connect(a.pub_endpoint());
+    // An XSUB drops what it sends before it is connected: send until the node counts one.
+    REQUIRE(wait_until([&] {
+        raw.send(zmq::buffer(std::string("\x05junk", 5)));
+        return a.stats().malformed_frames >= 1;
+    }));
+    const auto before = a.stats().malformed_frames;
+    for (int i = 0; i < 1000; ++i) raw.send(zmq::buffer(std::string("\x05junk", 5)));
+    raw.send(zmq::str_buffer("\x01"));  // a real subscription, accepted
+    raw.send(zmq::str_buffer(""));
+    // (some warm-up junk may still be on its way: at least these 1,001)
+    CHECK(wait_until([&] { return a.stats().malformed_frames >= before + 1001; }));
+    // The node still gossips to its peers.
+    auto worker = a.spawn();
+    a.join("s", "g", worker.pid());
+    CHECK(wait_until([&] { return b.members("s", "g").size() == 1; }));
+}

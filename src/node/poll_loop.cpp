@@ -195,8 +195,16 @@ void Actor::on_pub() {
     for (int i = 0; i < max_reads_per_socket; ++i) {
         zmq::message_t subscription;
         if (!pub_.recv(subscription, zmq::recv_flags::dontwait)) return pub_watch_.drained();
-        if (subscription.more()) drain_parts(pub_, subscription);
-        const bool subscribe = subscription.size() >= 1 && static_cast<const char*>(subscription.data())[0] == 1;
+        const bool multipart = subscription.more();
+        if (multipart) drain_parts(pub_, subscription);
+        // What an (X)SUB may send us: a subscription (1) or an unsubscription (0), nothing else.
+        const char kind = subscription.size() >= 1 ? static_cast<const char*>(subscription.data())[0] : '\x7f';
+        if (multipart || (kind != 0 && kind != 1)) {
+            bump(core_.counters.malformed_frames);
+            bad_input_.dropped("malformed", "a message on the PUB that is not a subscription");
+            continue;
+        }
+        const bool subscribe = kind == 1;
         const char* user_id = zmq_msg_gets(subscription.handle(), "User-Id");
         const std::string_view name = ZapHandler::bound_name(user_id == nullptr ? "" : user_id);
         if (!subscribe || name.empty()) continue;
