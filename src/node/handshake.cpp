@@ -243,8 +243,9 @@ void Actor::peer_down(const std::string& name, DownReason reason, const std::str
     peer->since = std::chrono::system_clock::now();
     if (peer->link != nullptr) peer->link->went_down();
     peers_.publish(name, core_.directory);
-    emit(PeerEvent{PeerEventKind::down, name, peer->creation, peer->router, reason, detail});
+    // Its members go first: whoever sees the event sees them gone.
     membership_peer_down(name);
+    emit(PeerEvent{PeerEventKind::down, name, peer->creation, peer->router, reason, detail});
 }
 
 bool Actor::on_data(Inbound& in, wire::Bye&) {
