@@ -410,6 +410,34 @@ TEST_CASE("a node's own HELLO reflected back to it gets an answer no other ident
     CHECK(a.stats().peers_up == 0);
 }
 
+namespace {
+std::string frame_of(std::initializer_list<detail::wire::WireMessage> messages) {
+    detail::wire::FrameWriter writer;
+    for (const auto& m : messages) writer.add(m);
+    return writer.take();
+}
+
+int port_of(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
+
+// The client half of the handshake by hand, as a cookie holder: HELLO as
+// `hello` says, the node's WELCOME, a correct AUTH. Returns the WELCOME.
+detail::wire::Welcome authenticate(zmq::socket_t& dealer, const detail::wire::Hello& hello) {
+    using namespace liminal::detail::wire;
+    const std::string frame = encode_frame(hello);
+    dealer.send(zmq::buffer(frame));
+    zmq::message_t reply;
+    REQUIRE(dealer.recv(reply));
+    std::vector<WireMessage> decoded;
+    REQUIRE(decode_frame(reply.to_string(), decoded) == DecodeError::none);
+    const auto welcome = std::get<Welcome>(decoded.at(0));
+    const Answerer node{welcome.name, welcome.creation, welcome.router, welcome.pub};
+    dealer.send(zmq::buffer(encode_frame(Auth{make_proof(cluster_keys(liminal::test::test_cookie).proof,
+                                                         ProofRole::client, hello.nonce, welcome.nonce,
+                                                         frame.substr(1), node)})));
+    return welcome;
+}
+}  // namespace
+
 TEST_CASE("an authenticated peer's frame is refused whole when it carries anything but data", "[cluster][bad-input][trust]") {
     Node a(node_options("a@127.0.0.1"));
     auto target = a.spawn();
@@ -419,24 +447,10 @@ TEST_CASE("an authenticated peer's frame is refused whole when it carries anythi
         raw_dealer(context, a.router_endpoint(), Holder::member, 5s, detail::routing_id("liar@127.0.0.1", 5));
     using namespace liminal::detail::wire;
     const Hello hello{protocol_version, "liar@127.0.0.1", 5, "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", make_nonce()};
-    const std::string hello_frame = encode_frame(hello);
-    liar.send(zmq::buffer(hello_frame));
-    zmq::message_t reply;
-    REQUIRE(liar.recv(reply));
-    std::vector<WireMessage> decoded;
-    REQUIRE(decode_frame(reply.to_string(), decoded) == DecodeError::none);
-    const auto welcome = std::get<Welcome>(decoded.at(0));
-    const Answerer answerer{welcome.name, welcome.creation, welcome.router, welcome.pub};
-    liar.send(zmq::buffer(encode_frame(
-        Auth{make_proof(cluster_keys(liminal::test::test_cookie).proof, ProofRole::client, hello.nonce, welcome.nonce, hello_frame.substr(1), answerer)})));
+    authenticate(liar, hello);
 
     const auto send_to_target = [&](const std::string& text) {
         return Send{a.creation(), target.pid().id, 1, {}, text};
-    };
-    const auto frame_of = [](std::initializer_list<WireMessage> messages) {
-        FrameWriter writer;
-        for (const auto& m : messages) writer.add(m);
-        return writer.take();
     };
     // A SEND packed with gossip (which only travels on PUB), then with a HELLO:
     // neither frame may be applied in part.
@@ -462,15 +476,6 @@ TEST_CASE("an authenticated peer's frame is refused whole when it carries anythi
     CHECK(a.stats().delivered_remote == 2);
 }
 
-namespace {
-std::string frame_of(std::initializer_list<detail::wire::WireMessage> messages) {
-    detail::wire::FrameWriter writer;
-    for (const auto& m : messages) writer.add(m);
-    return writer.take();
-}
-
-int port_of(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
-}  // namespace
 
 TEST_CASE("without the cookie a party cannot connect, and learns nothing", "[cluster][trust]") {
     Node a(node_options("a@127.0.0.1"));
@@ -612,18 +617,7 @@ struct RawPeer {
     // Our HELLO to the node, its WELCOME, our AUTH.
     void connect_to_node() {
         using namespace liminal::detail::wire;
-        const auto& keys = cluster_keys(liminal::test::test_cookie);
-        const Hello hello{protocol_version, name, creation, router_endpoint, pub_endpoint, make_nonce()};
-        const std::string frame = encode_frame(hello);
-        dealer.send(zmq::buffer(frame));
-        zmq::message_t reply;
-        REQUIRE(dealer.recv(reply));
-        std::vector<WireMessage> decoded;
-        REQUIRE(decode_frame(reply.to_string(), decoded) == DecodeError::none);
-        const auto welcome = std::get<Welcome>(decoded.at(0));
-        const Answerer node{welcome.name, welcome.creation, welcome.router, welcome.pub};
-        dealer.send(zmq::buffer(
-            encode_frame(Auth{make_proof(keys.proof, ProofRole::client, hello.nonce, welcome.nonce, frame.substr(1), node)})));
+        authenticate(dealer, Hello{protocol_version, name, creation, router_endpoint, pub_endpoint, make_nonce()});
     }
     // The node's HELLO to us, answered with a WELCOME it accepts.
     void answer_node() {

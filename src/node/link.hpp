@@ -49,7 +49,6 @@ public:
 
     const std::string& endpoint() const noexcept { return endpoint_; }
     const std::string& expected() const noexcept { return expected_; }
-    const std::string& server_key() const noexcept { return server_key_; }
     bool seed() const noexcept { return seed_; }  // configured as a seed (reported while unreachable)
     State state() const noexcept { return state_; }
     bool up() const noexcept { return state_ == State::up; }

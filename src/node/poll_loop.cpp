@@ -12,6 +12,9 @@ namespace liminal::detail {
 namespace {
 
 constexpr int max_reads_per_socket = 1024;  // fairness between sockets per iteration
+// The node's own sockets, in the order build_poll_set adds them; links and SUBs follow.
+enum Slot : std::size_t { router_slot, zap_slot, router_monitor_slot, pub_monitor_slot, pub_slot, admin_slot,
+                          admin_monitor_slot };
 constexpr auto sweep_interval = std::chrono::milliseconds(100);
 constexpr auto departed_retention = std::chrono::seconds(60);
 // A HELLO unanswered this long makes its link reconnect; the wait doubles up to the maximum.
@@ -58,7 +61,8 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
 void Actor::build_poll_set() {
     poll_.reset(core_.commands.fd());
     polled_links_.clear();
-    // The node's own sockets first, in a fixed order (dispatch_ready); then a dealer and a monitor per link.
+    // The node's own sockets first, in Slot order (dispatch_ready); then a dealer and a monitor per link,
+    // then a SUB per peer.
     poll_.add(router_, router_watch_, ZMQ_POLLIN);
     poll_.add(zap_.socket(), zap_.watch(), ZMQ_POLLIN);
     poll_.add(router_monitor_, router_monitor_watch_, ZMQ_POLLIN);
@@ -84,20 +88,21 @@ void Actor::build_poll_set() {
 void Actor::dispatch_ready() {
     if (poll_.doorbell_rang()) on_commands(true);
     // Security first: a connection waits for its ZAP answer before it carries anything.
-    if (poll_.take(1, ZMQ_POLLIN)) on_zap();
-    if (poll_.take(2, ZMQ_POLLIN)) on_server_monitor(router_monitor_, router_monitor_watch_, "ROUTER");
-    if (poll_.take(3, ZMQ_POLLIN)) on_server_monitor(pub_monitor_, pub_monitor_watch_, "PUB");
-    if (poll_.take(0, ZMQ_POLLIN)) {
+    if (poll_.take(zap_slot, ZMQ_POLLIN)) on_zap();
+    if (poll_.take(router_monitor_slot, ZMQ_POLLIN)) on_server_monitor(router_monitor_, router_monitor_watch_, "ROUTER");
+    if (poll_.take(pub_monitor_slot, ZMQ_POLLIN)) on_server_monitor(pub_monitor_, pub_monitor_watch_, "PUB");
+    if (poll_.take(router_slot, ZMQ_POLLIN)) {
         on_router();
         // A callback that answered from this thread queued its reply: send
         // it now rather than after another round through poll.
         if (core_.commands.pending()) on_commands(false);
     }
-    if (poll_.take(4, ZMQ_POLLIN)) on_pub();
+    if (poll_.take(pub_slot, ZMQ_POLLIN)) on_pub();
     const bool admin = !core_.admin_endpoint.empty();
-    const std::size_t fixed = admin ? 7 : 5;
-    if (admin && poll_.take(6, ZMQ_POLLIN)) on_server_monitor(admin_monitor_, admin_monitor_watch_, "admin endpoint");
-    if (admin && poll_.take(5, ZMQ_POLLIN)) on_admin();
+    const std::size_t fixed = admin ? admin_monitor_slot + 1 : admin_slot;
+    if (admin && poll_.take(admin_monitor_slot, ZMQ_POLLIN))
+        on_server_monitor(admin_monitor_, admin_monitor_watch_, "admin endpoint");
+    if (admin && poll_.take(admin_slot, ZMQ_POLLIN)) on_admin();
     for (std::size_t i = 0; i < polled_links_.size(); ++i) {
         Link& link = *polled_links_[i];
         const std::size_t dealer = fixed + 2 * i, monitor = dealer + 1;
@@ -170,8 +175,8 @@ void Actor::on_router() {
 }
 
 void Actor::on_zap() {
-    const auto answered = zap_.answer_waiting();
-    for (std::size_t i = 0; i < answered.refused; ++i) refused("a connection whose key is not trusted");
+    const std::size_t count = zap_.answer_waiting();
+    for (std::size_t i = 0; i < count; ++i) refused("a connection whose key is not trusted");
 }
 
 void Actor::on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* socket) {

@@ -81,8 +81,6 @@ public:
     // The session of `routing_id` on `connection`: null when it has none,
     // or when its session belongs to another connection.
     Session* find(const std::string& routing_id, std::string_view connection);
-    // The session of `routing_id`, whichever connection it belongs to.
-    Session* find(const std::string& routing_id);
     // A new session for `routing_id` on `connection`, replacing any it had;
     // null only when every session in a full table is authenticated.
     Session* open(const std::string& routing_id, const Connection& connection, wire::Hello hello,
@@ -96,6 +94,8 @@ public:
     void expire(Session::Clock::time_point now);
 
 private:
+    // The session of `routing_id`, whichever connection it belongs to.
+    Session* find(const std::string& routing_id);
     // Makes room for one session: drops the oldest unauthenticated one.
     bool evict_oldest_unauthenticated();
 

@@ -55,14 +55,14 @@ std::optional<std::string> ZapHandler::admits(const std::string& domain, const s
     return std::nullopt;
 }
 
-ZapHandler::Answered ZapHandler::answer_waiting() {
-    Answered answered;
+std::size_t ZapHandler::answer_waiting() {
+    std::size_t refused = 0;
     for (int i = 0; i < max_requests_per_call; ++i) {
         std::vector<zmq::message_t> parts;
         zmq::message_t part;
         if (!socket_.recv(part, zmq::recv_flags::dontwait)) {
             watch_.drained();
-            return answered;
+            return refused;
         }
         parts.push_back(std::move(part));
         while (parts.back().more() && parts.size() < max_request_parts) {
@@ -88,9 +88,9 @@ ZapHandler::Answered ZapHandler::answer_waiting() {
                      zmq::send_flags::sndmore);
         socket_.send(zmq::buffer(user_id), zmq::send_flags::sndmore);
         socket_.send(zmq::message_t(), zmq::send_flags::none);
-        ++(admitted ? answered.admitted : answered.refused);
+        if (!admitted) ++refused;
     }
-    return answered;  // more may wait: the socket stays touched, so the next poll asks it again
+    return refused;  // more may wait: the socket stays touched, so the next poll asks it again
 }
 
 }  // namespace liminal::detail

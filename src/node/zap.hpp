@@ -48,12 +48,8 @@ public:
     zmq::socket_t& socket() noexcept { return socket_; }
     Watch& watch() noexcept { return watch_; }
 
-    struct Answered {
-        std::size_t admitted = 0;
-        std::size_t refused = 0;
-    };
-    // Answers the requests waiting (up to a bound per call).
-    Answered answer_waiting();
+    // Answers the requests waiting (up to a bound per call); returns how many it refused.
+    std::size_t answer_waiting();
 
 private:
     // The node name a request's credentials speak as ("" when no name is
