@@ -395,3 +395,23 @@ TEST_CASE("admin: a client that never reads its replies cannot starve an operato
     CHECK(status.value("ok", false));
     CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
+
+TEST_CASE("admin: a client without the cookie's keys gets no answer at all, and is counted", "[admin][trust]") {
+    liminal::Node node = admin_node("a@127.0.0.1");
+    zmq::context_t context;
+    std::vector<zmq::socket_t> clients;
+    for (const auto holder : {liminal::test::Holder::stranger, liminal::test::Holder::guesser}) {
+        zmq::socket_t& socket = clients.emplace_back(context, zmq::socket_type::req);
+        socket.set(zmq::sockopt::linger, 0);
+        liminal::test::secure_as(socket, holder);
+        socket.connect(node.admin_endpoint());
+        socket.send(zmq::str_buffer(R"({"cmd":"challenge"})"), zmq::send_flags::dontwait);
+    }
+    REQUIRE(liminal::test::wait_until([&] { return node.stats().refused_connections >= 2; }, 5s));
+    // Nothing reached the admin service: no challenge came back to either.
+    for (auto& socket : clients) {
+        zmq::message_t reply;
+        CHECK_FALSE(socket.recv(reply, zmq::recv_flags::dontwait));
+    }
+    CHECK(node.stats().rejected_peers == 0);
+}
