@@ -79,6 +79,14 @@ bool wait_peers_up(CliNode& node, std::vector<std::string> names, std::chrono::m
     return true;
 }
 
+long rss_mib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+    }
+    return -1;
+}
+
 }  // namespace
 
 TEST_CASE("cli: --help exits 0 and a bad flag exits 2", "[cli]") {
@@ -177,7 +185,8 @@ TEST_CASE("cli: subscribers on two node processes get a publish from a third exa
 
     const auto pub = run_command({cli, "pub", "news", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9", "--count",
                                   "5", "--size", "16", "--wait-members", "2"},
-                                 20s);
+                                 20s, true);
+    INFO(pub.out);
     REQUIRE(pub.code == 0);
     CHECK_THAT(pub.out, Catch::Contains("published 5 messages to news on 2 nodes"));
     for (int i = 0; i < 5; ++i) {
@@ -197,6 +206,80 @@ TEST_CASE("cli: subscribers on two node processes get a publish from a third exa
     const auto after = run_command({cli, "pub", "news", "after", "--seed", a.ready["router"], "--cookie", "cli-test-cookie-7d2e9"}, 20s);
     CHECK(after.code == 0);
     CHECK_THAT(after.out, Catch::Contains("on 1 nodes"));
+}
+
+TEST_CASE("cli: a directed send to a subscriber's pid is printed, in text and JSON, and the node lives on",
+          "[cli][channels][bounded]") {
+    auto a = start_node("a@127.0.0.1", {}, false, {"--monitor", "channels"});
+    auto b = start_node("b@127.0.0.1", {a.ready["router"]}, false, {"--subscribe", "news"});
+    auto c = start_node("c@127.0.0.1", {a.ready["router"]}, false, {"--subscribe", "news", "--json"});
+    // The subscribers' pids are public: a's monitor prints them.
+    std::map<std::string, std::string> pid_of;
+    for (const std::string node : {"b@127.0.0.1", "c@127.0.0.1"}) {
+        const auto join = a.child->seen_or_wait("group-join channels news " + node + " ", 10s);
+        REQUIRE(join);
+        pid_of[node] = join->substr(join->rfind(' ') + 1);
+    }
+    for (const auto& [node, pid] : pid_of) {
+        const auto sent = run_command({cli, "send", pid, "not a publish\n", "--seed", a.ready["router"], "--cookie",
+                                       "cli-test-cookie-7d2e9"},
+                                      15s);
+        REQUIRE(sent.code == 0);
+    }
+    const auto text = b.child->wait_for_line("message <cli-", 5s);
+    REQUIRE(text);
+    CHECK_THAT(*text, Catch::EndsWith(" not a publish\\n"));
+    const auto json = c.child->wait_for_line("{", 5s);
+    REQUIRE(json);
+    CHECK_THAT(*json, Catch::Contains("\"kind\":\"send\"") && Catch::Contains("\"payload\":\"not a publish\\n\""));
+    CHECK_THAT(*json, !Catch::Contains("\"channel\""));
+    // Both still serve: a publish reaches each.
+    const auto pub = run_command({cli, "pub", "news", "still here", "--seed", a.ready["router"], "--cookie",
+                                  "cli-test-cookie-7d2e9", "--wait-members", "2"},
+                                 20s);
+    CHECK(pub.code == 0);
+    CHECK(b.child->wait_for_line("news <cli-", 5s));
+    CHECK(c.child->wait_for_line("{", 5s));
+}
+
+TEST_CASE("cli: a subscriber whose stdout is never read keeps serving admin and peers, bounded", "[cli][bounded]") {
+    const std::string admin = "ipc:///tmp/liminal-test-" + std::to_string(::getpid()) + "-blocked.sock";
+    auto a = start_node("a@127.0.0.1", {});
+    // b prints every message of `flood` to a pipe this test never reads once
+    // the ready line is in: the pipe fills after some 64 KiB.
+    auto b = start_node("b@127.0.0.1", {a.ready["router"]}, false, {"--subscribe", "flood", "--admin", admin});
+    REQUIRE(wait_peers_up(a, {"b@127.0.0.1"}));
+    Child pub({cli, "pub", "flood", "--size", "1024", "--count", "150000", "--seed", a.ready["router"], "--cookie",
+               "cli-test-cookie-7d2e9", "--wait-members", "1", "--timeout", "20"});
+    const auto stats = [&] {
+        return run_command({cli, "stats", "--json", "--admin", admin, "--cookie", "cli-test-cookie-7d2e9", "--timeout", "3"},
+                           10s);
+    };
+    // While the flood runs and after: every admin request is answered.
+    long peak = 0;
+    int answered = 0;
+    std::uint64_t mailbox_full = 0;
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < until) {
+        const auto reply = stats();
+        REQUIRE(reply.code == 0);
+        ++answered;
+        const auto at = reply.out.find("\"dropped_mailbox_full\":");
+        REQUIRE(at != std::string::npos);
+        mailbox_full = std::stoull(reply.out.substr(at + 23));
+        peak = std::max(peak, rss_mib(b.child->pid()));
+    }
+    CHECK(pub.wait_exit(60s) == 0);
+    INFO("b's peak RSS " << peak << " MiB over " << answered << " admin answers, " << mailbox_full << " dropped");
+    CHECK(answered >= 5);
+    // The printer is stuck, so the mailbox filled and the rest was dropped, counted.
+    CHECK(mailbox_full > 0);
+    CHECK(peak < 512);
+    // Its peer never saw it go.
+    CHECK_FALSE(a.child->wait_for_line("peer-down b@127.0.0.1", 100ms));
+    // And it stops when told, stuck reader or not.
+    b.child->signal(SIGTERM);
+    CHECK(b.child->wait_exit(5s) == 0);
 }
 
 TEST_CASE("cli: sub waits for the barrier, then prints exactly what is published", "[cli][channels]") {
@@ -306,16 +389,6 @@ TEST_CASE("cli: keygen, node keys, and SIGHUP revoking a node", "[cli][trust][no
     CHECK_THAT(*down, Catch::Contains("reason=revoked"));
     std::filesystem::remove_all(dir);
 }
-
-namespace {
-long rss_mib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(status, line);) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
-    }
-    return -1;
-}
-}  // namespace
 
 TEST_CASE("cli: 10,000 unauthenticated connections and junk cost a node little, and a real node still joins",
           "[cli][trust][flood]") {

@@ -46,10 +46,7 @@ int SubCommand::run() {
         const auto message = process.receive(std::min(remaining, std::chrono::milliseconds(100)));
         if (!message) continue;
         ++received;
-        if (json)
-            print_line(message_json(*message));
-        else
-            print_line(channel + " " + message->from().to_string() + " " + printable(message->payload()));
+        print_line(describe_message(*message, json));
     }
     return exit_ok;
 }

@@ -6,8 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -186,10 +190,11 @@ std::string printable(std::string_view payload) {
 std::string message_json(const Message& message) {
     nlohmann::json json;
     const Envelope* envelope = message.envelope();
-    json["channel"] = envelope ? envelope->channel : "";
+    json["kind"] = envelope ? "publish" : "send";
     json["from"] = message.from().to_string();
     json["payload"] = std::string(message.payload());
     if (envelope) {
+        json["channel"] = envelope->channel;
         json["id"] = envelope->id_hex();
         json["seq"] = envelope->sequence;
         json["timestamp_us"] = envelope->timestamp_us;
@@ -231,12 +236,43 @@ std::string ephemeral_name(const std::string& host) {
     return "cli-" + std::to_string(::getpid()) + "-" + std::to_string(random() % 100000) + "@" + host;
 }
 
-void print_line(const std::string& line) {
+std::string describe_message(const Message& message, bool json) {
+    if (json) return message_json(message);
+    const Envelope* envelope = message.envelope();
+    return (envelope ? envelope->channel : std::string("message")) + " " + message.from().to_string() + " " +
+           printable(message.payload());
+}
+
+namespace {
+std::atomic<bool> printing_stopped{false};
+}  // namespace
+
+void stop_printing() { printing_stopped.store(true); }
+
+bool print_line(const std::string& line) {
     static std::mutex mutex;
     std::lock_guard lock(mutex);
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
+    std::fflush(stdout);  // whatever went through stdio before goes first
+    const std::string text = line + "\n";
+    std::size_t written = 0;
+    while (written < text.size()) {
+        if (printing_stopped.load()) return false;
+        // Wait for room with a timeout, so stop_printing() is seen: poll's
+        // POLLOUT on a pipe promises PIPE_BUF bytes, so a write of at most
+        // that much does not block.
+        pollfd out{STDOUT_FILENO, POLLOUT, 0};
+        const int ready = ::poll(&out, 1, 100);
+        if (ready < 0 && errno != EINTR) return false;
+        if (ready <= 0) continue;
+        if ((out.revents & (POLLERR | POLLNVAL)) != 0) return false;
+        const auto n = ::write(STDOUT_FILENO, text.data() + written, std::min<std::size_t>(text.size() - written, PIPE_BUF));
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            return false;
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    return true;
 }
 
 }  // namespace liminal::cli

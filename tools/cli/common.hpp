@@ -63,9 +63,15 @@ bool wait_joined(Node& node, std::chrono::steady_clock::time_point deadline);
 // breaks the line format.
 std::string printable(std::string_view payload);
 
-// A channel message as one JSON object (channel, from, payload, id, seq,
-// timestamp_us, headers); non-UTF-8 payload bytes are replaced.
+// A message as one JSON object: kind ("publish" or "send"), from, payload,
+// headers, and for a publish its channel, id, seq and timestamp_us; non-UTF-8
+// bytes are replaced.
 std::string message_json(const Message& message);
+
+// A message as one line: a publish as '<channel> <sender-pid> <payload>', a
+// directed send as 'message <sender-pid> <payload>'; `json`: message_json.
+// Any message a process can receive prints (a send to a subscriber's pid too).
+std::string describe_message(const Message& message, bool json);
 
 // Blocks SIGINT, SIGTERM and SIGHUP in this thread and every thread it
 // starts, so that wait_for_signal() can take them synchronously.
@@ -82,7 +88,13 @@ std::string ephemeral_name(const std::string& host);
 // first. Throws std::runtime_error naming the file.
 void write_secret_file(const std::string& path, const std::string& text, bool force);
 
-// Writes one line to stdout and flushes it, safely from any thread.
-void print_line(const std::string& line);
+// Writes one line to stdout, safely from any thread, never through a
+// buffer of its own: a reader that does not read blocks only the calling
+// thread, and not past stop_printing(). Returns false when the line was
+// not written whole (stdout closed or the printer stopped).
+bool print_line(const std::string& line);
+// Makes every print_line, blocked or later, give up: for a shutdown that
+// must not wait for a stuck reader.
+void stop_printing();
 
 }  // namespace liminal::cli

@@ -76,14 +76,14 @@ CLI::App* NodeCommand::add(CLI::App& app) {
                         ->check(CLI::PositiveNumber));
     cmd->add_flag("--inbox", inbox,
                   "Spawn a process, add inbox=<pid> to the ready line and print each message it receives as "
-                  "'message <sender-pid> <payload>'");
+                  "'message <sender-pid> <payload>' (a publish to it as '<channel> <sender-pid> <payload>')");
     cmd->add_flag("--events", events,
                   "Print peer events: 'peer-up <name> creation=<n> router=<ep>', "
                   "'peer-down <name> creation=<n> reason=<r>', 'peer-rejected <endpoint> <why>'");
     cmd->add_option("--subscribe", subscribe,
                     "Subscribe a process to CHANNEL (repeatable) and print each message as "
-                    "'<channel> <sender-pid> <payload>'");
-    cmd->add_flag("--json", json, "Print --subscribe messages as one JSON object per line");
+                    "'<channel> <sender-pid> <payload>' (a directed send to it as 'message <sender-pid> <payload>')");
+    cmd->add_flag("--json", json, "Print --inbox and --subscribe messages as one JSON object per line");
     cmd->add_option("--monitor", monitor,
                     "Print the groups of SCOPE (repeatable; channels are scope 'channels') and every change: "
                     "'group-join|group-leave <scope> <group> <node> <pid>...'");
@@ -178,24 +178,27 @@ int NodeCommand::run() {
         ready += " inbox=" + process.pid().to_string();
     }
     print_line(ready);
-    if (inbox) {
-        process.on_message([](Message m) { print_line("message " + m.from().to_string() + " " + printable(m.payload())); });
-    }
     Process subscriber;
     if (!subscribe.empty()) {
         subscriber = node.spawn();
-        subscriber.on_message([json = json](Message m) {
-            if (json)
-                print_line(message_json(m));
-            else
-                print_line(m.envelope()->channel + " " + m.from().to_string() + " " + printable(m.payload()));
-        });
         for (const auto& channel : subscribe) node.subscribe(channel, subscriber.pid());
     }
     // Printers start after the ready line, so it is always the first line.
     std::atomic<bool> done{false};
     std::vector<std::thread> printers;
     constexpr auto poll = std::chrono::milliseconds(200);
+    // Messages are printed by threads of their own, never by the node's I/O
+    // thread: a reader that stops reading blocks only its printer, and what
+    // cannot wait is dropped and counted by the bounded mailbox.
+    const auto print_messages = [&](Process& from) {
+        printers.emplace_back([&, process = &from] {
+            while (!done.load()) {
+                if (auto message = process->receive(poll)) print_line(describe_message(*message, json));
+            }
+        });
+    };
+    if (inbox) print_messages(process);
+    if (subscriber.is_open()) print_messages(subscriber);
     if (events) {
         printers.emplace_back([&] {
             while (!done.load()) {
@@ -231,6 +234,7 @@ int NodeCommand::run() {
         }
     }
     done.store(true);
+    stop_printing();  // a printer blocked on a reader that does not read gives up
     for (auto& printer : printers) printer.join();
     node.stop();
     return exit_ok;
