@@ -101,6 +101,7 @@ TEST_CASE("frames wait for a receiver whose I/O thread is blocked, then all arri
     // writable again (the ZMQ_POLLOUT path of the poll loop).
     auto sender_options = node_options("a@127.0.0.1");
     sender_options.limits.send_hwm = 1;
+    sender_options.limits.peer_queue_bytes = 64u << 20;  // room for all of it: this is about order, not limits
     Node a(sender_options);
     auto receiver_options = node_options("b@127.0.0.1", {a.router_endpoint()});
     receiver_options.limits.receive_hwm = 1;
@@ -297,8 +298,8 @@ TEST_CASE("before authentication a frame larger than a handshake is not even dec
     Node a(node_options("a@127.0.0.1"));
     zmq::context_t context;
     zmq::socket_t raw = raw_dealer(context, a.router_endpoint(), Holder::member);
-    // A 4 MiB "HELLO" (well under the 16 MiB frame limit): a HELLO header, then filler.
-    std::string big = std::string("\x01\x96\x01", 3) + std::string(4u << 20, '\xc1');
+    // A "HELLO" of half the frame limit: a HELLO header, then filler.
+    std::string big = std::string("\x01\x96\x01", 3) + std::string(Limits{}.max_frame_bytes / 2, '\xc1');
     raw.send(zmq::buffer(big), zmq::send_flags::none);
     // One byte over the handshake limit, then at it: RESYNCs, which are no handshake.
     std::string resyncs(1, '\x01');

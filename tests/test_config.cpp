@@ -63,7 +63,11 @@ max_frame_bytes = 65536
 send_hwm = 100
 receive_hwm = 200
 peer_queue_bytes = 1048576
+outbound_queue_bytes = 2097152
+mailbox_bytes = 4194304
 overflow = "drop_oldest"
+peer_overflow = "block"
+block_timeout_ms = 250
 
 [log]
 level = "debug"
@@ -85,7 +89,11 @@ format = "json"
     CHECK(s.limits.send_hwm == 100);
     CHECK(s.limits.receive_hwm == 200);
     CHECK(s.limits.peer_queue_bytes == 1048576);
+    CHECK(s.limits.outbound_queue_bytes == 2097152);
+    CHECK(s.limits.mailbox_bytes == 4194304);
     CHECK(s.limits.overflow == liminal::OverflowPolicy::drop_oldest);
+    CHECK(s.limits.peer_overflow == liminal::OverflowPolicy::block);
+    CHECK(s.limits.block_timeout == std::chrono::milliseconds(250));
     CHECK(s.log_level == "debug");
     CHECK(s.log_format == "json");
     CHECK_NOTHROW(check(s));
@@ -99,6 +107,9 @@ TEST_CASE("unknown keys and bad values are rejected with the key named", "[confi
     CHECK_THAT(error_of("[cluster]\nseeds = \"tcp://x:1\"\n"), Catch::StartsWith("cluster.seeds: expected an array"));
     CHECK_THAT(error_of("[cluster]\nseeds = [\"tcp://x:1\", 5]\n"), Catch::StartsWith("cluster.seeds[1]: expected a string"));
     CHECK_THAT(error_of("[limits]\noverflow = \"drop_all\"\n"), Catch::StartsWith("limits.overflow: must be one of"));
+    CHECK_THAT(error_of("[limits]\npeer_overflow = \"wait\"\n"), Catch::StartsWith("limits.peer_overflow: must be one of"));
+    // Every queue is bounded: a high-water mark of 0 (ZeroMQ's "no limit") is refused.
+    CHECK_THAT(error_of("[limits]\nsend_hwm = 0\n"), Catch::StartsWith("limits.send_hwm: must be between"));
     CHECK_THAT(error_of("[limits]\nmax_frame_bytes = 10\n"), Catch::StartsWith("limits.max_frame_bytes: must be between"));
     CHECK_THAT(error_of("[log]\nlevel = \"loud\"\n"), Catch::StartsWith("log.level: must be one of"));
     CHECK_THAT(error_of("[log]\ncolour = true\n"), Catch::StartsWith("log.colour: unknown key"));

@@ -17,6 +17,10 @@ enum class PeerEventKind {
     up,        // a peer (name, creation) completed HELLO
     down,      // a peer's link dropped, it said BYE, or a new creation replaced it
     rejected,  // a connection failed the cookie proof or spoke a wrong protocol
+    // A queue filled up: a peer's outgoing queue (`name`: the peer) or a
+    // local process's mailbox (`name`: this node, `detail` names the pid).
+    // Once per episode; the drops are counted (Stats, PeerInfo).
+    slow_consumer,
 };
 
 enum class DownReason {
@@ -25,6 +29,7 @@ enum class DownReason {
     bye,         // the peer stopped cleanly
     restarted,   // the same name came back with a new creation
     revoked,     // its key was removed from the trusted keys (Security::node_keys)
+    slow_consumer,  // it did not keep up and OverflowPolicy::disconnect cut it off
 };
 
 struct PeerEvent {
@@ -47,6 +52,8 @@ struct PeerInfo {
     std::uint64_t bytes_out = 0;
     std::uint64_t messages_in = 0;
     std::uint64_t bytes_in = 0;
+    std::uint64_t messages_dropped = 0;  // messages for it dropped from its queue (slow consumer)
+    std::uint64_t slow_consumers = 0;    // times its queue filled up
 };
 
 const char* to_string(PeerState state) noexcept;

@@ -77,6 +77,13 @@ struct PublishResult {
     std::size_t local_dropped = 0;     // local subscribers whose mailbox was full
     std::size_t nodes = 0;             // remote nodes it was sent to (once each)
     bool too_large = false;            // refused: its frame would exceed limits.max_frame_bytes; nothing was sent
+    // OverflowPolicy::block (limits.peer_overflow): a node's queue, or the
+    // outbound queue, stayed full for limits.block_timeout; nothing was sent
+    // or delivered (counted under would_block, not publishes).
+    bool would_block = false;
+    // The node's outbound queue was full: no remote node got it (counted
+    // under dropped_queue_full); local subscribers did.
+    bool queue_full = false;
     MessageId id{};
 };
 

@@ -31,6 +31,8 @@ enum class SendResult {
     unknown_node,     // no peer of that name
     node_down,        // the peer is known but down
     too_large,        // its frame would exceed limits.max_frame_bytes: nothing was sent
+    queue_full,       // the node's outbound queue was full (limits.outbound_queue_bytes): dropped
+    would_block,      // OverflowPolicy::block: no room within limits.block_timeout; nothing was sent
 };
 
 const char* to_string(SendResult result) noexcept;

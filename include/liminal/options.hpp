@@ -14,10 +14,25 @@ namespace spdlog { class logger; }
 
 namespace liminal {
 
-// What a full mailbox does with a new message. Either way the drop is counted.
+// What a full queue (a process's mailbox, or a peer link's outgoing queue)
+// does with a new message. Every drop is counted under a `dropped_*` reason,
+// and each time a queue fills a `slow_consumer` peer event says whose
+// (once per episode: again only after the queue drained below a quarter).
 enum class OverflowPolicy {
     drop_newest,  // refuse the new message
-    drop_oldest,  // make room by dropping the oldest waiting message
+    drop_oldest,  // make room by dropping the oldest waiting messages
+    // The sender waits up to Limits::block_timeout for room, then gives up
+    // with SendResult::would_block / PublishResult::would_block, nothing
+    // sent. Only a sender on this node's own API threads waits: messages
+    // from peers are never waited for (the I/O thread never blocks), so
+    // for them a mailbox under `block` drops the newest.
+    block,
+    // Cut the consumer off, as NATS does a slow consumer: a process's
+    // mailbox is emptied and closed (its receive() returns nothing more, it
+    // leaves every group); a peer link drops everything queued and its
+    // connection is reset (ZeroMQ reconnects, the handshake and backfill
+    // run again). What was queued is counted as dropped_slow_consumer.
+    disconnect,
 };
 
 // How a node protects its traffic (README "Security", docs/PROTOCOL.md §5).
@@ -38,13 +53,27 @@ enum class Security {
     insecure_plaintext,
 };
 
+// Every queue a node has is bounded in bytes (README "Memory"). A node's
+// worst case is about
+//   outbound_queue_bytes
+//   + per peer: peer_queue_bytes + 2 * send_hwm * max_frame_bytes   (link, gossip)
+//               + 2 * receive_hwm * 2 * max_frame_bytes              (ROUTER, SUB)
+//   + per process: mailbox_bytes
+// plus the peer-event queue (10,000 events) and the node's fixed ~30 MiB.
 struct Limits {
-    std::size_t max_frame_bytes = 16u << 20;      // larger frames are dropped and counted
-    std::size_t mailbox_capacity = 100'000;       // messages per process mailbox
-    int send_hwm = 10'000;                        // ZeroMQ high-water marks, in frames
-    int receive_hwm = 100'000;
-    std::size_t peer_queue_bytes = 64u << 20;     // frames waiting for a slow peer, per peer
-    OverflowPolicy overflow = OverflowPolicy::drop_newest;
+    std::size_t max_frame_bytes = 1u << 20;       // the largest message (and frame) a node sends or accepts
+    std::size_t mailbox_capacity = 100'000;       // messages per process mailbox ...
+    std::size_t mailbox_bytes = 64u << 20;        // ... and their bytes (payload, headers, sender, envelope)
+    // ZeroMQ high-water marks, in frames. A packed frame holds at most
+    // 256 KiB of messages, a single message at most max_frame_bytes.
+    int send_hwm = 8;
+    int receive_hwm = 8;
+    std::size_t peer_queue_bytes = 8u << 20;      // frames waiting for a slow peer, per peer
+    // Messages encoded by API threads, waiting for the I/O thread.
+    std::size_t outbound_queue_bytes = 16u << 20;
+    OverflowPolicy overflow = OverflowPolicy::drop_newest;       // a process's mailbox (Node::spawn may override)
+    OverflowPolicy peer_overflow = OverflowPolicy::drop_newest;  // a peer link, and the outbound queue
+    std::chrono::milliseconds block_timeout{100};                // OverflowPolicy::block's longest wait
 };
 
 struct Options {

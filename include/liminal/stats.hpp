@@ -23,6 +23,10 @@ struct Stats {
     std::uint64_t dropped_mailbox_full = 0;
     std::uint64_t dropped_backpressure = 0;     // the peer's outgoing queue was over its limit
     std::uint64_t dropped_too_large = 0;        // larger than the maximum frame
+    std::uint64_t dropped_queue_full = 0;       // the node's outbound queue (API -> I/O thread) was full
+    std::uint64_t dropped_slow_consumer = 0;    // queued for a consumer cut off (OverflowPolicy::disconnect)
+    std::uint64_t would_block = 0;              // sends and publishes refused after OverflowPolicy::block's wait
+    std::uint64_t slow_consumers = 0;           // times a mailbox or peer queue filled up (one per episode)
 
     std::uint64_t malformed_frames = 0;         // undecodable, wrong version, unknown type
     std::uint64_t oversized_frames = 0;
@@ -63,6 +67,7 @@ struct ChannelStats {
     std::uint64_t received = 0;       // PUBLISH messages received from peers
     std::uint64_t delivered = 0;      // messages put into local subscribers' mailboxes
     std::uint64_t dropped = 0;        // local deliveries dropped (full mailbox, closed process)
+    std::uint64_t nodes_dropped = 0;  // copies for remote nodes not sent (node down, slow consumer, queue full)
 };
 
 }  // namespace liminal

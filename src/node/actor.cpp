@@ -104,7 +104,7 @@ Link* Actor::open_link(const std::string& endpoint, const std::string& name, boo
         return nullptr;
     }
     auto link = std::make_unique<Link>(context_, core_.options, core_.curve, key, endpoint, name, identity_,
-                                       ++link_serial_, seed, core_.counters, bad_input_);
+                                       ++link_serial_, seed, core_.counters, core_.backpressure, bad_input_);
     Link* ref = link.get();
     links_.emplace(endpoint, std::move(link));
     core_.directory.set_connecting(endpoint, true);
@@ -136,6 +136,9 @@ void Actor::emit(PeerEvent event) {
         break;
     case PeerEventKind::rejected:
         break;  // logged, rate limited, by reject()
+    case PeerEventKind::slow_consumer:
+        log_.warn("slow consumer: {} ({})", event.name, event.detail);
+        break;
     }
     if (core_.options.on_peer_event) {
         try {
@@ -154,7 +157,7 @@ void Actor::shutdown() {
         if (link->up())
             link->send_bye(wire::Bye{core_.options.name, core_.creation});
         else
-            link->flush();
+            link->flush(true);
     }
     const auto awaiting = [&] {
         return std::count_if(links_.begin(), links_.end(),

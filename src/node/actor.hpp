@@ -97,6 +97,10 @@ private:
     // Expires half-done handshakes, closes rejected links, retries links
     // whose HELLO was never answered, forgets peers that said BYE a while ago.
     void sweep();
+    // Links whose queue filled since the last look: a slow_consumer event
+    // each, and a link cut off (OverflowPolicy::disconnect) is taken down
+    // and reconnected.
+    void check_slow_links();
     // Reconnects links whose WELCOME is overdue (the peer refused or lost
     // the HELLO: a full session table, say), with backoff.
     void retry_handshakes();

@@ -247,7 +247,9 @@ json AdminService::stats() const {
                          {"messages_in", peer.messages_in},
                          {"bytes_in", peer.bytes_in},
                          {"messages_out", peer.messages_out},
-                         {"bytes_out", peer.bytes_out}});
+                         {"bytes_out", peer.bytes_out},
+                         {"messages_dropped", peer.messages_dropped},
+                         {"slow_consumers", peer.slow_consumers}});
     }
     json channels = json::array();
     for (const auto& c : core_.channels.snapshot()) {
@@ -256,7 +258,8 @@ json AdminService::stats() const {
                             {"nodes_sent", c.nodes_sent},
                             {"received", c.received},
                             {"delivered", c.delivered},
-                            {"dropped", c.dropped}});
+                            {"dropped", c.dropped},
+                            {"nodes_dropped", c.nodes_dropped}});
     }
     return json{{"ok", true},
                 {"node", core_.options.name},

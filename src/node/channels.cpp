@@ -53,7 +53,7 @@ std::vector<ChannelStats> ChannelTable::snapshot() const {
     std::vector<ChannelStats> out;
     for (const auto& [name, c] : channels_) {
         out.push_back(ChannelStats{name, c->published.load(), c->nodes_sent.load(), c->received.load(),
-                                   c->delivered.load(), c->dropped.load()});
+                                   c->delivered.load(), c->dropped.load(), c->nodes_dropped.load()});
     }
     return out;
 }

@@ -19,6 +19,7 @@ namespace liminal::detail {
 // removed, so references stay valid.
 struct ChannelCounters {
     std::atomic<std::uint64_t> published{0}, nodes_sent{0}, received{0}, delivered{0}, dropped{0};
+    std::atomic<std::uint64_t> nodes_dropped{0};  // copies for remote nodes not sent (down, slow, queue full)
 };
 
 class ChannelTable {

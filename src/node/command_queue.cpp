@@ -38,9 +38,13 @@ void CommandQueue::drain(OutgoingBatch& out, bool doorbell) {
         [[maybe_unused]] const auto read = ::read(fd_, &count, sizeof count);
     }
     out.clear();
-    std::lock_guard lock(mutex_);
-    std::swap(out, queue_);
-    pending_.store(false, std::memory_order_relaxed);
+    {
+        std::lock_guard lock(mutex_);
+        std::swap(out, queue_);
+        pending_.store(false, std::memory_order_relaxed);
+        queued_bytes_.store(0, std::memory_order_relaxed);
+    }
+    if (block_) room_.notify_all();
 }
 
 }  // namespace liminal::detail

@@ -4,7 +4,11 @@
 
 #include "node/commands.hpp"
 
+#include <liminal/options.hpp>
+
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -58,13 +62,28 @@ public:
     CommandQueue(const CommandQueue&) = delete;
     CommandQueue& operator=(const CommandQueue&) = delete;
 
-    // Queues one message: `encode(std::string&)` appends its bytes.
+    // The bound on what waits for the I/O thread, and what a full queue does:
+    // under OverflowPolicy::block push() waits up to `timeout` for the I/O
+    // thread to take what waits; under any other it refuses at once.
+    void limit(std::size_t bytes, OverflowPolicy policy, std::chrono::milliseconds timeout) {
+        limit_bytes_ = bytes;
+        block_ = policy == OverflowPolicy::block;
+        timeout_ = timeout;
+    }
+    // Queues one message: `encode(std::string&)` appends its bytes. False:
+    // the queue is full (nothing queued). The I/O thread itself (a callback
+    // sending) never waits.
     template <typename Encode>
-    void push(const std::shared_ptr<const ChannelRoute>& route, std::string_view node, std::uint64_t creation,
+    bool push(const std::shared_ptr<const ChannelRoute>& route, std::string_view node, std::uint64_t creation,
               Encode&& encode) {
         bool ring = false;
         {
-            std::lock_guard lock(mutex_);
+            std::unique_lock lock(mutex_);
+            if (bytes_locked() >= limit_bytes_) {
+                const bool may_wait = block_ && std::this_thread::get_id() != consumer_.load(std::memory_order_relaxed);
+                if (!may_wait || !room_.wait_for(lock, timeout_, [&] { return bytes_locked() < limit_bytes_; }))
+                    return false;
+            }
             ring = empty_locked();
             const std::size_t offset = queue_.bytes.size();
             try {
@@ -73,6 +92,7 @@ public:
                     queue_.routes.push_back(route);
                 queue_.items.push_back(
                     Outgoing{route.get(), std::string(node), creation, offset, queue_.bytes.size() - offset});
+                queued_bytes_.store(bytes_locked(), std::memory_order_relaxed);
                 pending_.store(true, std::memory_order_relaxed);
             } catch (...) {
                 queue_.bytes.resize(offset);  // nothing half-queued
@@ -80,8 +100,10 @@ public:
             }
         }
         if (ring) ring_doorbell();
+        return true;
     }
-    // Queues a typed command.
+    // Queues a typed command (never refused: commands are small, and a
+    // caller of join or monitor waits for nothing).
     void post(Command command);
     // Runs on the I/O thread: the calling thread becomes the consumer.
     void set_consumer() { consumer_.store(std::this_thread::get_id(), std::memory_order_relaxed); }
@@ -92,8 +114,13 @@ public:
     // Something is queued (a hint: read without the lock).
     bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
 
+    // Bytes of the messages waiting (a gauge, read without the lock).
+    std::size_t queued_bytes() const noexcept { return queued_bytes_.load(std::memory_order_relaxed); }
+
 private:
     bool empty_locked() const { return queue_.items.empty() && queue_.commands.empty(); }
+    // What the waiting messages cost: their bytes and their bookkeeping.
+    std::size_t bytes_locked() const { return queue_.bytes.size() + queue_.items.size() * sizeof(Outgoing); }
     // The I/O thread itself (a callback answering) needs no doorbell: it
     // looks at the queue before it polls again.
     void ring_doorbell();
@@ -103,6 +130,11 @@ private:
     OutgoingBatch queue_;
     std::atomic<bool> pending_{false};
     std::atomic<std::thread::id> consumer_{};
+    std::condition_variable room_;  // drain() made room
+    std::size_t limit_bytes_ = SIZE_MAX;
+    bool block_ = false;
+    std::chrono::milliseconds timeout_{0};
+    std::atomic<std::size_t> queued_bytes_{0};
 };
 
 }  // namespace liminal::detail

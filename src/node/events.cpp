@@ -17,6 +17,7 @@ const char* to_string(PeerEventKind kind) noexcept {
     case PeerEventKind::up: return "up";
     case PeerEventKind::down: return "down";
     case PeerEventKind::rejected: return "rejected";
+    case PeerEventKind::slow_consumer: return "slow_consumer";
     }
     return "?";
 }
@@ -28,6 +29,7 @@ const char* to_string(DownReason reason) noexcept {
     case DownReason::bye: return "bye";
     case DownReason::restarted: return "restarted";
     case DownReason::revoked: return "revoked";
+    case DownReason::slow_consumer: return "slow_consumer";
     }
     return "?";
 }

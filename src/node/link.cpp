@@ -15,9 +15,14 @@ constexpr std::size_t max_pack_bytes = 256 * 1024;
 
 Link::Link(zmq::context_t& context, const Options& options, const CurveKeypair& own, const std::string& server_key,
            std::string endpoint, std::string expected, const std::string& identity, std::uint64_t serial, bool seed,
-           Counters& counters, RateLimitedLog& bad_input)
+           Counters& counters, Backpressure& backpressure, RateLimitedLog& bad_input)
     : endpoint_(std::move(endpoint)), expected_(std::move(expected)), server_key_(server_key), seed_(seed), queue_limit_(options.limits.peer_queue_bytes),
+      policy_(options.limits.peer_overflow),
+      // Under block, senders wait from half the limit on, so what reaches
+      // the link after that is at most what the outbound queue held then.
+      hard_limit_(queue_limit_ + (policy_ == OverflowPolicy::block ? options.limits.outbound_queue_bytes : 0)),
       pack_limit_(std::min(max_pack_bytes, options.limits.max_frame_bytes)), counters_(counters),
+      backpressure_(backpressure),
       bad_input_(bad_input), dealer_(context, zmq::socket_type::dealer), monitor_(context, zmq::socket_type::pair),
       dealer_watch_(dealer_), monitor_watch_(monitor_) {
     configure_peer_socket(dealer_, options);
@@ -37,6 +42,7 @@ Link::Link(zmq::context_t& context, const Options& options, const CurveKeypair& 
 }
 
 Link::~Link() {
+    set_congested(false);  // a closed link holds no sender up
     zmq_socket_monitor(dealer_.handle(), nullptr, 0);
     dealer_.close();
     monitor_.close();
@@ -50,7 +56,7 @@ void Link::send_hello(const wire::Hello& hello) {
     hello_sent_at_ = Clock::now();
     // A reconnect runs the handshake again; anything packed before belongs to the old connection.
     drop_pending(counters_.dropped_node_down);
-    send_frame(std::move(frame));
+    send_frame(std::move(frame), 0);
 }
 
 void Link::came_up(const std::string& name, std::uint64_t creation, std::shared_ptr<PeerCounters> counters) {
@@ -58,6 +64,7 @@ void Link::came_up(const std::string& name, std::uint64_t creation, std::shared_
     peer_name_ = name;
     peer_creation_ = creation;
     peer_counters_ = std::move(counters);
+    if (peer_counters_) peer_counters_->congested.store(congested_, std::memory_order_relaxed);
 }
 
 void Link::went_down() {
@@ -71,21 +78,94 @@ void Link::disconnected() {
 }
 
 void Link::send_frame(std::string bytes, std::size_t messages) {
-    if (bye_sent_) return;  // stopping: the peer has forgotten this connection
+    if (bye_sent_ || cut_off_) return;  // stopping: the peer has forgotten this connection; or cut off
+    if (messages == 0) flush(true);     // a control frame goes after every message packed before it
     const std::size_t size = bytes.size();
     zmq::message_t message = to_message(std::move(bytes));
     if (pending_.empty()) {
         dealer_watch_.touched = true;
-        if (dealer_.send(message, zmq::send_flags::dontwait)) return count_sent(size, messages);
+        if (dealer_.send(message, zmq::send_flags::dontwait)) {
+            count_sent(size, messages);
+            if (queued_bytes() * 4 < queue_limit_) uncongested();
+            return;
+        }
     }
-    if (pending_bytes_ + size > queue_limit_) {
-        bump(counters_.dropped_backpressure, messages);
-        bad_input_.dropped("backpressure",
-                           fmt::format("peer {} is not keeping up; dropped {} messages", endpoint_, messages));
+    // Data frames were given room when packed; a control frame is never
+    // dropped (the protocol would lose its place), but one that finds the
+    // queue at twice its (hard) limit means the peer has stopped reading.
+    if (messages == 0 && pending_bytes_ + size > 2 * hard_limit_) {
+        cut_off_ = true;
+        congested();
+        drop_pending(counters_.dropped_slow_consumer);
         return;
     }
     pending_bytes_ += size;
     pending_.push_back(PendingFrame{std::move(message), messages});
+}
+
+bool Link::make_room(std::size_t bytes) {
+    if (queued_bytes() + bytes <= hard_limit_) return true;
+    congested();
+    switch (policy_) {
+    case OverflowPolicy::drop_oldest: {
+        // The oldest waiting data frames go; control frames keep their place.
+        std::size_t dropped = 0;
+        for (auto it = pending_.begin(); it != pending_.end() && queued_bytes() + bytes > hard_limit_;) {
+            if (it->messages == 0) {
+                ++it;
+                continue;
+            }
+            dropped += it->messages;
+            pending_bytes_ -= it->message.size();
+            it = pending_.erase(it);
+        }
+        bump(counters_.dropped_backpressure, dropped);
+        if (peer_counters_) bump(peer_counters_->dropped, dropped);
+        return queued_bytes() + bytes <= hard_limit_;
+    }
+    case OverflowPolicy::disconnect:
+        cut_off_ = true;
+        drop_pending(counters_.dropped_slow_consumer);
+        return false;
+    case OverflowPolicy::drop_newest:
+    case OverflowPolicy::block:  // senders that ignored the wait (none on this node's API)
+        return false;
+    }
+    return false;
+}
+
+void Link::set_congested(bool congested) {
+    if (congested_ == congested) return;
+    congested_ = congested;
+    if (peer_counters_) peer_counters_->congested.store(congested, std::memory_order_relaxed);
+    if (congested)
+        backpressure_.congested();
+    else
+        backpressure_.drained();
+}
+
+void Link::congested() {
+    set_congested(true);
+    if (slow_) return;
+    slow_ = true;
+    slow_report_ = true;
+    bump(counters_.slow_consumers);
+    if (peer_counters_) bump(peer_counters_->slow_consumers);
+}
+
+void Link::uncongested() {
+    slow_ = false;
+    set_congested(false);
+}
+
+void Link::reconnect() {
+    drop_pending(counters_.dropped_slow_consumer);
+    // A fresh connection: ZeroMQ drops what its pipe held (linger 0), the
+    // monitor reports the disconnect and the handshake runs again.
+    dealer_.disconnect(endpoint_);
+    dealer_.connect(endpoint_);
+    state_ = State::connecting;
+    cut_off_ = false;
 }
 
 void Link::count_sent(std::size_t bytes, std::size_t messages) {
@@ -98,14 +178,35 @@ void Link::count_sent(std::size_t bytes, std::size_t messages) {
     }
 }
 
-void Link::pack(std::string_view message) {
-    if (packing_.size() + message.size() > pack_limit_) flush();
-    packing_.add_encoded(message);
-    ++packing_messages_;
+void Link::drop_one(std::atomic<std::uint64_t>& counter) {
+    bump(counter);
+    if (peer_counters_) bump(peer_counters_->dropped);
 }
 
-void Link::flush() {
+bool Link::pack(std::string_view message) {
+    if (bye_sent_) {
+        drop_one(counters_.dropped_node_down);  // stopping: nothing may follow BYE
+        return false;
+    }
+    if (cut_off_ || !make_room(message.size())) {
+        drop_one(cut_off_ ? counters_.dropped_slow_consumer : counters_.dropped_backpressure);
+        bad_input_.dropped("backpressure", fmt::format("peer {} is not keeping up; dropping its messages", endpoint_));
+        return false;
+    }
+    if (packing_.size() + message.size() > pack_limit_) flush(true);
+    packing_.add_encoded(message);
+    ++packing_messages_;
+    // Senders under OverflowPolicy::block wait from half the limit on.
+    if (policy_ == OverflowPolicy::block && queued_bytes() * 2 >= queue_limit_) congested();
+    return true;
+}
+
+void Link::flush(bool force) {
     if (packing_.empty()) return;
+    // While frames wait for the DEALER, messages keep filling the frame
+    // being packed: what waits in ZeroMQ's pipe (send_hwm frames) is then
+    // few large frames, not many small ones.
+    if (!force && !pending_.empty() && packing_.size() < pack_limit_) return;
     const std::size_t messages = packing_messages_;
     packing_messages_ = 0;
     send_frame(packing_.take(), messages);
@@ -115,10 +216,12 @@ void Link::drop_pending(std::atomic<std::uint64_t>& counter) {
     std::size_t dropped = packing_messages_;
     for (const auto& frame : pending_) dropped += frame.messages;
     bump(counter, dropped);
+    if (peer_counters_) bump(peer_counters_->dropped, dropped);
     pending_.clear();
     pending_bytes_ = 0;
     packing_.clear();
     packing_messages_ = 0;
+    uncongested();
 }
 
 void Link::on_writable() {
@@ -129,11 +232,13 @@ void Link::on_writable() {
         pending_bytes_ -= size;
         count_sent(size, front.messages);
         pending_.pop_front();
+        if (queued_bytes() * 4 < queue_limit_) uncongested();
     }
+    flush(true);  // what was packed while the DEALER was busy
 }
 
 void Link::send_bye(const wire::Bye& bye) {
-    flush();
+    flush(true);
     send(bye);
     bye_sent_ = true;
 }

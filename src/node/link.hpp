@@ -42,7 +42,7 @@ public:
     // PEERS, or a NAME=ENDPOINT seed), else empty.
     Link(zmq::context_t& context, const Options& options, const CurveKeypair& own, const std::string& server_key,
          std::string endpoint, std::string expected, const std::string& identity, std::uint64_t serial, bool seed,
-         Counters& counters, RateLimitedLog& bad_input);
+         Counters& counters, Backpressure& backpressure, RateLimitedLog& bad_input);
     ~Link();
     Link(const Link&) = delete;
     Link& operator=(const Link&) = delete;
@@ -74,12 +74,28 @@ public:
     const std::string& peer_name() const noexcept { return peer_name_; }
     std::uint64_t peer_creation() const noexcept { return peer_creation_; }
 
-    // Sending. `messages`: SEND and PUBLISH messages in the frame, for accounting.
-    void send_frame(std::string bytes, std::size_t messages = 0);
-    void send(const wire::WireMessage& message) { send_frame(wire::encode_frame(message)); }
-    // Packs one encoded SEND or PUBLISH into the next frame (sent by flush()).
-    void pack(std::string_view message);
-    void flush();
+    // Sending a control frame (handshake, snapshot, acks): never dropped for
+    // a slow peer, but one that would take the queue past twice its limit
+    // cuts the link off (cut_off()) whatever the policy.
+    void send(const wire::WireMessage& message) { send_frame(wire::encode_frame(message), 0); }
+    void send_frame(std::string bytes, std::size_t messages);
+    // Packs one encoded SEND or PUBLISH into the next frame (sent by
+    // flush()), if the queue has room under limits.peer_overflow: false when
+    // it was dropped (counted by the caller).
+    bool pack(std::string_view message);
+    // Sends the frame being packed; unless `force`, it keeps filling while
+    // earlier frames wait for the DEALER.
+    void flush(bool force = false);
+    // The queue went over its limit under OverflowPolicy::disconnect, or a
+    // control frame found no room: the actor takes the peer down and
+    // reconnects (reconnect()).
+    bool cut_off() const noexcept { return cut_off_; }
+    void reconnect();
+    // A slow-consumer episode began since the last call (reported once: the
+    // next only after the queue drained below a quarter of its limit).
+    bool take_slow_report() noexcept { return std::exchange(slow_report_, false); }
+    // Bytes waiting in this link's own queue (pending frames and packing).
+    std::size_t queued_bytes() const noexcept { return pending_bytes_ + packing_.size(); }
     // Forgets everything waiting or packed; counts its messages in `counter`.
     void drop_pending(std::atomic<std::uint64_t>& counter);
     // The DEALER is writable: frames that waited go now, in order.
@@ -134,14 +150,24 @@ private:
         std::size_t messages = 0;  // SEND and PUBLISH messages in it
     };
     void count_sent(std::size_t bytes, std::size_t messages);
+    // Room for `bytes` more under the policy (dropping the oldest data frames
+    // for drop_oldest); false: the new message is to be dropped.
+    bool make_room(std::size_t bytes);
+    void drop_one(std::atomic<std::uint64_t>& counter);  // one message, counted for the node and the peer
+    void set_congested(bool congested);  // what senders under OverflowPolicy::block see
+    void congested();   // the queue is full: a slow-consumer episode, reported once
+    void uncongested(); // below half its limit again
 
     const std::string endpoint_;        // the peer ROUTER endpoint we connect to
     const std::string expected_;        // the peer's name, if known before its WELCOME
     const std::string server_key_;      // the CurveZMQ key its ROUTER must prove
     const bool seed_;
     const std::size_t queue_limit_;     // limits.peer_queue_bytes
+    const OverflowPolicy policy_;       // limits.peer_overflow
+    const std::size_t hard_limit_;      // where messages are dropped (above queue_limit_ under block)
     const std::size_t pack_limit_;      // the largest frame pack() builds
     Counters& counters_;
+    Backpressure& backpressure_;
     RateLimitedLog& bad_input_;
     zmq::socket_t dealer_;
     zmq::socket_t monitor_;             // PAIR reading the dealer's monitor events
@@ -162,6 +188,10 @@ private:
     std::size_t packing_messages_ = 0;
     bool bye_sent_ = false;
     bool bye_acked_ = false;
+    bool cut_off_ = false;
+    bool slow_ = false;                 // in a slow-consumer episode
+    bool congested_ = false;            // told to backpressure_ and the peer's counters
+    bool slow_report_ = false;
 
     bool closing_ = false;
     std::optional<Clock::time_point> close_at_;

@@ -7,7 +7,7 @@ PushResult Mailbox::enqueue_locked(Message& message) {
     if (queue_.size() + taken_count_.load(std::memory_order_acquire) >= capacity_) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         // drop_oldest drops the oldest message the consumer has not taken yet.
-        if (overflow_ == OverflowPolicy::drop_newest || queue_.empty()) return PushResult::full;
+        if (overflow_ != OverflowPolicy::drop_oldest || queue_.empty()) return PushResult::full;
         queue_.pop_front();
         result = PushResult::displaced;
     }

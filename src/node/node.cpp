@@ -53,9 +53,10 @@ void validate(Options& options) {
         throw StartFailed("liminal: heartbeat interval must be > 0 and timeout >= interval");
     const auto& limits = options.limits;
     if (limits.max_frame_bytes < 1024 || limits.max_frame_bytes > detail::wire::max_length ||
-        limits.mailbox_capacity == 0 || limits.send_hwm < 0 ||
-        limits.receive_hwm < 0 || limits.peer_queue_bytes == 0)
-        throw StartFailed("liminal: limits must be positive (max_frame_bytes from 1 KiB to 4 GiB)");
+        limits.mailbox_capacity == 0 || limits.mailbox_bytes == 0 || limits.send_hwm < 1 || limits.receive_hwm < 1 ||
+        limits.peer_queue_bytes == 0 || limits.outbound_queue_bytes == 0 || limits.block_timeout.count() < 0)
+        throw StartFailed("liminal: limits must be positive, every queue bounded (max_frame_bytes from 1 KiB to 4 GiB, "
+                          "high-water marks at least 1)");
     if (options.digest_interval.count() <= 0) throw StartFailed("liminal: digest_interval must be > 0");
     for (const auto* endpoint : {&options.listen, &options.gossip}) {
         if (endpoint->rfind("tcp://", 0) != 0) throw StartFailed("liminal: only tcp:// endpoints are supported: " + *endpoint);
@@ -85,6 +86,8 @@ const char* to_string(SendResult result) noexcept {
     case SendResult::unknown_node: return "unknown_node";
     case SendResult::node_down: return "node_down";
     case SendResult::too_large: return "too_large";
+    case SendResult::queue_full: return "queue_full";
+    case SendResult::would_block: return "would_block";
     }
     return "?";
 }
@@ -118,6 +121,8 @@ Node::Node(Options options, const detail::TestHooks& hooks) : impl_(std::make_un
         core.log->warn("insecure plaintext: traffic is not encrypted and anyone who reaches a port can "
                        "connect; use it only on a trusted host");
     impl_->node_pid = Pid{core.options.name, core.creation, 0};
+    core.commands.limit(core.options.limits.outbound_queue_bytes, core.options.limits.peer_overflow,
+                        core.options.limits.block_timeout);
     core.processes = std::make_shared<detail::ProcessTable>(core.options.limits.mailbox_capacity,
                                                             core.options.limits.overflow);
     core.membership = std::make_unique<detail::Membership>(core.options.name, core.creation);
@@ -212,9 +217,27 @@ SendResult send_remote(NodeCore& core, const Pid& from, const Pid& to, std::stri
         bump(counters.dropped_node_down);
         return SendResult::node_down;
     }
-    core.commands.push(nullptr, to.node, to.creation, [&](std::string& out) {
+    const auto& limits = core.options.limits;
+    const bool block = limits.peer_overflow == OverflowPolicy::block;
+    if (block && route->congested) {
+        // Wait for the peer's queue to drain (or the peer to go).
+        const auto deadline = std::chrono::steady_clock::now() + limits.block_timeout;
+        const auto clear = [&] {
+            const auto now = core.directory.route(to.node);
+            return !now || !now->congested;
+        };
+        if (!core.backpressure.wait_until(deadline, clear)) {
+            bump(counters.would_block);
+            return SendResult::would_block;
+        }
+    }
+    const bool queued = core.commands.push(nullptr, to.node, to.creation, [&](std::string& out) {
         wire::append_send(out, to.creation, to.id, from.id, headers, payload);
     });
+    if (!queued) {
+        bump(block ? counters.would_block : counters.dropped_queue_full);
+        return block ? SendResult::would_block : SendResult::queue_full;
+    }
     return SendResult::queued;
 }
 

@@ -43,6 +43,7 @@ struct NodeCore {
     std::string admin_endpoint;   // as bound, empty without one
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     Counters counters;
+    Backpressure backpressure;    // peer queues congested, for senders under OverflowPolicy::block
     std::shared_ptr<ProcessTable> processes;
     PeerDirectory directory;
     CommandQueue commands;

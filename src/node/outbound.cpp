@@ -28,7 +28,7 @@ void Outbound::pack_send(const Outgoing& item, std::string_view message) {
     else if (peer->creation != item.creation)
         bump(counters_.dropped_stale_creation);
     else
-        link->pack(message);
+        link->pack(message);  // a drop is counted by the link
 }
 
 void Outbound::pack_publish(const Outgoing& item, std::string_view message) {
@@ -41,14 +41,18 @@ void Outbound::pack_publish(const Outgoing& item, std::string_view message) {
             resolved_links_.push_back(link != nullptr && link->peer_creation() == node.creation ? link : nullptr);
         }
     }
-    std::size_t sent = 0;
+    std::size_t sent = 0, refused = 0;
     for (Link* link : resolved_links_) {
         if (link == nullptr) continue;
-        link->pack(message);
-        ++sent;
+        if (link->pack(message))
+            ++sent;
+        else
+            ++refused;  // counted by the link, under the node and the peer
     }
     publishes_out_ += sent;
-    if (sent < resolved_links_.size()) bump(counters_.dropped_node_down, resolved_links_.size() - sent);
+    const std::size_t down = resolved_links_.size() - sent - refused;
+    if (down > 0) bump(counters_.dropped_node_down, down);
+    if (item.route->counters != nullptr) bump(item.route->counters->nodes_dropped, down + refused);
 }
 
 }  // namespace liminal::detail

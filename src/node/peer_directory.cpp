@@ -6,7 +6,9 @@ std::optional<PeerDirectory::Route> PeerDirectory::route(const std::string& name
     std::shared_lock lock(mutex_);
     const auto it = peers_.find(name);
     if (it == peers_.end()) return std::nullopt;
-    return Route{it->second.info.creation, it->second.info.state};
+    const auto& counters = it->second.counters;
+    return Route{it->second.info.creation, it->second.info.state,
+                 counters != nullptr && counters->congested.load(std::memory_order_relaxed)};
 }
 
 std::vector<PeerInfo> PeerDirectory::snapshot() const {
@@ -20,6 +22,8 @@ std::vector<PeerInfo> PeerDirectory::snapshot() const {
             info.bytes_out = entry.counters->bytes_out.load(std::memory_order_relaxed);
             info.messages_in = entry.counters->messages_in.load(std::memory_order_relaxed);
             info.bytes_in = entry.counters->bytes_in.load(std::memory_order_relaxed);
+            info.messages_dropped = entry.counters->dropped.load(std::memory_order_relaxed);
+            info.slow_consumers = entry.counters->slow_consumers.load(std::memory_order_relaxed);
         }
         out.push_back(std::move(info));
     }

@@ -23,6 +23,7 @@ public:
     struct Route {
         std::uint64_t creation = 0;
         PeerState state = PeerState::down;
+        bool congested = false;  // its outgoing queue is full (PeerCounters::congested)
     };
 
     std::optional<Route> route(const std::string& name) const;

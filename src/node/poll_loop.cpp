@@ -53,6 +53,7 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
         on_commands(false);
         ready = true;
     }
+    check_slow_links();
     graveyard_.clear();
     closed_subs_.clear();
     return ready;
@@ -114,6 +115,26 @@ void Actor::dispatch_ready() {
     const std::size_t subs = fixed + 2 * polled_links_.size();
     for (std::size_t i = 0; i < polled_subs_.size(); ++i) {
         if (!polled_subs_[i]->closed && poll_.take(subs + i, ZMQ_POLLIN)) on_sub(*polled_subs_[i]);
+    }
+}
+
+void Actor::check_slow_links() {
+    for (auto& [endpoint, link] : links_) {
+        if (link->closing()) continue;
+        const bool cut = link->cut_off();
+        if (!link->take_slow_report() && !cut) continue;
+        const auto& limits = core_.options.limits;
+        const char* what = cut ? "cut off, reconnecting"
+                           : limits.peer_overflow == OverflowPolicy::block ? "senders wait for it"
+                           : limits.peer_overflow == OverflowPolicy::drop_oldest
+                               ? "its oldest waiting messages are dropped"
+                               : "new messages for it are dropped";
+        emit(PeerEvent{PeerEventKind::slow_consumer, link->peer_name(), link->peer_creation(), link->endpoint(),
+                       DownReason::none,
+                       fmt::format("its outgoing queue is full ({} bytes): {}", limits.peer_queue_bytes, what)});
+        if (!cut) continue;
+        peer_down(link->peer_name(), DownReason::slow_consumer, "cut off as a slow consumer");
+        link->reconnect();
     }
 }
 

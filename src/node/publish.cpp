@@ -76,25 +76,57 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
         refused.too_large = true;
         return refused;
     }
+    const auto route = detail::channel_route(core, channel, true);
+    const auto& limits = core.options.limits;
+    const bool block = limits.peer_overflow == OverflowPolicy::block;
+    if (block && !route->remote.empty() && core.backpressure.any()) {
+        // Wait while any node it goes to has a congested queue.
+        const auto clear = [&] {
+            for (const auto& node : route->remote) {
+                const auto now = core.directory.route(node.name);
+                if (now && now->congested) return false;
+            }
+            return true;
+        };
+        if (!core.backpressure.wait_until(std::chrono::steady_clock::now() + limits.block_timeout, clear)) {
+            detail::bump(core.counters.would_block);
+            PublishResult refused;
+            refused.would_block = true;
+            return refused;
+        }
+    }
+    // A refused publish still takes its sequence number: a receiver's gap is
+    // then a message counted at the sender (would_block, dropped_*).
     fields.sequence = sender ? sender->next_publish_seq()
                              : core.node_publish_seq.fetch_add(1, std::memory_order_relaxed) + 1;
     fields.id = impl.next_message_id();
     fields.timestamp_us = now_us();
-    detail::bump(core.counters.publishes);
-
-    const auto route = detail::channel_route(core, channel, true);
-    detail::bump(route->counters->published);
     PublishResult result;
     result.id = fields.id;
-    if (!route->local.empty()) deliver_locally(core, *route, from, fields, headers, payload, parents, result);
+    // The remote copies are queued first: under block, a full outbound
+    // queue refuses the publish whole, before any local delivery.
     if (!route->remote.empty()) {
-        result.nodes = route->remote.size();
-        detail::bump(route->counters->nodes_sent, result.nodes);
         // Encoded once, here; the I/O thread copies the bytes into each node's frame.
-        core.commands.push(route, {}, 0, [&](std::string& out) {
+        const bool queued = core.commands.push(route, {}, 0, [&](std::string& out) {
             detail::wire::append_publish(out, fields, headers, payload, parents);
         });
+        if (queued) {
+            result.nodes = route->remote.size();
+            detail::bump(route->counters->nodes_sent, result.nodes);
+        } else if (block) {
+            detail::bump(core.counters.would_block);
+            PublishResult refused;
+            refused.would_block = true;
+            return refused;
+        } else {
+            detail::bump(core.counters.dropped_queue_full, route->remote.size());
+            detail::bump(route->counters->nodes_dropped, route->remote.size());
+            result.queue_full = true;
+        }
     }
+    detail::bump(core.counters.publishes);
+    detail::bump(route->counters->published);
+    if (!route->local.empty()) deliver_locally(core, *route, from, fields, headers, payload, parents, result);
     return result;
 }
 

@@ -20,8 +20,10 @@ void configure_peer_socket(zmq::socket_t& socket, const Options& options) {
     // of 1 holds a connection's first message forever (checked here with a
     // ROUTER and a DEALER, NULL and CURVE alike); 2 works.
     socket.set(zmq::sockopt::rcvhwm, options.limits.receive_hwm == 1 ? 2 : options.limits.receive_hwm);
-    // A hard guard well above the counted limit: larger frames cost a reconnect.
-    socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(options.limits.max_frame_bytes) * 4 + 1024);
+    // A hard guard above the counted limit (what is between the two is
+    // dropped and counted; larger frames cost a reconnect): what a peer can
+    // make ZeroMQ hold for us is receive_hwm frames of at most this.
+    socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(options.limits.max_frame_bytes) * 2 + 1024);
 }
 
 void secure_server(zmq::socket_t& socket, Security security, const CurveKeypair& own, const char* domain) {

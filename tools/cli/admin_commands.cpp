@@ -117,15 +117,16 @@ int print_stats(const json& r) {
     rows.clear();
     for (const auto& p : r["peers"]) {
         rows.push_back({str(p["name"]), str(p["state"]), str(p["messages_in"]), str(p["bytes_in"]),
-                        str(p["messages_out"]), str(p["bytes_out"])});
+                        str(p["messages_out"]), str(p["bytes_out"]), str(p["messages_dropped"]), str(p["slow_consumers"])});
     }
-    out += "\n" + format_table({"PEER", "STATE", "MSGS-IN", "BYTES-IN", "MSGS-OUT", "BYTES-OUT"}, rows);
+    out += "\n" + format_table({"PEER", "STATE", "MSGS-IN", "BYTES-IN", "MSGS-OUT", "BYTES-OUT", "DROPPED", "SLOW"}, rows);
     rows.clear();
     for (const auto& c : r["channels"]) {
         rows.push_back({str(c["channel"]), str(c["published"]), str(c["nodes_sent"]), str(c["received"]),
-                        str(c["delivered"]), str(c["dropped"])});
+                        str(c["delivered"]), str(c["dropped"]), str(c["nodes_dropped"])});
     }
-    out += "\n" + format_table({"CHANNEL", "PUBLISHED", "NODES-SENT", "RECEIVED", "DELIVERED", "DROPPED"}, rows);
+    out += "\n" + format_table({"CHANNEL", "PUBLISHED", "NODES-SENT", "RECEIVED", "DELIVERED", "DROPPED", "NODES-DROPPED"},
+                                rows);
     std::fputs(out.c_str(), stdout);
     return exit_ok;
 }
@@ -152,14 +153,14 @@ int print_prometheus(const json& r) {
         out += "# HELP " + metric + " liminal node counter " + key + "\n# TYPE " + metric + " counter\n";
         out += metric + "{node=\"" + node + "\"} " + str(value) + "\n";
     }
-    for (const char* field : {"messages_in", "bytes_in", "messages_out", "bytes_out"}) {
+    for (const char* field : {"messages_in", "bytes_in", "messages_out", "bytes_out", "messages_dropped", "slow_consumers"}) {
         const std::string metric = std::string("liminal_peer_") + field + "_total";
         out += "# HELP " + metric + " per-peer " + field + "\n# TYPE " + metric + " counter\n";
         for (const auto& p : r["peers"]) {
             out += metric + "{node=\"" + node + "\",peer=\"" + label(p["name"]) + "\"} " + str(p[field]) + "\n";
         }
     }
-    for (const char* field : {"published", "nodes_sent", "received", "delivered", "dropped"}) {
+    for (const char* field : {"published", "nodes_sent", "received", "delivered", "dropped", "nodes_dropped"}) {
         const std::string metric = std::string("liminal_channel_") + field + "_total";
         out += "# HELP " + metric + " per-channel " + field + "\n# TYPE " + metric + " counter\n";
         for (const auto& c : r["channels"]) {

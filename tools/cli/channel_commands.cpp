@@ -60,8 +60,10 @@ CLI::App* PubCommand::add(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--size", size, "Publish --count generated payloads of this many bytes");
     cmd->add_option("--wait-members", wait_members, "Subscribers to wait for before publishing")->capture_default_str();
-    node.add(*cmd, "Seconds to wait for the subscribers");
-    cmd->footer("Reports what it sent. Exit 0 on success, 1 when no subscriber appeared in time.");
+    node.add(*cmd, "Seconds to wait for the subscribers, and for a slow receiver to take each message");
+    cmd->footer("A receiver that does not keep up holds the publisher back rather than losing messages.\n"
+                "Reports what it sent. Exit 0 on success, 1 when no subscriber appeared in time or a message\n"
+                "was not delivered to every node.");
     return cmd;
 }
 
@@ -82,9 +84,19 @@ int PubCommand::run() {
         }
         self->next_event(std::chrono::milliseconds(20));
     }
-    std::size_t sent = 0, nodes = 0, local = 0;
+    std::size_t sent = 0, nodes = 0, local = 0, not_sent = 0;
+    const auto patience = std::chrono::duration<double>(node.timeout_s);
     const auto publish = [&](std::string_view payload) {
-        const auto result = self->publish(channel, payload);
+        // A receiver that does not keep up holds the publisher back (block),
+        // up to --timeout per message.
+        const auto since = std::chrono::steady_clock::now();
+        auto result = self->publish(channel, payload);
+        while (result.would_block && std::chrono::steady_clock::now() - since < patience)
+            result = self->publish(channel, payload);
+        if (result.would_block) {
+            ++not_sent;
+            return;
+        }
         ++sent;
         nodes = std::max(nodes, result.nodes);
         local += result.local_deliveries;
@@ -104,9 +116,22 @@ int PubCommand::run() {
     }
     self->stop();  // BYE goes after every PUBLISH and is acknowledged after them
     const Stats stats = self->stats();
-    const auto lost = stats.dropped_node_down + stats.dropped_backpressure;
+    std::string why;
+    std::uint64_t lost = 0;
+    for (const auto& [reason, count] : {std::pair{"node down", stats.dropped_node_down},
+                                        std::pair{"backpressure", stats.dropped_backpressure},
+                                        std::pair{"queue full", stats.dropped_queue_full},
+                                        std::pair{"slow consumer", stats.dropped_slow_consumer}}) {
+        if (count == 0) continue;
+        lost += count;
+        why += (why.empty() ? "" : ", ") + std::to_string(count) + " " + reason;
+    }
+    if (not_sent > 0) {
+        lost += not_sent;
+        why += (why.empty() ? "" : ", ") + std::to_string(not_sent) + " not sent: a receiver stayed too slow for --timeout";
+    }
     print_line("published " + std::to_string(sent) + " messages to " + channel + " on " + std::to_string(nodes) +
-               " nodes" + (lost > 0 ? " (" + std::to_string(lost) + " node deliveries dropped)" : ""));
+               " nodes" + (lost > 0 ? " (" + std::to_string(lost) + " node deliveries dropped: " + why + ")" : ""));
     return lost > 0 ? exit_failure : exit_ok;
 }
 

@@ -143,6 +143,10 @@ std::unique_ptr<Node> ShortLivedFlags::start() const {
     options.gossip = "tcp://" + listen.substr(6, listen.rfind(':') - 6) + ":*";
     options.advertise_host = host;
     options.digest_interval = std::chrono::milliseconds(200);
+    // A command-line sender paces itself to its slowest receiver rather
+    // than dropping what it was asked to send.
+    options.limits.peer_overflow = OverflowPolicy::block;
+    options.limits.block_timeout = std::chrono::milliseconds(500);
     options.logger = cluster.logger(options.name);
     return std::make_unique<Node>(std::move(options));
 }

@@ -69,20 +69,31 @@ void load_cluster(NodeSettings& s, const toml::table& table) {
     }
 }
 
+OverflowPolicy read_policy(const toml::node& node, const std::string& key) {
+    const std::string name = read_choice(node, key, {"drop_newest", "drop_oldest", "block", "disconnect"});
+    if (name == "drop_oldest") return OverflowPolicy::drop_oldest;
+    if (name == "block") return OverflowPolicy::block;
+    if (name == "disconnect") return OverflowPolicy::disconnect;
+    return OverflowPolicy::drop_newest;
+}
+
 void load_limits(NodeSettings& s, const toml::table& table) {
     constexpr std::int64_t big = std::int64_t{1} << 40;
     for (const auto& [raw_key, node] : table) {
         const std::string name(raw_key.str());
         const std::string key = "limits." + name;
         auto& l = s.limits;
+        const auto bytes = [&] { return static_cast<std::size_t>(read_int(node, key, 1, big)); };
         if (name == "mailbox_capacity") l.mailbox_capacity = static_cast<std::size_t>(read_int(node, key, 1, big));
+        else if (name == "mailbox_bytes") l.mailbox_bytes = bytes();
         else if (name == "max_frame_bytes") l.max_frame_bytes = static_cast<std::size_t>(read_int(node, key, 1024, std::int64_t{1} << 31));
-        else if (name == "send_hwm") l.send_hwm = static_cast<int>(read_int(node, key, 0, 100'000'000));
-        else if (name == "receive_hwm") l.receive_hwm = static_cast<int>(read_int(node, key, 0, 100'000'000));
-        else if (name == "peer_queue_bytes") l.peer_queue_bytes = static_cast<std::size_t>(read_int(node, key, 1, big));
-        else if (name == "overflow")
-            l.overflow = read_choice(node, key, {"drop_newest", "drop_oldest"}) == "drop_newest" ? OverflowPolicy::drop_newest
-                                                                                               : OverflowPolicy::drop_oldest;
+        else if (name == "send_hwm") l.send_hwm = static_cast<int>(read_int(node, key, 1, 1'000'000));
+        else if (name == "receive_hwm") l.receive_hwm = static_cast<int>(read_int(node, key, 1, 1'000'000));
+        else if (name == "peer_queue_bytes") l.peer_queue_bytes = bytes();
+        else if (name == "outbound_queue_bytes") l.outbound_queue_bytes = bytes();
+        else if (name == "overflow") l.overflow = read_policy(node, key);
+        else if (name == "peer_overflow") l.peer_overflow = read_policy(node, key);
+        else if (name == "block_timeout_ms") l.block_timeout = std::chrono::milliseconds(read_int(node, key, 0, 3'600'000));
         else fail(key, "unknown key");
     }
 }

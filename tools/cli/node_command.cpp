@@ -28,6 +28,8 @@ std::string describe(const PeerEvent& event) {
                " reason=" + to_string(event.reason);
     case PeerEventKind::rejected:
         return "peer-rejected " + event.endpoint + " " + event.detail;
+    case PeerEventKind::slow_consumer:
+        return "slow-consumer " + event.name + " " + event.detail;
     }
     return "";
 }

@@ -42,7 +42,10 @@ int main(int argc, char** argv) {
         node.next_event(std::chrono::milliseconds(5));
     }
     const std::string payload(args.size, 'x');
-    for (std::size_t i = 0; i < args.count; ++i) node.publish("thr", payload);
+    for (std::size_t i = 0; i < args.count; ++i) {
+        while (node.publish("thr", payload).would_block) {
+        }
+    }
     node.stop();
     const auto stats = node.stats();
     if (stats.dropped_node_down + stats.dropped_backpressure > 0) {

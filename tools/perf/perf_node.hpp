@@ -18,7 +18,11 @@ inline Options node_options(const std::string& name, bool curve = true) {
     o.security = curve ? Security::cluster_secret : Security::insecure_plaintext;
     o.logger = std::make_shared<spdlog::logger>("perf", std::make_shared<spdlog::sinks::null_sink_mt>());
     o.limits.mailbox_capacity = 1u << 30;
-    o.limits.peer_queue_bytes = std::size_t{4} << 30;
+    o.limits.mailbox_bytes = std::size_t{4} << 30;
+    // As a raw ZeroMQ sender blocks at its high-water mark, a publisher here
+    // waits for a receiver that is behind (and retries on would_block).
+    o.limits.peer_overflow = OverflowPolicy::block;
+    o.limits.block_timeout = std::chrono::seconds(10);
     o.bye_grace = std::chrono::seconds(60);  // a remote tool's BYE waits for everything it sent
     return o;
 }

@@ -1,0 +1,295 @@
+// Overload: every queue bounded, each OverflowPolicy doing what it says, and
+// a publisher flat out against a subscriber that never reads staying under
+// the bound its options give (as separate processes, RSS read from /proc).
+
+#include "support/child.hpp"
+#include "support/cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+using namespace std::chrono_literals;
+using namespace liminal;
+using liminal::test::node_options;
+using liminal::test::wait_event;
+using liminal::test::wait_for_mesh;
+using liminal::test::wait_until;
+
+namespace {
+
+// Holds the thread that calls hold() (a node's I/O thread, from a callback)
+// until release(), bounded so that a failing test never hangs the suite.
+class Stall {
+public:
+    ~Stall() { release(); }
+    void hold() {
+        std::unique_lock lock(mutex_);
+        entered_ = true;
+        changed_.notify_all();
+        changed_.wait_for(lock, 30s, [&] { return released_; });
+    }
+    bool entered(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, timeout, [&] { return entered_; });
+    }
+    void release() {
+        std::lock_guard lock(mutex_);
+        released_ = true;
+        changed_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool entered_ = false, released_ = false;
+};
+
+// b's I/O thread stops reading: a message from a to b's `stuck` process
+// runs a callback that holds it.
+struct StalledReceiver {
+    Process stuck;
+    Stall stall;
+    StalledReceiver(Node& a, Node& b) : stuck(b.spawn()) {
+        stuck.on_message([this](Message) { stall.hold(); });
+        auto from = a.spawn();
+        REQUIRE(a.send(from.pid(), stuck.pid(), "stop reading") == SendResult::queued);
+        REQUIRE(stall.entered(10s));
+    }
+};
+
+std::string numbered(std::size_t i) {
+    char head[12];
+    std::snprintf(head, sizeof head, "%010zu", i);
+    return std::string(head) + std::string(1014, 'x');
+}
+
+std::size_t number_of(const Message& m) { return std::stoul(std::string(m.payload().substr(0, 10))); }
+
+Options receiver_options(const std::string& name, const std::string& seed) {
+    auto options = node_options(name, {seed});
+    // Room for everything the sender may hold back and then let go.
+    options.limits.mailbox_capacity = 1'000'000;
+    options.limits.mailbox_bytes = 1u << 30;
+    return options;
+}
+
+// Everything `sub` has, as message numbers, once `expected` arrived.
+std::vector<std::size_t> drain(Process& sub, std::size_t expected) {
+    std::vector<std::size_t> got;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (got.size() < expected && std::chrono::steady_clock::now() < deadline) {
+        if (auto m = sub.receive(100ms)) got.push_back(number_of(*m));
+    }
+    while (auto m = sub.receive(200ms)) got.push_back(number_of(*m));  // and nothing more
+    return got;
+}
+
+}  // namespace
+
+TEST_CASE("block: a publisher waits for a slow peer, gets would_block after the timeout, and nothing is lost",
+          "[overload][policy]") {
+    auto a_options = node_options("a@127.0.0.1");
+    a_options.limits.peer_overflow = OverflowPolicy::block;
+    a_options.limits.block_timeout = 200ms;
+    Node a(a_options);
+    Node b(receiver_options("b@127.0.0.1", a.router_endpoint()));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto sub = b.spawn();
+    b.subscribe("flood", sub.pid());
+    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    StalledReceiver stalled(a, b);
+
+    std::size_t accepted = 0;
+    std::chrono::steady_clock::duration blocked{};
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    for (;;) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        const auto start = std::chrono::steady_clock::now();
+        const auto result = a.publish("flood", numbered(accepted));
+        if (result.would_block) {
+            blocked = std::chrono::steady_clock::now() - start;
+            CHECK(result.nodes == 0);
+            break;
+        }
+        REQUIRE(result.nodes == 1);
+        ++accepted;
+    }
+    INFO(accepted << " accepted before would_block");
+    CHECK(blocked >= 180ms);  // it waited for room ...
+    CHECK(blocked < 2s);      // ... for about block_timeout, no longer
+    const auto stats = a.stats();
+    CHECK(stats.would_block == 1);
+    CHECK(stats.dropped_backpressure == 0);
+    CHECK(stats.dropped_queue_full == 0);
+    CHECK(stats.slow_consumers >= 1);
+    const auto event = wait_event(a, [](const PeerEvent& e) { return e.kind == PeerEventKind::slow_consumer; });
+    REQUIRE(event);
+    CHECK(event->name == "b@127.0.0.1");
+
+    // Let b read again: every accepted message arrives, in order, once.
+    stalled.stall.release();
+    const auto got = drain(sub, accepted);
+    REQUIRE(got.size() == accepted);
+    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == i);
+    // And the publisher is free again.
+    CHECK_FALSE(a.publish("flood", numbered(accepted)).would_block);
+}
+
+TEST_CASE("drop_newest and drop_oldest: a slow peer's queue stays bounded, and exactly the drops are missing",
+          "[overload][policy]") {
+    const auto policy = GENERATE(OverflowPolicy::drop_newest, OverflowPolicy::drop_oldest);
+    auto a_options = node_options("a@127.0.0.1");
+    a_options.limits.peer_overflow = policy;
+    Node a(a_options);
+    Node b(receiver_options("b@127.0.0.1", a.router_endpoint()));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto sub = b.spawn();
+    b.subscribe("flood", sub.pid());
+    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    StalledReceiver stalled(a, b);
+
+    // ~60 MB against an 8 MiB queue, a 16 MiB outbound queue and the
+    // kernel's buffers: most of it cannot wait.
+    constexpr std::size_t count = 60'000;
+    std::size_t refused = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto result = a.publish("flood", numbered(i));
+        if (result.queue_full) ++refused;
+    }
+    // Settled: every publish the outbound queue took was packed for b, or
+    // (drop_newest) refused at packing. drop_oldest evicts only when it
+    // packs, so nothing changes after this.
+    REQUIRE(wait_until([&] {
+        const auto s = a.stats();
+        const auto refused_at_packing = policy == OverflowPolicy::drop_newest ? s.dropped_backpressure : 0;
+        return s.publish_frames_out + refused_at_packing + s.dropped_queue_full == count;
+    }));
+    const auto stats = a.stats();
+    INFO("dropped_backpressure " << stats.dropped_backpressure << ", queue_full " << stats.dropped_queue_full);
+    CHECK(stats.dropped_backpressure > 0);
+    CHECK(stats.dropped_queue_full == refused);
+    CHECK(stats.slow_consumers >= 1);
+    CHECK(a.peers().size() == 1);
+    CHECK(a.peers()[0].messages_dropped == stats.dropped_backpressure);
+
+    stalled.stall.release();
+    // drop_newest refuses at packing (never counted as sent); drop_oldest
+    // evicts packed frames, so it is sent minus evicted.
+    const std::size_t expected = policy == OverflowPolicy::drop_newest
+                                     ? stats.publish_frames_out
+                                     : stats.publish_frames_out - stats.dropped_backpressure;
+    const auto got = drain(sub, expected);
+    const auto at_b = b.stats();
+    INFO("policy " << (policy == OverflowPolicy::drop_newest ? "drop_newest" : "drop_oldest") << "; b: malformed "
+                   << at_b.malformed_frames << ", mailbox full " << at_b.dropped_mailbox_full << ", publish_frames_in "
+                   << at_b.publish_frames_in << ", frames_in " << at_b.frames_in);
+    CHECK(got.size() == expected);
+    REQUIRE_FALSE(got.empty());
+    CHECK(std::is_sorted(got.begin(), got.end()));
+    CHECK(std::adjacent_find(got.begin(), got.end()) == got.end());
+    CHECK(got.front() == 0);
+    if (policy == OverflowPolicy::drop_oldest) {
+        // The newest made it: only older frames give way.
+        CHECK(got.back() == count - 1);
+    }
+}
+
+TEST_CASE("disconnect: a peer that stops reading is cut off, counted, and comes back", "[overload][policy]") {
+    auto a_options = node_options("a@127.0.0.1");
+    a_options.limits.peer_overflow = OverflowPolicy::disconnect;
+    Node a(a_options);
+    Node b(receiver_options("b@127.0.0.1", a.router_endpoint()));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto sub = b.spawn();
+    b.subscribe("flood", sub.pid());
+    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    {
+        StalledReceiver stalled(a, b);
+        const auto deadline = std::chrono::steady_clock::now() + 20s;
+        for (std::size_t i = 0; a.stats().dropped_slow_consumer == 0; ++i) {
+            REQUIRE(std::chrono::steady_clock::now() < deadline);
+            a.publish("flood", numbered(i));
+        }
+        const auto slow = wait_event(a, [](const PeerEvent& e) { return e.kind == PeerEventKind::slow_consumer; });
+        REQUIRE(slow);
+        CHECK(slow->name == "b@127.0.0.1");
+        CHECK_THAT(slow->detail, Catch::Contains("cut off"));
+        const auto down = wait_event(a, [](const PeerEvent& e) { return e.kind == PeerEventKind::down; });
+        REQUIRE(down);
+        CHECK(down->reason == DownReason::slow_consumer);
+        CHECK(a.stats().slow_consumers >= 1);
+    }
+    // Released, b is met again (a fresh connection and handshake) and served.
+    REQUIRE(wait_for_mesh({&a, &b}, 20s));
+    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    while (sub.receive(200ms)) {
+    }
+    REQUIRE(a.publish("flood", "after").nodes == 1);
+    const auto after = sub.receive(10s);
+    REQUIRE(after);
+    CHECK(after->payload() == "after");
+}
+
+TEST_CASE("the outbound queue is bounded: with the I/O thread stuck, publish says queue_full or would_block",
+          "[overload][policy]") {
+    const auto policy = GENERATE(OverflowPolicy::drop_newest, OverflowPolicy::block);
+    auto a_options = node_options("a@127.0.0.1");
+    a_options.limits.peer_overflow = policy;
+    a_options.limits.block_timeout = 100ms;
+    Node a(a_options);
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto sub = b.spawn();
+    b.subscribe("flood", sub.pid());
+    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    // This time a's own I/O thread is held: nothing drains its outbound queue.
+    StalledReceiver stalled(b, a);
+
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    std::size_t accepted = 0;
+    PublishResult last;
+    for (;;) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        last = a.publish("flood", numbered(accepted));
+        if (last.queue_full || last.would_block) break;
+        ++accepted;
+    }
+    INFO(accepted << " queued before the queue was full");
+    // 16 MiB of 1 KiB messages, give or take their bookkeeping.
+    CHECK(accepted * 1024 <= Limits{}.outbound_queue_bytes + 1024);
+    CHECK(accepted * 1024 * 2 >= Limits{}.outbound_queue_bytes);
+    const auto stats = a.stats();
+    const auto channels = a.channel_stats();
+    REQUIRE(channels.size() == 1);
+    if (policy == OverflowPolicy::block) {
+        // Refused whole, after waiting: not a publish, not a drop.
+        CHECK(last.would_block);
+        CHECK(stats.would_block == 1);
+        CHECK(stats.dropped_queue_full == 0);
+        CHECK(stats.publishes == accepted);
+        CHECK(channels[0].nodes_dropped == 0);
+    } else {
+        CHECK(last.queue_full);
+        CHECK(stats.dropped_queue_full == 1);
+        CHECK(stats.publishes == accepted + 1);
+        CHECK(channels[0].nodes_dropped == 1);
+    }
+    // Released, a packs 16 MiB at once for an 8 MiB peer queue: under block
+    // the link makes room for what its senders could not see coming;
+    // otherwise the excess is dropped, counted.
+    stalled.stall.release();
+    REQUIRE(wait_until([&] {
+        const auto s = a.stats();
+        return s.publish_frames_out + s.dropped_backpressure == accepted;
+    }));
+    const auto dropped = a.stats().dropped_backpressure;
+    if (policy == OverflowPolicy::block) CHECK(dropped == 0);
+    const auto got = drain(sub, accepted - dropped);
+    CHECK(got.size() == accepted - dropped);
+}
