@@ -114,7 +114,8 @@ TEST_CASE("frames wait for a receiver whose I/O thread is blocked, then all arri
     std::condition_variable changed;
     bool entered = false, released = false;
     std::vector<std::string> got;
-    to.on_message([&](Message message) {
+    to.on_message(
+        [&](Message message) {
         std::unique_lock lock(mutex);
         if (!entered) {
             entered = true;
@@ -123,7 +124,8 @@ TEST_CASE("frames wait for a receiver whose I/O thread is blocked, then all arri
         }
         got.emplace_back(message.payload().substr(0, 8));
         changed.notify_all();
-    });
+    },
+        Process::CallbackThread::delivering);  // on b's I/O thread: it stops reading
     constexpr int count = 20'000;
     const std::string filler(1024, 'x');
     for (int i = 0; i < count; ++i) {

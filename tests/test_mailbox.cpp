@@ -5,11 +5,17 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <thread>
 
 using namespace liminal;
 using namespace std::chrono_literals;
 using liminal::test::node_options;
+using liminal::test::wait_event;
+using liminal::test::wait_for_mesh;
+using liminal::test::wait_until;
 
 TEST_CASE("a local send lands in the mailbox with its sender and headers", "[mailbox]") {
     Node node(node_options("solo@127.0.0.1"));
@@ -83,20 +89,155 @@ TEST_CASE("a message larger than the frame limit is refused", "[mailbox]") {
 }
 
 TEST_CASE("callback delivery hands over the backlog first, then each message in order", "[mailbox]") {
+    const auto where = GENERATE(Process::CallbackThread::own, Process::CallbackThread::delivering);
     Node node(node_options("solo@127.0.0.1"));
     auto p = node.spawn();
     node.send(p.pid(), "0");
     node.send(p.pid(), "1");
     std::mutex mutex;
     std::vector<std::string> seen;
-    p.on_message([&](Message m) {
-        std::lock_guard lock(mutex);
-        seen.emplace_back(m.payload());
-    });
+    std::set<std::thread::id> threads;
+    p.on_message(
+        [&](Message m) {
+            std::lock_guard lock(mutex);
+            seen.emplace_back(m.payload());
+            threads.insert(std::this_thread::get_id());
+        },
+        where);
     for (int i = 2; i < 100; ++i) CHECK(node.send(p.pid(), std::to_string(i)) == SendResult::delivered);
+    REQUIRE(wait_until([&] {
+        std::lock_guard lock(mutex);
+        return seen.size() == 100;
+    }));
     std::lock_guard lock(mutex);
-    REQUIRE(seen.size() == 100);
     for (int i = 0; i < 100; ++i) CHECK(seen[static_cast<std::size_t>(i)] == std::to_string(i));
+    if (where == Process::CallbackThread::own) {
+        // One thread of its own, not the sender's.
+        CHECK(threads.size() == 1);
+        CHECK(threads.count(std::this_thread::get_id()) == 0);
+    } else {
+        // The sender's own thread (every send was from this one, after the backlog).
+        CHECK(threads.count(std::this_thread::get_id()) == 1);
+    }
+    // A second handler is refused.
+    CHECK_THROWS_AS(p.on_message([](Message) {}), Error);
+}
+
+TEST_CASE("a callback that blocks holds only its own process: the node serves the others, and close waits",
+          "[mailbox][bounded]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto stuck = b.spawn(MailboxOptions{10, 0, std::nullopt});
+    auto other = b.spawn();
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool entered = false, released = false, returned = false;
+    stuck.on_message([&](Message) {
+        std::unique_lock lock(mutex);
+        entered = true;
+        changed.notify_all();
+        changed.wait_for(lock, 20s, [&] { return released; });  // bounded: never hangs the suite
+        returned = true;
+    });
+    auto from = a.spawn();
+    for (int i = 0; i < 100; ++i) REQUIRE(a.send(from.pid(), stuck.pid(), "x") == SendResult::queued);
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, 10s, [&] { return entered; }));
+    }
+    // While that handler is stuck, the node delivers to its other process,
+    // gossips, and the stuck one's mailbox drops what does not fit, counted.
+    REQUIRE(a.send(from.pid(), other.pid(), "still served") == SendResult::queued);
+    const auto got = other.receive(10s);
+    REQUIRE(got);
+    CHECK(got->payload() == "still served");
+    // One in the handler, at most 10 waiting (one more if it came after the
+    // handler took the first), the rest dropped.
+    REQUIRE(wait_until([&] {
+        const auto dropped = b.stats().dropped_mailbox_full;
+        return dropped >= 89 && dropped + stuck.queued() + 1 == 100;
+    }));
+    b.join("g", "h", other.pid());
+    REQUIRE(wait_until([&] { return a.members("g", "h").size() == 1; }));
+    const auto slow = wait_event(b, [](const PeerEvent& e) { return e.kind == PeerEventKind::slow_consumer; });
+    REQUIRE(slow);
+    CHECK_THAT(slow->detail, Catch::Contains(stuck.pid().to_string()));
+    // close() waits for the handler to return.
+    std::thread releaser([&] {
+        // Not a wait for a condition: a delay that makes a close() that did
+        // not wait return before the release, and the CHECK below fail.
+        std::this_thread::sleep_for(100ms);
+        std::lock_guard lock(mutex);
+        released = true;
+        changed.notify_all();
+    });
+    stuck.close();
+    {
+        std::lock_guard lock(mutex);
+        CHECK(returned);
+    }
+    releaser.join();
+}
+
+TEST_CASE("mailbox bytes bound what waits, whatever the message count", "[mailbox][bounded]") {
+    Node node(node_options("solo@127.0.0.1"));
+    auto p = node.spawn(MailboxOptions{1'000'000, 1u << 20, std::nullopt});
+    const std::string kib(1024, 'x');
+    std::size_t delivered = 0;
+    for (int i = 0; i < 2000; ++i) delivered += node.send(p.pid(), kib) == SendResult::delivered ? 1 : 0;
+    // 1 MiB holds fewer than 1024 messages of 1 KiB and their bookkeeping.
+    CHECK(delivered < 1024);
+    CHECK(delivered > 800);
+    CHECK(p.queued() == delivered);
+    CHECK(node.stats().dropped_mailbox_full == 2000 - delivered);
+    // Taking one makes room for one.
+    REQUIRE(p.try_receive());
+    CHECK(node.send(p.pid(), kib) == SendResult::delivered);
+    CHECK(node.send(p.pid(), kib) == SendResult::mailbox_full);
+}
+
+TEST_CASE("mailbox policies: block waits for the reader, disconnect cuts the process off", "[mailbox][bounded]") {
+    auto options = node_options("solo@127.0.0.1");
+    options.limits.block_timeout = 200ms;
+    Node node(options);
+    SECTION("block") {
+        auto p = node.spawn(MailboxOptions{2, 0, OverflowPolicy::block});
+        CHECK(node.send(p.pid(), "1") == SendResult::delivered);
+        CHECK(node.send(p.pid(), "2") == SendResult::delivered);
+        // Nobody reads: the sender waits its timeout, then is told.
+        const auto start = std::chrono::steady_clock::now();
+        CHECK(node.send(p.pid(), "3") == SendResult::would_block);
+        const auto waited = std::chrono::steady_clock::now() - start;
+        CHECK(waited >= 180ms);
+        CHECK(waited < 2s);
+        CHECK(node.stats().would_block == 1);
+        CHECK(node.stats().dropped_mailbox_full == 0);
+        // A reader that takes one lets a waiting sender in.
+        std::thread reader([&] {
+            std::this_thread::sleep_for(50ms);  // lets the send below start waiting first
+            (void)p.receive(1s);
+        });
+        CHECK(node.send(p.pid(), "3") == SendResult::delivered);
+        reader.join();
+    }
+    SECTION("disconnect") {
+        auto p = node.spawn(MailboxOptions{2, 0, OverflowPolicy::disconnect});
+        node.join("g", "slow", p.pid());
+        CHECK(node.send(p.pid(), "1") == SendResult::delivered);
+        CHECK(node.send(p.pid(), "2") == SendResult::delivered);
+        CHECK(node.send(p.pid(), "3") == SendResult::mailbox_full);
+        // Cut off: it receives nothing more, it left its groups, and what
+        // waited is counted.
+        CHECK_FALSE(p.receive(10ms));
+        CHECK_FALSE(p.is_open());
+        CHECK(node.members("g", "slow").empty());
+        CHECK(node.stats().dropped_slow_consumer == 3);
+        CHECK(node.send(p.pid(), "4") == SendResult::no_such_process);
+        const auto event = wait_event(node, [](const PeerEvent& e) { return e.kind == PeerEventKind::slow_consumer; });
+        REQUIRE(event);
+        CHECK_THAT(event->detail, Catch::Contains("cut off"));
+    }
 }
 
 TEST_CASE("a receiver blocked in receive wakes for a send from another thread", "[mailbox]") {
@@ -142,10 +283,12 @@ TEST_CASE("a callback that sends to its own process is called again, not deadloc
     Node node(node_options("solo@127.0.0.1"));
     auto p = node.spawn();
     std::vector<std::string> seen;
-    p.on_message([&](Message m) {
-        seen.emplace_back(m.payload());
-        if (m.payload().size() < 3) node.send(p.pid(), std::string(m.payload()) + "x");
-    });
+    p.on_message(
+        [&](Message m) {
+            seen.emplace_back(m.payload());
+            if (m.payload().size() < 3) node.send(p.pid(), std::string(m.payload()) + "x");
+        },
+        Process::CallbackThread::delivering);
     CHECK(node.send(p.pid(), "x") == SendResult::delivered);
     CHECK(seen == std::vector<std::string>{"x", "xx", "xxx"});
 }

@@ -7,7 +7,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <condition_variable>
 #include <fstream>
@@ -56,7 +59,7 @@ struct StalledReceiver {
     Process stuck;
     Stall stall;
     StalledReceiver(Node& a, Node& b) : stuck(b.spawn()) {
-        stuck.on_message([this](Message) { stall.hold(); });
+        stuck.on_message([this](Message) { stall.hold(); }, Process::CallbackThread::delivering);
         auto from = a.spawn();
         REQUIRE(a.send(from.pid(), stuck.pid(), "stop reading") == SendResult::queued);
         REQUIRE(stall.entered(10s));
@@ -292,4 +295,67 @@ TEST_CASE("the outbound queue is bounded: with the I/O thread stuck, publish say
     if (policy == OverflowPolicy::block) CHECK(dropped == 0);
     const auto got = drain(sub, accepted - dropped);
     CHECK(got.size() == accepted - dropped);
+}
+
+namespace {
+
+long rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return -1;
+}
+
+// The worst case README "Memory" gives for a node with `peers` peers and
+// `processes` processes, in KiB: Limits' formula.
+long bound_kib(const Limits& l, std::size_t peers, std::size_t processes) {
+    const std::size_t per_peer = l.peer_queue_bytes + 2 * static_cast<std::size_t>(l.send_hwm) * l.max_frame_bytes +
+                                 2 * static_cast<std::size_t>(l.receive_hwm) * 2 * l.max_frame_bytes;
+    return static_cast<long>((l.outbound_queue_bytes + peers * per_peer + processes * l.mailbox_bytes) / 1024);
+}
+
+}  // namespace
+
+TEST_CASE("a publisher flat out at a subscriber that never reads: both stay under their options' bound",
+          "[overload][rss]") {
+#ifdef LIMINAL_SANITIZED
+    // ASan keeps freed memory in quarantine (256 MiB by default): keep it small.
+    ::setenv("ASAN_OPTIONS", "quarantine_size_mb=8:detect_leaks=0", 1);
+    constexpr long slack_kib = 96 * 1024;  // shadow memory and the allocator's own
+#else
+    constexpr long slack_kib = 32 * 1024;  // allocator fragmentation, thread stacks
+#endif
+    test::Child sub({LIMINAL_OVERLOAD_NODE, "sub", "s@127.0.0.1"});
+    const auto ready = sub.read_line(20s);
+    REQUIRE(ready);
+    REQUIRE(ready->rfind("ready ", 0) == 0);
+    const long sub_idle = rss_kib(sub.pid());
+    test::Child pub({LIMINAL_OVERLOAD_NODE, "pub", "p@127.0.0.1", ready->substr(6), "6", "1024"});
+    const auto pub_ready = pub.read_line(20s);
+    REQUIRE(pub_ready);
+    const long pub_idle = rss_kib(pub.pid());
+    long sub_peak = 0, pub_peak = 0;
+    std::optional<std::string> pub_stats;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!pub_stats && std::chrono::steady_clock::now() < deadline) {
+        sub_peak = std::max(sub_peak, rss_kib(sub.pid()));
+        pub_peak = std::max(pub_peak, rss_kib(pub.pid()));
+        pub_stats = pub.read_line(100ms);  // the stats line ends its flood
+    }
+    REQUIRE(pub_stats);
+    CHECK(pub.wait_exit(10s) == 0);
+    sub.signal(SIGTERM);
+    const auto sub_stats = sub.read_line(10s);
+    REQUIRE(sub_stats);
+    CHECK(sub.wait_exit(10s) == 0);
+
+    const Limits defaults;
+    INFO("publisher: idle " << pub_idle / 1024 << " MiB, peak " << pub_peak / 1024 << " MiB; " << *pub_stats);
+    INFO("subscriber: idle " << sub_idle / 1024 << " MiB, peak " << sub_peak / 1024 << " MiB; " << *sub_stats);
+    CHECK(pub_peak - pub_idle <= bound_kib(defaults, 1, 0) + slack_kib);
+    CHECK(sub_peak - sub_idle <= bound_kib(defaults, 1, 1) + slack_kib);
+    // It was an overload: the subscriber's mailbox filled and the publisher dropped.
+    CHECK_THAT(*sub_stats, !Catch::Contains("dropped_mailbox_full=0 "));
+    CHECK_THAT(*pub_stats, !Catch::Contains("dropped_backpressure=0 "));
 }

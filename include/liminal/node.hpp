@@ -67,8 +67,13 @@ public:
     // Creates a local process with its own mailbox. Throws ErrorKind::closed
     // once the node is stopping.
     Process spawn();
+    // The same, with this process's own mailbox bounds and OverflowPolicy
+    // (what a slow consumer of it costs its senders: drop_newest,
+    // drop_oldest, block, or disconnect).
+    Process spawn(const MailboxOptions& mailbox);
 
-    // Sends `payload` to `to`, local or remote. Never blocks and never throws
+    // Sends `payload` to `to`, local or remote. Never blocks (but under
+    // OverflowPolicy::block, for at most limits.block_timeout) and never throws
     // for an undeliverable pid: the result says what could be known locally.
     // Throws ErrorKind::invalid_argument for an invalid `to` or more headers
     // than the wire carries (256), ErrorKind::not_local for a `from` that is

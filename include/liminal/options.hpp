@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,14 @@ struct Limits {
     std::chrono::milliseconds block_timeout{100};                // OverflowPolicy::block's longest wait
 };
 
+// One process's mailbox, for Node::spawn(const MailboxOptions&): what is
+// not given comes from Limits.
+struct MailboxOptions {
+    std::size_t capacity = 0;                // messages; 0: limits.mailbox_capacity
+    std::size_t bytes = 0;                   // 0: limits.mailbox_bytes
+    std::optional<OverflowPolicy> overflow;  // none: limits.overflow
+};
+
 struct Options {
     // `name@host`, unique in the cluster. Required.
     std::string name;
@@ -119,7 +128,9 @@ struct Options {
     std::shared_ptr<spdlog::logger> logger;
 
     // Called on the node's I/O thread for every peer event, in order. It must
-    // return quickly and must not call back into the node's blocking functions.
+    // return quickly and must not call back into the node's blocking functions
+    // (it is the one callback that runs on the I/O thread without asking:
+    // prefer Node::next_event() from a thread of your own).
     // Events also go to the queue read by Node::next_event().
     std::function<void(const PeerEvent&)> on_peer_event;
 };

@@ -39,12 +39,23 @@ public:
     std::optional<Message> try_receive();
 
     // Switches to callback delivery: messages already waiting are passed to
-    // `handler` first, then every later message as it is delivered, on the
-    // thread that delivers it (the I/O thread for remote senders, the sender's
-    // thread for local ones). Calls from different threads never overlap; a
-    // handler that sends to its own pid is called again, nested. `handler`
-    // must not block. An empty `handler` throws ErrorKind::invalid_argument.
-    void on_message(std::function<void(Message)> handler);
+    // `handler` first, then every later message, in order, one call at a
+    // time. An empty `handler`, or a second one, throws
+    // ErrorKind::invalid_argument.
+    //
+    // By default (CallbackThread::own) the handler runs on a thread of the
+    // process's own, fed by its mailbox: a handler that blocks holds only
+    // this process (its mailbox fills and drops, counted, under its
+    // OverflowPolicy), never the node. close() and Node::stop() wait for a
+    // running handler to return (unless called from it).
+    //
+    // CallbackThread::delivering is the low-latency opt-in: the handler runs
+    // on whichever thread delivers (the node's I/O thread for remote senders,
+    // the sender's thread for local ones), with no queue and no hand-off. It
+    // must not block: while it runs, the node reads nothing from any peer. A
+    // handler that sends to its own pid is then called again, nested.
+    enum class CallbackThread { own, delivering };
+    void on_message(std::function<void(Message)> handler, CallbackThread thread = CallbackThread::own);
 
     // Messages that did not fit in the mailbox.
     std::uint64_t dropped() const;

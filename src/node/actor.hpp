@@ -180,6 +180,7 @@ private:
     void on_command(const command::Stop&);
     void on_command(const command::Gossip&);
     void on_command(const command::PublishDigest&);
+    void on_command(const command::Emit& emit);
     // Node keys: trusts `keys` from now on; nodes whose key went are revoked.
     void on_command(const command::TrustKeys& trust);
     void revoke(const std::string& name);

@@ -21,4 +21,6 @@ void Actor::on_command(const command::Gossip&) { gossip(false); }
 
 void Actor::on_command(const command::PublishDigest&) { gossip(true); }
 
+void Actor::on_command(const command::Emit& command) { emit(command.event); }
+
 }  // namespace liminal::detail

@@ -5,6 +5,8 @@
 
 #include "node/node_keys.hpp"
 
+#include <liminal/events.hpp>
+
 #include <variant>
 
 namespace liminal::detail {
@@ -28,8 +30,14 @@ struct TrustKeys {
     TrustedKeys keys;
 };
 
+// An event that happened off the I/O thread (a mailbox filled up): the I/O
+// thread emits it, so every event reaches on_peer_event from one thread, in order.
+struct Emit {
+    PeerEvent event;
+};
+
 }  // namespace command
 
-using Command = std::variant<command::Stop, command::Gossip, command::PublishDigest, command::TrustKeys>;
+using Command = std::variant<command::Stop, command::Gossip, command::PublishDigest, command::TrustKeys, command::Emit>;
 
 }  // namespace liminal::detail

@@ -11,9 +11,14 @@
 
 namespace liminal::detail {
 
-// Puts `message` into `mailbox` and counts the outcome: `delivered` when it
-// went in, dropped_mailbox_full / dropped_no_such_process when not.
-PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered);
+// Puts `message` into `mailbox` from a local sender (which waits for room
+// under OverflowPolicy::block) and counts the outcome: `delivered` when it
+// went in, dropped_mailbox_full / dropped_slow_consumer /
+// dropped_no_such_process for it and whatever it displaced.
+// A wait that ran out (block) is a drop too, unless `timeout_is_would_block`
+// (a send, whose caller is told would_block).
+PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered,
+                   bool timeout_is_would_block = false);
 
 // Deliveries gathered while one frame is applied, handed to each mailbox in
 // one batch (one lock, at most one wake-up) when the frame is done. Per
@@ -22,8 +27,10 @@ class DeliveryBatch {
 public:
     // `channel` is null for a directed send.
     void add(std::shared_ptr<Mailbox> mailbox, Message message, ChannelCounters* channel);
-    // Delivers everything and counts the outcomes.
-    void flush(Counters& counters);
+    // Delivers everything and counts the outcomes. When what is delivered
+    // is a small part of the `frame_bytes` frame it came in, it is copied
+    // out, so that a few messages cannot keep many large frames alive.
+    void flush(Counters& counters, std::size_t frame_bytes);
 
 private:
     struct Pending {

@@ -2,30 +2,99 @@
 
 namespace liminal::detail {
 
-PushResult Mailbox::enqueue_locked(Message& message) {
-    PushResult result = PushResult::delivered;
-    if (queue_.size() + taken_count_.load(std::memory_order_acquire) >= capacity_) {
-        dropped_.fetch_add(1, std::memory_order_relaxed);
-        // drop_oldest drops the oldest message the consumer has not taken yet.
-        if (overflow_ != OverflowPolicy::drop_oldest || queue_.empty()) return PushResult::full;
-        queue_.pop_front();
-        result = PushResult::displaced;
-    }
-    queue_.push_back(std::move(message));
-    return result;
+std::size_t message_cost(const Message& message) noexcept {
+    // The Message and its owner block, the deque slot: about 128 bytes.
+    std::size_t cost = 128 + message.payload().size() + message.from().node.size();
+    for (const auto& [key, value] : message.headers()) cost += 64 + key.size() + value.size();
+    if (const Envelope* envelope = message.envelope())
+        cost += 64 + envelope->channel.size() + sizeof(MessageId) * envelope->parents.size();
+    return cost;
 }
 
-PushResult Mailbox::push(Message message) {
+Mailbox::~Mailbox() {
+    if (!dispatcher_.joinable()) return;
+    // The last owner may be the dispatcher itself (it holds one while it runs).
+    if (dispatcher_.get_id() == std::this_thread::get_id())
+        dispatcher_.detach();
+    else
+        dispatcher_.join();
+}
+
+bool Mailbox::fits_locked(std::size_t cost) const {
+    return queue_.size() + taken_count_.load(std::memory_order_acquire) < limits_.capacity &&
+           queue_bytes_ + taken_bytes_.load(std::memory_order_acquire) + cost <= limits_.bytes;
+}
+
+PushResult Mailbox::enqueue_locked(Message& message, std::size_t& displaced) {
+    const std::size_t cost = message_cost(message);
+    if (!fits_locked(cost)) {
+        // drop_oldest drops the oldest messages the consumer has not taken yet.
+        if (limits_.overflow == OverflowPolicy::drop_oldest) {
+            while (!queue_.empty() && !fits_locked(cost)) {
+                queue_bytes_ -= message_cost(queue_.front());
+                queue_.pop_front();
+                ++displaced;
+            }
+            dropped_.fetch_add(displaced, std::memory_order_relaxed);
+        }
+        if (!fits_locked(cost)) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            return PushResult::full;
+        }
+    }
+    queue_.push_back(std::move(message));
+    queue_bytes_ += cost;
+    return displaced > 0 ? PushResult::displaced : PushResult::delivered;
+}
+
+std::size_t Mailbox::cut_locked() {
+    closed_ = true;
+    cut_.store(true, std::memory_order_release);
+    const std::size_t dropped = queue_.size() + 1;  // and the message that did not fit
+    queue_.clear();
+    queue_bytes_ = 0;
+    dropped_.fetch_add(dropped, std::memory_order_relaxed);
+    return dropped;
+}
+
+PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped) {
     std::shared_ptr<Handler> handler;
     {
         std::unique_lock lock(mutex_);
         if (closed_) return PushResult::closed;
         if (!handler_) {
-            const PushResult result = enqueue_locked(message);
+            std::size_t displaced = 0;
+            const std::size_t cost = message_cost(message);
+            if (!fits_locked(cost) && may_wait && limits_.overflow == OverflowPolicy::block) {
+                room_waiters_.fetch_add(1);
+                const bool room =
+                    room_.wait_for(lock, limits_.block_timeout, [&] { return closed_ || fits_locked(cost); });
+                room_waiters_.fetch_sub(1);
+                if (closed_) return PushResult::closed;
+                if (!room) {
+                    const bool report = !slow_.exchange(true);
+                    lock.unlock();
+                    if (report && on_full_) on_full_(false);
+                    return PushResult::timed_out;
+                }
+            }
+            if (!fits_locked(cost) && limits_.overflow == OverflowPolicy::disconnect) {
+                const std::size_t cut = cut_locked();
+                if (dropped != nullptr) *dropped = cut - 1;
+                lock.unlock();
+                ready_.notify_all();
+                room_.notify_all();
+                if (on_full_) on_full_(true);
+                return PushResult::cut_off;
+            }
+            const PushResult result = enqueue_locked(message, displaced);
+            if (dropped != nullptr) *dropped = displaced;
+            const bool report = (result == PushResult::full || displaced > 0) && !slow_.exchange(true);
             const bool wake = result != PushResult::full && waiters_ > 0;
             lock.unlock();
             // Outside the lock: a woken consumer does not block on it at once.
             if (wake) ready_.notify_one();
+            if (report && on_full_) on_full_(false);
             return result;
         }
         handler = handler_;
@@ -47,17 +116,35 @@ Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
             return result;
         }
         if (!handler_) {
-            for (auto& message : batch) {
-                switch (enqueue_locked(message)) {
-                case PushResult::displaced: ++result.displaced; [[fallthrough]];
-                case PushResult::delivered: ++result.delivered; break;
-                default: ++result.refused; break;
+            bool full = false;
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                auto& message = batch[i];
+                if (limits_.overflow == OverflowPolicy::disconnect && !fits_locked(message_cost(message))) {
+                    result.cut_off = true;
+                    result.cut_dropped = cut_locked() - 1;
+                    result.refused += batch.size() - i;
+                    dropped_.fetch_add(batch.size() - i - 1, std::memory_order_relaxed);
+                    break;
                 }
+                std::size_t displaced = 0;
+                switch (enqueue_locked(message, displaced)) {
+                case PushResult::displaced: [[fallthrough]];
+                case PushResult::delivered: ++result.delivered; break;
+                default:
+                    ++result.refused;
+                    full = true;
+                    break;
+                }
+                result.displaced += displaced;
+                full |= displaced > 0;
             }
             batch.clear();
-            const bool wake = waiters_ > 0 && result.delivered > 0;
+            const bool report = !result.cut_off && full && !slow_.exchange(true);
+            const bool wake = (waiters_ > 0 && result.delivered > 0) || result.cut_off;
             lock.unlock();
-            if (wake) ready_.notify_one();  // outside the lock, as in push()
+            if (wake) ready_.notify_all();  // outside the lock, as in push()
+            if (result.cut_off) room_.notify_all();
+            if ((report || result.cut_off) && on_full_) on_full_(result.cut_off);
             return result;
         }
         handler = handler_;
@@ -69,11 +156,40 @@ Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
     return result;
 }
 
+void Mailbox::took(std::size_t cost) {
+    taken_bytes_.fetch_sub(cost, std::memory_order_acq_rel);
+    taken_count_.fetch_sub(1, std::memory_order_acq_rel);
+    if (slow_.load(std::memory_order_relaxed)) {
+        std::lock_guard lock(mutex_);
+        const std::size_t count = queue_.size() + taken_count_.load(std::memory_order_acquire);
+        const std::size_t bytes = queue_bytes_ + taken_bytes_.load(std::memory_order_acquire);
+        if (count * 4 < limits_.capacity && bytes * 4 < limits_.bytes) slow_.store(false);
+    }
+    if (room_waiters_.load() > 0) {
+        // Through the lock: a sender between its check and its wait sees this.
+        { std::lock_guard lock(mutex_); }
+        room_.notify_all();
+    }
+}
+
+void Mailbox::taken_all_locked() {
+    taken_.swap(queue_);
+    taken_count_.store(taken_.size(), std::memory_order_release);
+    taken_bytes_.store(queue_bytes_, std::memory_order_release);
+    queue_bytes_ = 0;
+}
+
 std::optional<Message> Mailbox::take_one() {
+    if (cut_.load(std::memory_order_acquire)) {
+        taken_.clear();
+        taken_count_.store(0, std::memory_order_release);
+        taken_bytes_.store(0, std::memory_order_release);
+        return std::nullopt;
+    }
     if (taken_.empty()) return std::nullopt;
     Message message = std::move(taken_.front());
     taken_.pop_front();
-    taken_count_.store(taken_.size(), std::memory_order_release);
+    took(message_cost(message));
     return message;
 }
 
@@ -84,8 +200,7 @@ std::optional<Message> Mailbox::pop(std::chrono::milliseconds timeout) {
         ++waiters_;
         ready_.wait_for(lock, timeout, [this] { return !queue_.empty() || closed_; });
         --waiters_;
-        taken_.swap(queue_);
-        taken_count_.store(taken_.size(), std::memory_order_release);
+        taken_all_locked();
     }
     return take_one();
 }
@@ -94,34 +209,58 @@ std::optional<Message> Mailbox::try_pop() {
     std::lock_guard take(take_mutex_);
     if (taken_.empty()) {
         std::lock_guard lock(mutex_);
-        taken_.swap(queue_);
-        taken_count_.store(taken_.size(), std::memory_order_release);
+        taken_all_locked();
     }
     return take_one();
 }
 
-void Mailbox::set_handler(std::function<void(Message)> handler) {
+void Mailbox::run_handler(std::shared_ptr<Handler> handler) {
+    const auto keep = shared_from_this();  // alive while this thread runs
+    for (;;) {
+        auto message = pop(std::chrono::hours(1));
+        if (closed()) return;  // a closed process gets nothing more, waiting or not
+        if (message) (*handler)(std::move(*message));
+    }
+}
+
+bool Mailbox::set_handler(std::function<void(Message)> handler, bool own_thread) {
+    auto shared = std::make_shared<Handler>(std::move(handler));
+    if (own_thread) {
+        std::lock_guard lock(mutex_);
+        if (dispatcher_.joinable() || handler_) return false;  // one handler per process
+        if (closed_) return true;  // nothing will come
+        // What waits already is the dispatcher's first work, in order.
+        dispatcher_ = std::thread([this, shared] { run_handler(shared); });
+        return true;
+    }
     // Holding handler_calls_ while the backlog drains makes a concurrent push
     // wait, so the backlog is handed over before anything newer.
     std::lock_guard calls(handler_calls_);
     std::lock_guard take(take_mutex_);
     std::deque<Message> backlog;
-    auto shared = std::make_shared<Handler>(std::move(handler));
     {
         std::lock_guard lock(mutex_);
+        if (dispatcher_.joinable() || handler_) return false;
         handler_ = shared;
         backlog.swap(taken_);
         for (auto& message : queue_) backlog.push_back(std::move(message));
         queue_.clear();
+        queue_bytes_ = 0;
         taken_count_.store(0, std::memory_order_release);
+        taken_bytes_.store(0, std::memory_order_release);
     }
     for (auto& message : backlog) (*shared)(std::move(message));
+    return true;
 }
 
-void Mailbox::close() {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
+void Mailbox::close(bool join) {
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+    }
     ready_.notify_all();
+    room_.notify_all();
+    if (join && dispatcher_.joinable() && dispatcher_.get_id() != std::this_thread::get_id()) dispatcher_.join();
 }
 
 bool Mailbox::closed() const {
@@ -134,10 +273,12 @@ std::size_t Mailbox::size() const {
     return queue_.size() + taken_count_.load(std::memory_order_acquire);
 }
 
-std::pair<std::uint64_t, std::shared_ptr<Mailbox>> ProcessTable::create() {
-    auto mailbox = std::make_shared<Mailbox>(mailbox_capacity_, overflow_);
+std::pair<std::uint64_t, std::shared_ptr<Mailbox>> ProcessTable::create(const MailboxLimits& limits) {
     std::unique_lock lock(mutex_);
     const std::uint64_t id = next_id_++;
+    auto on_full = on_full_ ? std::function<void(bool)>([hook = on_full_, id](bool cut) { hook(id, cut); })
+                            : std::function<void(bool)>();
+    auto mailbox = std::make_shared<Mailbox>(limits, std::move(on_full));
     processes_.emplace(id, mailbox);
     return {id, mailbox};
 }
@@ -148,7 +289,7 @@ std::shared_ptr<Mailbox> ProcessTable::find(std::uint64_t id) const {
     return it == processes_.end() ? nullptr : it->second;
 }
 
-void ProcessTable::remove(std::uint64_t id) {
+void ProcessTable::remove(std::uint64_t id, bool join) {
     std::shared_ptr<Mailbox> mailbox;
     {
         std::unique_lock lock(mutex_);
@@ -157,13 +298,19 @@ void ProcessTable::remove(std::uint64_t id) {
         mailbox = std::move(it->second);
         processes_.erase(it);
     }
-    mailbox->close();
+    mailbox->close(join);
     if (on_remove_) on_remove_(id);
 }
 
 void ProcessTable::close_all() {
-    std::unique_lock lock(mutex_);
-    for (auto& [id, mailbox] : processes_) mailbox->close();
+    std::vector<std::shared_ptr<Mailbox>> all;
+    {
+        std::unique_lock lock(mutex_);
+        for (auto& [id, mailbox] : processes_) all.push_back(mailbox);
+    }
+    // Outside the lock: a callback finishing may still look a process up.
+    for (auto& mailbox : all) mailbox->close(false);
+    for (auto& mailbox : all) mailbox->close(true);
 }
 
 std::size_t ProcessTable::size() const {

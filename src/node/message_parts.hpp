@@ -6,6 +6,7 @@
 #include <liminal/message.hpp>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace liminal::detail {
@@ -16,6 +17,14 @@ struct MessageParts {
     static Message make(std::shared_ptr<const void> owner, const Pid* from, const Headers* headers,
                         std::string_view payload, const Envelope* envelope) {
         return Message(std::move(owner), from, headers, payload, envelope);
+    }
+    // A message that owns copies of everything: nothing of the frame it came
+    // in stays alive for it.
+    static Message copy(const Message& message) {
+        auto payload = std::make_shared<const std::string>(message.payload());
+        if (const Envelope* envelope = message.envelope())
+            return Message(message.from(), message.headers(), payload, *payload, std::make_shared<const Envelope>(*envelope));
+        return Message(message.from(), message.headers(), payload, *payload);
     }
 };
 

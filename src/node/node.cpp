@@ -123,8 +123,26 @@ Node::Node(Options options, const detail::TestHooks& hooks) : impl_(std::make_un
     impl_->node_pid = Pid{core.options.name, core.creation, 0};
     core.commands.limit(core.options.limits.outbound_queue_bytes, core.options.limits.peer_overflow,
                         core.options.limits.block_timeout);
-    core.processes = std::make_shared<detail::ProcessTable>(core.options.limits.mailbox_capacity,
-                                                            core.options.limits.overflow);
+    const auto& limits = core.options.limits;
+    // A mailbox that fills up, or cuts its process off: counted, and told
+    // as a slow_consumer event by the I/O thread (the one that emits events).
+    auto on_full = [weak = std::weak_ptr<detail::NodeCore>(impl_->core)](std::uint64_t id, bool cut) {
+        const auto core = weak.lock();
+        if (!core) return;
+        detail::bump(core->counters.slow_consumers);
+        const Pid pid{core->options.name, core->creation, id};
+        PeerEvent event{PeerEventKind::slow_consumer, core->options.name, core->creation, core->router_endpoint,
+                        DownReason::none,
+                        "process " + pid.to_string() + (cut ? ": its mailbox is full; cut off (disconnect)"
+                                                            : ": its mailbox is full; messages for it are dropped")};
+        core->commands.post(detail::command::Emit{std::move(event)});
+        // Cut off: it leaves its groups now. Not waiting for its callback
+        // thread, which may be what is stuck.
+        if (cut) core->processes->remove(id, false);
+    };
+    core.processes = std::make_shared<detail::ProcessTable>(
+        detail::MailboxLimits{limits.mailbox_capacity, limits.mailbox_bytes, limits.overflow, limits.block_timeout},
+        std::move(on_full));
     core.membership = std::make_unique<detail::Membership>(core.options.name, core.creation);
     randombytes_buf(&core.message_id_prefix, sizeof core.message_id_prefix);
     core.processes->on_remove([weak = std::weak_ptr<detail::NodeCore>(impl_->core)](std::uint64_t id) {
@@ -164,10 +182,16 @@ std::uint64_t Node::creation() const { return impl().core->creation; }
 const std::string& Node::router_endpoint() const { return impl().core->router_endpoint; }
 const std::string& Node::pub_endpoint() const { return impl().core->pub_endpoint; }
 
-Process Node::spawn() {
+Process Node::spawn() { return spawn(MailboxOptions{}); }
+
+Process Node::spawn(const MailboxOptions& options) {
     auto& core = *impl().core;
     if (core.stopping.load(std::memory_order_acquire)) throw Closed("liminal: spawn() on a stopped node");
-    auto [id, mailbox] = core.processes->create();
+    detail::MailboxLimits limits = core.processes->limits();
+    if (options.capacity != 0) limits.capacity = options.capacity;
+    if (options.bytes != 0) limits.bytes = options.bytes;
+    if (options.overflow) limits.overflow = *options.overflow;
+    auto [id, mailbox] = core.processes->create(limits);
     return Process(Pid{core.options.name, core.creation, id}, std::move(mailbox), core.processes);
 }
 
@@ -191,10 +215,12 @@ SendResult send_local(NodeCore& core, const Pid& from, const Pid& to, std::strin
         bump(counters.dropped_no_such_process);
         return SendResult::no_such_process;
     }
-    switch (deliver(counters, *mailbox, Message(from, headers, payload), counters.sends_local)) {
+    switch (deliver(counters, *mailbox, Message(from, headers, payload), counters.sends_local, true)) {
     case PushResult::delivered:
     case PushResult::displaced: return SendResult::delivered;
-    case PushResult::full: return SendResult::mailbox_full;
+    case PushResult::full:
+    case PushResult::cut_off: return SendResult::mailbox_full;
+    case PushResult::timed_out: return SendResult::would_block;
     case PushResult::closed: return SendResult::no_such_process;
     }
     return SendResult::no_such_process;

@@ -36,10 +36,11 @@ std::optional<Message> Process::receive(std::chrono::milliseconds timeout) { ret
 
 std::optional<Message> Process::try_receive() { return require(mailbox_).try_pop(); }
 
-void Process::on_message(std::function<void(Message)> handler) {
+void Process::on_message(std::function<void(Message)> handler, CallbackThread thread) {
     auto& mailbox = require(mailbox_);
     if (!handler) throw InvalidArgument("liminal::Process::on_message: empty handler");
-    mailbox.set_handler(std::move(handler));
+    if (!mailbox.set_handler(std::move(handler), thread == CallbackThread::own))
+        throw InvalidArgument("liminal::Process::on_message: the process has a handler already");
 }
 
 std::uint64_t Process::dropped() const { return require(mailbox_).dropped(); }

@@ -23,6 +23,7 @@ void ReceivedFrame::reserve_for(const std::vector<wire::WireMessage>& decoded) {
 
 void FrameDelivery::send(const Session& session, wire::Send& send, const std::shared_ptr<ReceivedFrame>& frame) {
     auto& counters = core_.counters;
+    frame_bytes_ = frame->message.size();
     if (send.to_creation != core_.creation) {
         bump(counters.dropped_stale_creation);
         return;
@@ -53,6 +54,7 @@ void FrameDelivery::send(const Session& session, wire::Send& send, const std::sh
 void FrameDelivery::publish(const Session& session, wire::Publish& publish,
                             const std::shared_ptr<ReceivedFrame>& frame) {
     ++publishes_;
+    frame_bytes_ = frame->message.size();
     if (route_ == nullptr || route_->channel != publish.channel ||
         route_->version != core_.membership->version.load(std::memory_order_acquire))
         cache_route(publish.channel);
@@ -87,7 +89,8 @@ void FrameDelivery::publish(const Session& session, wire::Publish& publish,
 }
 
 void FrameDelivery::finish() {
-    deliveries_.flush(core_.counters);
+    deliveries_.flush(core_.counters, frame_bytes_);
+    frame_bytes_ = 0;
     // Counted once per frame (each count is an atomic add); publish_frames_in
     // last, so whoever sees it has seen the rest.
     count_route_received();

@@ -58,6 +58,7 @@ private:
 
     NodeCore& core_;
     DeliveryBatch deliveries_;                           // the frame's deliveries
+    std::size_t frame_bytes_ = 0;                        // the size of the frame they came in
     // A frame usually carries many publishes to one channel: its route and
     // mailboxes are looked up once per frame.
     std::shared_ptr<const ChannelRoute> route_;          // the frame's last PUBLISH channel ...

@@ -5,14 +5,16 @@
 //   overload_node pub NAME SEED SECONDS SIZE
 //                                     publishes SIZE-byte messages to `flood` as
 //                                     fast as it can for SECONDS
-// Both print `ready <router endpoint>` once serving. sub runs until stdin
-// closes; each then prints its counters as `stats key=value ...` and exits 0.
+// Both print `ready <router endpoint>` once serving. sub runs until SIGTERM;
+// each then prints its counters as `stats key=value ...` and exits 0.
 
 #include <liminal/liminal.hpp>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <string>
 
 namespace {
@@ -47,13 +49,18 @@ int main(int argc, char** argv) {
     options.name = argv[2];
     options.cookie = cookie;
     if (role == "sub") {
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // before the node's threads start
         liminal::Node node(options);
         auto process = node.spawn();
         node.subscribe("flood", process.pid());
         std::printf("ready %s\n", node.router_endpoint().c_str());
         std::fflush(stdout);
-        for (std::string line; std::getline(std::cin, line);) {
-        }
+        int signal = 0;
+        sigwait(&stop, &signal);
         print_stats(node, 0, 0);
         return 0;
     }
