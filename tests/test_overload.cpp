@@ -359,3 +359,31 @@ TEST_CASE("a publisher flat out at a subscriber that never reads: both stay unde
     CHECK_THAT(*sub_stats, !Catch::Contains("dropped_mailbox_full=0 "));
     CHECK_THAT(*pub_stats, !Catch::Contains("dropped_backpressure=0 "));
 }
+
+TEST_CASE("a monitor nobody reads is bounded: a peer's churn empties it into one lost event, counted",
+          "[overload][monitor]") {
+    auto a_options = node_options("a@127.0.0.1");
+    a_options.limits.monitor_queue_bytes = 64 * 1024;
+    Node a(a_options);
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto monitor = a.monitor("work");
+    // The peer joins 3,000 groups: far more than 64 KiB of events, whether a
+    // reaches them by deltas or (gossip lost under load) by a resync.
+    auto p = b.spawn();
+    for (int i = 0; i < 3000; ++i) b.join("work", "g" + std::to_string(i), p.pid());
+    REQUIRE(wait_until([&] { return a.stats().monitor_events_dropped > 0; }));
+    CHECK(monitor.pending() * 100 <= 64 * 1024);  // what waits fits the limit
+    const auto first = monitor.next(1s);
+    REQUIRE(first);
+    CHECK(first->kind == GroupEvent::Kind::lost);
+    // After it, events flow again, in order.
+    REQUIRE(b.sync_membership(10s).ok);  // a has applied all of b's churn
+    while (monitor.next(200ms)) {
+    }
+    b.join("work", "after", p.pid());
+    std::optional<GroupEvent> next;
+    REQUIRE(wait_until([&] { return (next = monitor.next(100ms)).has_value(); }));
+    CHECK(next->kind == GroupEvent::Kind::join);
+    CHECK(next->group == "after");
+}

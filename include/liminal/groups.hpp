@@ -22,7 +22,11 @@ inline constexpr std::string_view channels_scope = "channels";
 // Pids joined or left a group. Events caused by a purge (a peer went down,
 // or came back as a new creation) are leaves like any other.
 struct GroupEvent {
-    enum class Kind { join, leave };
+    // `lost`: the monitor was not read and its queue (limits.monitor_queue_bytes)
+    // overflowed: the events before this one are gone, so snapshot() plus the
+    // events no longer add up to the membership. Create a new Monitor for an
+    // exact state. Only `kind` is set.
+    enum class Kind { join, leave, lost };
     Kind kind = Kind::join;
     std::string scope;
     std::string group;
@@ -42,7 +46,9 @@ namespace detail { class MonitorQueue; class MonitorHub; struct NodeImpl; }
 // A subscription to the membership changes of a scope (or of one group in
 // it). It starts with a snapshot taken atomically with the registration, so
 // that snapshot + events never miss or repeat a change. Destroying it
-// unregisters it. Events queue without bound until read. A moved-from
+// unregisters it. Events queue until read, up to limits.monitor_queue_bytes;
+// past that the queue is emptied and next() returns one Kind::lost event
+// (counted under Stats::monitor_events_dropped). A moved-from
 // Monitor is empty: every member but the destructor and assignment throws
 // liminal::Error of ErrorKind::closed.
 class Monitor {

@@ -60,7 +60,8 @@ enum class Security {
 //   + per peer: peer_queue_bytes + 2 * send_hwm * max_frame_bytes   (link, gossip)
 //               + 2 * receive_hwm * 2 * max_frame_bytes              (ROUTER, SUB)
 //   + per process: mailbox_bytes
-// plus the peer-event queue (10,000 events) and the node's fixed ~30 MiB.
+//   + per Monitor: monitor_queue_bytes
+// plus the peer-event queue (4,096 events) and the node's fixed ~30 MiB.
 struct Limits {
     std::size_t max_frame_bytes = 1u << 20;       // the largest message (and frame) a node sends or accepts
     std::size_t mailbox_capacity = 100'000;       // messages per process mailbox ...
@@ -72,6 +73,8 @@ struct Limits {
     std::size_t peer_queue_bytes = 8u << 20;      // frames waiting for a slow peer, per peer
     // Messages encoded by API threads, waiting for the I/O thread.
     std::size_t outbound_queue_bytes = 16u << 20;
+    // Membership events waiting for each Monitor to read them.
+    std::size_t monitor_queue_bytes = 16u << 20;
     OverflowPolicy overflow = OverflowPolicy::drop_newest;       // a process's mailbox (Node::spawn may override)
     OverflowPolicy peer_overflow = OverflowPolicy::drop_newest;  // a peer link, and the outbound queue
     std::chrono::milliseconds block_timeout{100};                // OverflowPolicy::block's longest wait

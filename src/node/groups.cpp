@@ -145,7 +145,8 @@ Monitor Node::monitor(std::string_view scope, std::string_view group) {
 
 Monitor detail::NodeImpl::monitor(const std::string& scope, const std::optional<std::string>& group) {
     auto& membership = *core->membership;
-    auto queue = std::make_shared<MonitorQueue>(scope, group);
+    auto queue = std::make_shared<MonitorQueue>(scope, group, core->options.limits.monitor_queue_bytes,
+                                                &core->counters.monitor_events_dropped);
     std::vector<GroupMembers> snapshot;
     // Registering under the lock that every change takes: snapshot and events
     // line up exactly.

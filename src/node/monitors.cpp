@@ -44,18 +44,44 @@ std::size_t Monitor::pending() const { return require(queue_).size(); }
 
 namespace detail {
 
+namespace {
+std::size_t event_cost(const GroupEvent& event) {
+    std::size_t cost = 96 + event.scope.size() + event.group.size() + event.node.size();
+    for (const auto& pid : event.pids) cost += sizeof(Pid) + pid.node.size();
+    return cost;
+}
+}  // namespace
+
 void MonitorQueue::push(GroupEvent event) {
     std::lock_guard lock(mutex_);
+    const std::size_t cost = event_cost(event);
+    if (bytes_ + cost > limit_bytes_) {
+        // Nobody reads: what waits is worth nothing without what follows.
+        if (dropped_ != nullptr) dropped_->fetch_add(events_.size() + 1, std::memory_order_relaxed);
+        events_.clear();
+        bytes_ = 0;
+        lost_ = true;
+        ready_.notify_one();
+        return;
+    }
+    bytes_ += cost;
     events_.push_back(std::move(event));
     ready_.notify_one();
 }
 
 std::optional<GroupEvent> MonitorQueue::pop(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    ready_.wait_for(lock, timeout, [this] { return !events_.empty(); });
+    ready_.wait_for(lock, timeout, [this] { return !events_.empty() || lost_; });
+    if (lost_) {
+        lost_ = false;
+        GroupEvent lost;
+        lost.kind = GroupEvent::Kind::lost;
+        return lost;
+    }
     if (events_.empty()) return std::nullopt;
     GroupEvent event = std::move(events_.front());
     events_.pop_front();
+    bytes_ -= event_cost(event);
     return event;
 }
 

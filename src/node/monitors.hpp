@@ -5,6 +5,7 @@
 
 #include <liminal/groups.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -15,11 +16,12 @@
 
 namespace liminal::detail {
 
-// One monitor's unbounded event queue and its filter.
+// One monitor's event queue, bounded in bytes, and its filter.
 class MonitorQueue {
 public:
-    MonitorQueue(std::string scope, std::optional<std::string> group)
-        : scope_(std::move(scope)), group_(std::move(group)) {}
+    MonitorQueue(std::string scope, std::optional<std::string> group, std::size_t limit_bytes,
+                 std::atomic<std::uint64_t>* dropped)
+        : scope_(std::move(scope)), group_(std::move(group)), limit_bytes_(limit_bytes), dropped_(dropped) {}
 
     bool matches(const std::string& scope, const std::string& group) const {
         return scope == scope_ && (!group_ || *group_ == group);
@@ -31,9 +33,13 @@ public:
 private:
     const std::string scope_;
     const std::optional<std::string> group_;
+    const std::size_t limit_bytes_;
+    std::atomic<std::uint64_t>* const dropped_;  // the node's monitor_events_dropped
     mutable std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<GroupEvent> events_;
+    std::size_t bytes_ = 0;
+    bool lost_ = false;                          // a Kind::lost is due before the next event
 };
 
 // The node's monitors. dispatch() runs under the membership lock, so events

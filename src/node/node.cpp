@@ -54,7 +54,8 @@ void validate(Options& options) {
     const auto& limits = options.limits;
     if (limits.max_frame_bytes < 1024 || limits.max_frame_bytes > detail::wire::max_length ||
         limits.mailbox_capacity == 0 || limits.mailbox_bytes == 0 || limits.send_hwm < 1 || limits.receive_hwm < 1 ||
-        limits.peer_queue_bytes == 0 || limits.outbound_queue_bytes == 0 || limits.block_timeout.count() < 0)
+        limits.peer_queue_bytes == 0 || limits.outbound_queue_bytes == 0 || limits.monitor_queue_bytes == 0 ||
+        limits.block_timeout.count() < 0)
         throw StartFailed("liminal: limits must be positive, every queue bounded (max_frame_bytes from 1 KiB to 4 GiB, "
                           "high-water marks at least 1)");
     if (options.digest_interval.count() <= 0) throw StartFailed("liminal: digest_interval must be > 0");

@@ -91,6 +91,7 @@ void load_limits(NodeSettings& s, const toml::table& table) {
         else if (name == "receive_hwm") l.receive_hwm = static_cast<int>(read_int(node, key, 1, 1'000'000));
         else if (name == "peer_queue_bytes") l.peer_queue_bytes = bytes();
         else if (name == "outbound_queue_bytes") l.outbound_queue_bytes = bytes();
+        else if (name == "monitor_queue_bytes") l.monitor_queue_bytes = bytes();
         else if (name == "overflow") l.overflow = read_policy(node, key);
         else if (name == "peer_overflow") l.peer_overflow = read_policy(node, key);
         else if (name == "block_timeout_ms") l.block_timeout = std::chrono::milliseconds(read_int(node, key, 0, 3'600'000));

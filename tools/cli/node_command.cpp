@@ -35,6 +35,7 @@ std::string describe(const PeerEvent& event) {
 }
 
 std::string describe(const GroupEvent& event) {
+    if (event.kind == GroupEvent::Kind::lost) return "group-events-lost (this printer fell behind; restart it for an exact view)";
     std::string line = std::string(event.kind == GroupEvent::Kind::join ? "group-join " : "group-leave ") +
                        event.scope + " " + event.group + " " + event.node;
     for (const auto& pid : event.pids) line += " " + pid.to_string();
