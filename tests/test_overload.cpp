@@ -387,3 +387,34 @@ TEST_CASE("a monitor nobody reads is bounded: a peer's churn empties it into one
     CHECK(next->kind == GroupEvent::Kind::join);
     CHECK(next->group == "after");
 }
+
+TEST_CASE("disconnect on a mailbox fed by a peer: the process is cut off on the I/O thread, everything counted",
+          "[overload][policy]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto slow = b.spawn(MailboxOptions{2, 0, OverflowPolicy::disconnect});
+    b.join("g", "slow", slow.pid());
+    REQUIRE(wait_until([&] { return a.members("g", "slow").size() == 1; }));
+    auto from = a.spawn();
+    for (int i = 0; i < 10; ++i) REQUIRE(a.send(from.pid(), slow.pid(), "x") == SendResult::queued);
+    // Two fit; the third cut it off: those two and every later one are
+    // dropped, as slow_consumer or, once it is gone, no_such_process.
+    REQUIRE(wait_until([&] {
+        const auto s = b.stats();
+        return s.dropped_slow_consumer + s.dropped_no_such_process == 10;
+    }));
+    CHECK(b.stats().dropped_slow_consumer >= 3);
+    CHECK_FALSE(slow.receive(10ms));
+    CHECK_FALSE(slow.is_open());
+    // It left its groups, everywhere.
+    CHECK(b.members("g", "slow").empty());
+    REQUIRE(wait_until([&] { return a.members("g", "slow").empty(); }));
+    const auto event = wait_event(b, [](const PeerEvent& e) { return e.kind == PeerEventKind::slow_consumer; });
+    REQUIRE(event);
+    CHECK_THAT(event->detail, Catch::Contains(slow.pid().to_string()) && Catch::Contains("cut off"));
+    // The node goes on serving: a new process gets a send.
+    auto fresh = b.spawn();
+    REQUIRE(a.send(from.pid(), fresh.pid(), "y") == SendResult::queued);
+    CHECK(fresh.receive(10s));
+}

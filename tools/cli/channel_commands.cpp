@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -76,7 +77,22 @@ int PubCommand::run() {
                      node.timeout_s);
         return exit_failure;
     }
-    while (self->members(channels_scope, channel).size() < wait_members) {
+    // Enough subscribers, and a link up to every node they are on (a
+    // subscription can be heard of before the link to its node is up).
+    const auto ready = [&] {
+        const auto members = self->members(channels_scope, channel);
+        if (members.size() < wait_members) return false;
+        const auto peers = self->peers();
+        for (const auto& pid : members) {
+            if (pid.node == self->name()) continue;
+            const auto up = std::find_if(peers.begin(), peers.end(), [&](const PeerInfo& peer) {
+                return peer.name == pid.node && peer.state == PeerState::up;
+            });
+            if (up == peers.end()) return false;
+        }
+        return true;
+    };
+    while (!ready()) {
         if (std::chrono::steady_clock::now() >= deadline) {
             std::fprintf(stderr, "liminal-cli pub: %zu of %zu subscribers of %s appeared within %.1f s\n",
                          self->members(channels_scope, channel).size(), wait_members, channel.c_str(), node.timeout_s);

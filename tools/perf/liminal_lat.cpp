@@ -7,7 +7,8 @@
 // message crosses from the node's I/O thread to the process's thread. With
 // `--callback` (given to both) they take messages by callback on the I/O
 // thread instead (Process::on_message with CallbackThread::delivering, the
-// low-latency opt-in), and answer from there. With
+// low-latency opt-in), and answer from there; with `--own-thread-callback`
+// by callback on the process's own thread (on_message's default). With
 // `--curve` the nodes run encrypted (the default security); otherwise
 // plaintext, like the raw ZeroMQ baseline.
 
@@ -17,8 +18,11 @@
 
 
 int main(int argc, char** argv) {
-    const auto args = liminal::perf::parse_args(argc, argv, "roundtrip-count", {"--callback", "--curve"});
-    const bool callback = args.has("--callback");
+    const auto args =
+        liminal::perf::parse_args(argc, argv, "roundtrip-count", {"--callback", "--own-thread-callback", "--curve"});
+    const bool own_thread = args.has("--own-thread-callback");
+    const bool callback = args.has("--callback") || own_thread;
+    const auto where = own_thread ? liminal::Process::CallbackThread::own : liminal::Process::CallbackThread::delivering;
     const bool curve = args.has("--curve");
 #ifdef LIMINAL_PERF_LOCAL
     auto o = liminal::perf::node_options("local_lat@127.0.0.1", curve);
@@ -32,7 +36,7 @@ int main(int argc, char** argv) {
         echo.on_message([&](liminal::Message message) {
             node.send(echo.pid(), message.from(), message.payload());
             if (++echoed == args.count) done.set();
-        }, liminal::Process::CallbackThread::delivering);
+        }, where);
         // A generous bound: the run is over when remote has all its echoes.
         if (!done.wait(std::chrono::seconds(120 + args.count / 1000))) {
             std::fprintf(stderr, "liminal_local_lat: %zu of %zu pings echoed\n", echoed, args.count);
@@ -78,7 +82,7 @@ int main(int argc, char** argv) {
             if (samples.size() == args.count) return done.set();
             start = std::chrono::steady_clock::now();
             node.send(self.pid(), targets.front(), payload);
-        }, liminal::Process::CallbackThread::delivering);
+        }, where);
         node.send(self.pid(), targets.front(), payload);
         if (!done.wait(std::chrono::seconds(10 + args.count / 1000))) {
             std::fprintf(stderr, "liminal_remote_lat: %zu of %zu echoes\n", samples.size(), args.count);
