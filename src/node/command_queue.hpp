@@ -80,7 +80,7 @@ public:
         {
             std::unique_lock lock(mutex_);
             if (bytes_locked() >= limit_bytes_) {
-                const bool may_wait = block_ && std::this_thread::get_id() != consumer_.load(std::memory_order_relaxed);
+                const bool may_wait = block_ && !on_consumer_thread();
                 if (!may_wait || !room_.wait_for(lock, timeout_, [&] { return bytes_locked() < limit_bytes_; }))
                     return false;
             }
@@ -107,6 +107,11 @@ public:
     void post(Command command);
     // Runs on the I/O thread: the calling thread becomes the consumer.
     void set_consumer() { consumer_.store(std::this_thread::get_id(), std::memory_order_relaxed); }
+    // The caller is the I/O thread (a callback on the delivering thread),
+    // which must never wait for room: only it could make the room.
+    bool on_consumer_thread() const noexcept {
+        return std::this_thread::get_id() == consumer_.load(std::memory_order_relaxed);
+    }
     // Runs on the I/O thread: swaps everything queued into `out` (cleared
     // first); with `doorbell`, also clears the doorbell (it rang).
     void drain(OutgoingBatch& out, bool doorbell);

@@ -7,9 +7,9 @@
 namespace liminal::detail {
 
 PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered,
-                   bool timeout_is_would_block) {
+                   bool timeout_is_would_block, bool may_wait) {
     std::size_t dropped = 0;
-    const PushResult result = mailbox.push(std::move(message), true, &dropped);
+    const PushResult result = mailbox.push(std::move(message), may_wait, &dropped);
     switch (result) {
     case PushResult::delivered: bump(delivered); break;
     case PushResult::displaced:

@@ -17,8 +17,9 @@ namespace liminal::detail {
 // dropped_no_such_process for it and whatever it displaced.
 // A wait that ran out (block) is a drop too, unless `timeout_is_would_block`
 // (a send, whose caller is told would_block).
+// `may_wait`: false on the I/O thread (a callback there), which never waits.
 PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered,
-                   bool timeout_is_would_block = false);
+                   bool timeout_is_would_block = false, bool may_wait = true);
 
 // Deliveries gathered while one frame is applied, handed to each mailbox in
 // one batch (one lock, at most one wake-up) when the frame is done. Per

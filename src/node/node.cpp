@@ -216,7 +216,8 @@ SendResult send_local(NodeCore& core, const Pid& from, const Pid& to, std::strin
         bump(counters.dropped_no_such_process);
         return SendResult::no_such_process;
     }
-    switch (deliver(counters, *mailbox, Message(from, headers, payload), counters.sends_local, true)) {
+    switch (deliver(counters, *mailbox, Message(from, headers, payload), counters.sends_local, true,
+                    !core.commands.on_consumer_thread())) {
     case PushResult::delivered:
     case PushResult::displaced: return SendResult::delivered;
     case PushResult::full:
@@ -247,13 +248,14 @@ SendResult send_remote(NodeCore& core, const Pid& from, const Pid& to, std::stri
     const auto& limits = core.options.limits;
     const bool block = limits.peer_overflow == OverflowPolicy::block;
     if (block && route->congested) {
-        // Wait for the peer's queue to drain (or the peer to go).
+        // Wait for the peer's queue to drain (or the peer to go); on the I/O
+        // thread, which alone drains it, say so at once.
         const auto deadline = std::chrono::steady_clock::now() + limits.block_timeout;
         const auto clear = [&] {
             const auto now = core.directory.route(to.node);
             return !now || !now->congested;
         };
-        if (!core.backpressure.wait_until(deadline, clear)) {
+        if (core.commands.on_consumer_thread() || !core.backpressure.wait_until(deadline, clear)) {
             bump(counters.would_block);
             return SendResult::would_block;
         }

@@ -41,7 +41,7 @@ void deliver_locally(detail::NodeCore& core, const detail::ChannelRoute& route, 
             detail::deliver(core.counters, *mailbox,
                             detail::MessageParts::make(block, &block->from, shared_headers, block->payload,
                                                        &block->envelope),
-                            core.counters.delivered_publish);
+                            core.counters.delivered_publish, false, !core.commands.on_consumer_thread());
         if (pushed == detail::PushResult::delivered || pushed == detail::PushResult::displaced)
             ++result.local_deliveries;
         else
@@ -80,7 +80,8 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
     const auto& limits = core.options.limits;
     const bool block = limits.peer_overflow == OverflowPolicy::block;
     if (block && !route->remote.empty() && core.backpressure.any()) {
-        // Wait while any node it goes to has a congested queue.
+        // Wait while any node it goes to has a congested queue; on the I/O
+        // thread (a callback there), which alone drains them, say so at once.
         const auto clear = [&] {
             for (const auto& node : route->remote) {
                 const auto now = core.directory.route(node.name);
@@ -88,7 +89,10 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
             }
             return true;
         };
-        if (!core.backpressure.wait_until(std::chrono::steady_clock::now() + limits.block_timeout, clear)) {
+        const bool room = core.commands.on_consumer_thread()
+                              ? clear()
+                              : core.backpressure.wait_until(std::chrono::steady_clock::now() + limits.block_timeout, clear);
+        if (!room) {
             detail::bump(core.counters.would_block);
             PublishResult refused;
             refused.would_block = true;
