@@ -72,7 +72,7 @@ CLI::App* NodeCommand::add(CLI::App& app) {
     flags.push_back(cmd->add_option("--heartbeat-timeout-ms", s.heartbeat_timeout_ms,
                                     "Silence after which a peer is marked down (default 3000)")
                         ->check(CLI::Range(10, 3600000)));
-    flags.push_back(cmd->add_option("--max-frame-bytes", s.limits.max_frame_bytes, "Largest frame accepted from a peer (default 16 MiB)")
+    flags.push_back(cmd->add_option("--max-frame-bytes", s.limits.max_frame_bytes, "Largest message (and frame) sent or accepted (default 1 MiB)")
                         ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 31)));
     flags.push_back(cmd->add_option("--mailbox-capacity", s.limits.mailbox_capacity,
                                     "Messages a process mailbox holds before dropping (default 100000)")
