@@ -30,12 +30,21 @@ namespace {
 // until release(), bounded so that a failing test never hangs the suite.
 class Stall {
 public:
-    ~Stall() { release(); }
+    // Releases the holder and waits for it to be out of hold(), which uses
+    // this object until it returns.
+    ~Stall() {
+        std::unique_lock lock(mutex_);
+        released_ = true;
+        changed_.notify_all();
+        changed_.wait_for(lock, 30s, [&] { return !inside_; });
+    }
     void hold() {
         std::unique_lock lock(mutex_);
-        entered_ = true;
+        entered_ = inside_ = true;
         changed_.notify_all();
         changed_.wait_for(lock, 30s, [&] { return released_; });
+        inside_ = false;
+        changed_.notify_all();
     }
     bool entered(std::chrono::milliseconds timeout) {
         std::unique_lock lock(mutex_);
@@ -50,7 +59,7 @@ public:
 private:
     std::mutex mutex_;
     std::condition_variable changed_;
-    bool entered_ = false, released_ = false;
+    bool entered_ = false, released_ = false, inside_ = false;
 };
 
 // b's I/O thread stops reading: a message from a to b's `stuck` process
@@ -91,6 +100,14 @@ Options receiver_options(const std::string& name, const std::string& seed) {
     return options;
 }
 
+// A process of b subscribed to `flood`, once a, the publisher, knows it.
+Process subscribe_flood(Node& a, Node& b) {
+    auto sub = b.spawn();
+    b.subscribe("flood", sub.pid());
+    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    return sub;
+}
+
 // Everything `sub` has, as message numbers, once `expected` arrived.
 std::vector<std::size_t> drain(Process& sub, std::size_t expected) {
     std::vector<std::size_t> got;
@@ -112,9 +129,7 @@ TEST_CASE("block: a publisher waits for a slow peer, gets would_block after the 
     Node a(a_options);
     Node b(receiver_options("b@127.0.0.1", a.router_endpoint()));
     REQUIRE(wait_for_mesh({&a, &b}));
-    auto sub = b.spawn();
-    b.subscribe("flood", sub.pid());
-    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    auto sub = subscribe_flood(a, b);
     StalledReceiver stalled(a, b);
 
     std::size_t accepted = 0;
@@ -161,9 +176,7 @@ TEST_CASE("drop_newest and drop_oldest: a slow peer's queue stays bounded, and e
     Node a(a_options);
     Node b(receiver_options("b@127.0.0.1", a.router_endpoint()));
     REQUIRE(wait_for_mesh({&a, &b}));
-    auto sub = b.spawn();
-    b.subscribe("flood", sub.pid());
-    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    auto sub = subscribe_flood(a, b);
     StalledReceiver stalled(a, b);
 
     // ~60 MB against an 8 MiB queue, a 16 MiB outbound queue and the
@@ -218,9 +231,7 @@ TEST_CASE("disconnect: a peer that stops reading is cut off, counted, and comes 
     Node a(a_options);
     Node b(receiver_options("b@127.0.0.1", a.router_endpoint()));
     REQUIRE(wait_for_mesh({&a, &b}));
-    auto sub = b.spawn();
-    b.subscribe("flood", sub.pid());
-    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    auto sub = subscribe_flood(a, b);
     {
         StalledReceiver stalled(a, b);
         const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -257,9 +268,7 @@ TEST_CASE("the outbound queue is bounded: with the I/O thread stuck, publish say
     Node a(a_options);
     Node b(patient(node_options("b@127.0.0.1", {a.router_endpoint()})));
     REQUIRE(wait_for_mesh({&a, &b}));
-    auto sub = b.spawn();
-    b.subscribe("flood", sub.pid());
-    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    auto sub = subscribe_flood(a, b);
     // This time a's own I/O thread is held: nothing drains its outbound queue.
     StalledReceiver stalled(b, a);
 
@@ -437,9 +446,7 @@ TEST_CASE("the I/O thread never waits under block: a callback on it that publish
     Node b(patient(receiver_options("b@127.0.0.1", a.router_endpoint())));
     Node c(patient(node_options("c@127.0.0.1", {a.router_endpoint()})));
     REQUIRE(wait_for_mesh({&a, &b, &c}));
-    auto sub = b.spawn();
-    b.subscribe("flood", sub.pid());
-    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 1; }));
+    auto sub = subscribe_flood(a, b);
     StalledReceiver stalled(a, b);
     // Congest a's link to b from this thread, which may wait.
     const auto deadline = std::chrono::steady_clock::now() + 30s;
