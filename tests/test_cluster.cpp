@@ -15,6 +15,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 
@@ -685,6 +686,48 @@ TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[clust
     CHECK_FALSE(holds(members, liar.name, 8));
     CHECK(a.stats().forged_gossip == 3);
     CHECK(b.stats().resyncs_served == served_before);  // the forged digest asked b for nothing either
+}
+
+namespace {
+long self_rss_mib() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+    }
+    return -1;
+}
+}  // namespace
+
+TEST_CASE("a peer cannot make a few kept messages pin its large frames in a mailbox", "[cluster][bounded][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto target = a.spawn();  // never reads
+    zmq::context_t context;
+    RawPeer liar(context, a.router_endpoint());
+    liar.connect_to_node();
+    liar.answer_node();
+    REQUIRE(wait_until([&] { return peer_is(a, liar.name, PeerState::up); }));
+    using namespace liminal::detail::wire;
+    // Each frame: one tiny SEND that is kept, and 800 KiB addressed to no one.
+    // Were the kept message a view into its frame, 200 of them would hold
+    // 160 MB.
+    const std::string filler(800 * 1024, 'f');
+    constexpr int frames = 200;
+    const long before = self_rss_mib();
+    for (int i = 0; i < frames; ++i) {
+        liar.dealer.send(zmq::buffer(frame_of({Send{a.creation(), target.pid().id, 1, {}, "kept"},
+                                               Send{a.creation(), 999'999, 1, {}, filler}})));
+    }
+    REQUIRE(wait_until([&] { return target.queued() == frames; }, 30s));
+    CHECK(a.stats().dropped_no_such_process == frames);
+#ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory in quarantine
+    const long after = self_rss_mib();
+    INFO("RSS " << before << " -> " << after << " MiB");
+    CHECK(after - before < 64);
+#endif
+    const auto message = target.try_receive();
+    REQUIRE(message);
+    CHECK(message->payload() == "kept");
+    CHECK(message->from().node == liar.name);
 }
 
 TEST_CASE("a HELLO under a routing id that is not its sender's is refused", "[cluster][trust]") {
