@@ -639,6 +639,12 @@ struct RawPeer {
         router.send(id, zmq::send_flags::sndmore);
         router.send(zmq::buffer(encode_frame(Welcome{name, creation, router_endpoint, pub_endpoint, nonce, proof})));
     }
+    // Both handshakes, until `node` has us up.
+    void join(const Node& node) {
+        connect_to_node();
+        answer_node();
+        REQUIRE(wait_until([&] { return peer_is(node, name, PeerState::up); }));
+    }
     void gossip(std::initializer_list<detail::wire::WireMessage> messages) {
         pub.send(zmq::buffer(frame_of(messages)), zmq::send_flags::dontwait);
     }
@@ -659,9 +665,7 @@ TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[clust
 
     zmq::context_t context;
     RawPeer liar(context, a.router_endpoint());
-    liar.connect_to_node();
-    liar.answer_node();
-    REQUIRE(wait_until([&] { return peer_is(a, liar.name, PeerState::up); }));
+    liar.join(a);
     using namespace liminal::detail::wire;
     liar.dealer.send(zmq::buffer(frame_of({Snapshot{0, 0, true, {}}})));
     // Its own JOIN is applied (repeated until a's SUB has connected; duplicates are ignored) ...
@@ -703,9 +707,7 @@ TEST_CASE("a peer cannot make a few kept messages pin its large frames in a mail
     auto target = a.spawn();  // never reads
     zmq::context_t context;
     RawPeer liar(context, a.router_endpoint());
-    liar.connect_to_node();
-    liar.answer_node();
-    REQUIRE(wait_until([&] { return peer_is(a, liar.name, PeerState::up); }));
+    liar.join(a);
     using namespace liminal::detail::wire;
     // Each frame: one tiny SEND that is kept, and 800 KiB addressed to no one.
     // Were the kept message a view into its frame, 200 of them would hold

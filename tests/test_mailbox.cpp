@@ -167,7 +167,7 @@ TEST_CASE("a callback that blocks holds only its own process: the node serves th
     std::thread releaser([&] {
         // Not a wait for a condition: a delay that makes a close() that did
         // not wait return before the release, and the CHECK below fail.
-        std::this_thread::sleep_for(100ms);
+        std::this_thread::sleep_for(100ms);  // wait-ok: a delay, not a wait; see above
         std::lock_guard lock(mutex);
         released = true;
         changed.notify_all();
@@ -215,7 +215,7 @@ TEST_CASE("mailbox policies: block waits for the reader, disconnect cuts the pro
         CHECK(node.stats().dropped_mailbox_full == 0);
         // A reader that takes one lets a waiting sender in.
         std::thread reader([&] {
-            std::this_thread::sleep_for(50ms);  // lets the send below start waiting first
+            std::this_thread::sleep_for(50ms);  // wait-ok: lets the send below start waiting first
             (void)p.receive(1s);
         });
         CHECK(node.send(p.pid(), "3") == SendResult::delivered);
