@@ -13,8 +13,12 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <new>
 #include <random>
+#include <set>
+#include <sstream>
 
 using namespace liminal::detail::wire;
 using liminal::test::from_hex;
@@ -138,6 +142,23 @@ TEST_CASE("every golden frame decodes back to its message", "[codec]") {
         REQUIRE(decode_frame(frame, out) == DecodeError::none);
         REQUIRE(out.size() == 1);
         CHECK(out[0] == message);
+    }
+}
+
+// The frame fuzzer (tests/fuzz/fuzz_frame.cpp) starts from these frames:
+// each golden frame must be a seed of its corpus, so a new message type or
+// a changed encoding is fuzzed from its first day.
+TEST_CASE("the frame fuzzer's seed corpus holds every golden frame", "[codec][fuzz]") {
+    std::set<std::string> seeds;
+    for (const auto& entry : std::filesystem::directory_iterator(LIMINAL_FUZZ_CORPUS "/frame")) {
+        std::ifstream file(entry.path(), std::ios::binary);
+        std::ostringstream bytes;
+        bytes << file.rdbuf();
+        seeds.insert(bytes.str());
+    }
+    for (const auto& [message, hex] : golden()) {
+        INFO("golden frame " << hex);
+        CHECK(seeds.contains(from_hex(hex)));
     }
 }
 

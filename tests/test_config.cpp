@@ -117,6 +117,16 @@ TEST_CASE("unknown keys and bad values are rejected with the key named", "[confi
     CHECK_THAT(error_of("[cluster\n"), Catch::Contains("line 1"));
 }
 
+TEST_CASE("a file that cannot be read is named; TOML text loads as a file does", "[config]") {
+    NodeSettings settings;
+    CHECK_THROWS_WITH(load_toml(settings, "/nonexistent/liminal.toml"),
+                      "/nonexistent/liminal.toml: cannot read the file");
+    parse_toml(settings, "[cluster]\nnode_name = \"a@h\"\n", "inline");
+    CHECK(settings.name == "a@h");
+    CHECK_THROWS_WITH(parse_toml(settings, "[cluster]\nnode_name = 5\n", "inline"),
+                      "cluster.node_name: expected a string");
+}
+
 TEST_CASE("the environment overrides the file", "[config]") {
     NodeSettings s;
     s.name = "from-file@h";

@@ -243,8 +243,10 @@ std::string ephemeral_name(const std::string& host) {
 std::string describe_message(const Message& message, bool json) {
     if (json) return message_json(message);
     const Envelope* envelope = message.envelope();
-    return (envelope ? envelope->channel : std::string("message")) + " " + message.from().to_string() + " " +
-           printable(message.payload());
+    // A channel name on the wire may hold any bytes: escaped like the
+    // payload, so that no remote bytes forge a line or drive the terminal.
+    return (envelope ? printable(envelope->channel) : std::string("message")) + " " + message.from().to_string() +
+           " " + printable(message.payload());
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -79,7 +80,8 @@ OverflowPolicy read_policy(const toml::node& node, const std::string& key) {
 
 void load_limits(NodeSettings& s, const toml::table& table) {
     constexpr std::int64_t big = std::int64_t{1} << 40;
-    for (const auto& [raw_key, node] : table) {
+    for (const auto& [raw_key, value] : table) {
+        const toml::node& node = value;  // a lambda may not capture a structured binding (clang 14)
         const std::string name(raw_key.str());
         const std::string key = "limits." + name;
         auto& l = s.limits;
@@ -109,17 +111,7 @@ void load_log(NodeSettings& s, const toml::table& table) {
     }
 }
 
-}  // namespace
-
-void load_toml(NodeSettings& settings, const std::string& path) {
-    toml::table root;
-    try {
-        root = toml::parse_file(path);
-    } catch (const toml::parse_error& e) {
-        std::ostringstream where;
-        where << e.source().begin;
-        throw ConfigError(path + ": " + std::string(e.description()) + " (" + where.str() + ")");
-    }
+void load_tables(NodeSettings& settings, const toml::table& root) {
     for (const auto& [raw_key, node] : root) {
         const std::string name(raw_key.str());
         const auto* table = node.as_table();
@@ -129,6 +121,28 @@ void load_toml(NodeSettings& settings, const std::string& path) {
         else if (name == "limits") load_limits(settings, *table);
         else load_log(settings, *table);
     }
+}
+
+}  // namespace
+
+void load_toml(NodeSettings& settings, const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    std::ostringstream text;
+    text << file.rdbuf();
+    if (!file || file.bad()) throw ConfigError(path + ": cannot read the file");
+    parse_toml(settings, text.str(), path);
+}
+
+void parse_toml(NodeSettings& settings, std::string_view text, const std::string& source) {
+    toml::table root;
+    try {
+        root = toml::parse(text, source);
+    } catch (const toml::parse_error& e) {
+        std::ostringstream where;
+        where << e.source().begin;
+        throw ConfigError(source + ": " + std::string(e.description()) + " (" + where.str() + ")");
+    }
+    load_tables(settings, root);
 }
 
 void apply_environment(NodeSettings& settings, const std::function<const char*(const char*)>& lookup) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace liminal::cli {
@@ -39,6 +40,8 @@ struct NodeSettings {
 // Reads a TOML file into `settings`. Throws ConfigError for a file that does
 // not parse, an unknown table or key, or a value of the wrong type or range.
 void load_toml(NodeSettings& settings, const std::string& path);
+// The same for TOML text; `source` names it in errors.
+void parse_toml(NodeSettings& settings, std::string_view text, const std::string& source);
 
 // Applies LIMINAL_CLUSTER_NODE_NAME, _LISTEN, _SEEDS (comma-separated) and
 // _COOKIE through `lookup` (getenv in production).
