@@ -1,6 +1,7 @@
 // Multi-process tests through `liminal-cli node` and `liminal-cli send`.
 
 #include "support/child.hpp"
+#include "support/sanitizers.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -274,7 +275,7 @@ TEST_CASE("cli: a subscriber whose stdout is never read keeps serving admin and 
     CHECK(answered >= 5);
     // The printer is stuck, so the mailbox filled and the rest was dropped, counted.
     CHECK(mailbox_full > 0);
-    CHECK(peak < 512);
+    if (liminal::test::rss_is_checked) CHECK(peak < 512);
     // Its peer never saw it go.
     CHECK_FALSE(a.child->wait_for_line("peer-down b@127.0.0.1", 100ms));
     // And it stops when told, stuck reader or not.
@@ -455,7 +456,8 @@ TEST_CASE("cli: 10,000 unauthenticated connections and junk cost a node little, 
     auto b = start_node("b@127.0.0.1", {a.ready["router"]});
     for (int i = 0; i < 10; ++i) peak = std::max(peak, rss_mib(node));
     INFO("idle " << idle << " MiB, peak " << peak << " MiB, " << connected << " connections");
-    CHECK(peak - idle <= 64);
+    if (liminal::test::rss_is_checked) CHECK(peak - idle <= 64);
+    else WARN("RSS not checked in this build (ThreadSanitizer's shadow memory)");
     for (const int fd : flood) ::close(fd);
     const auto stopped = std::chrono::steady_clock::now();
     REQUIRE(wait_peers_up(b, {"a@127.0.0.1"}, 10s));

@@ -4,6 +4,7 @@
 
 #include "support/child.hpp"
 #include "support/cluster.hpp"
+#include "support/sanitizers.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -371,8 +372,12 @@ TEST_CASE("a publisher flat out at a subscriber that never reads: both stay unde
     const Limits defaults;
     INFO("publisher: idle " << pub_idle / 1024 << " MiB, peak " << pub_peak / 1024 << " MiB; " << *pub_stats);
     INFO("subscriber: idle " << sub_idle / 1024 << " MiB, peak " << sub_peak / 1024 << " MiB; " << *sub_stats);
-    CHECK(pub_peak - pub_idle <= bound_kib(defaults, 1, 0) + slack_kib);
-    CHECK(sub_peak - sub_idle <= bound_kib(defaults, 1, 1) + slack_kib);
+    if (test::rss_is_checked) {
+        CHECK(pub_peak - pub_idle <= bound_kib(defaults, 1, 0) + slack_kib);
+        CHECK(sub_peak - sub_idle <= bound_kib(defaults, 1, 1) + slack_kib);
+    } else {
+        WARN("RSS bounds not checked in this build (ThreadSanitizer's shadow memory)");
+    }
     // It was an overload: the subscriber's mailbox filled and the publisher dropped.
     CHECK_THAT(*sub_stats, !Catch::Contains("dropped_mailbox_full=0 "));
     CHECK_THAT(*pub_stats, !Catch::Contains("dropped_backpressure=0 "));
