@@ -325,6 +325,14 @@ TEST_CASE("admin: every operator command against a three-process cluster", "[adm
     CHECK(prometheus.code == 0);
     CHECK_THAT(prometheus.out, Catch::Contains("# TYPE liminal_members_purged_total counter") &&
                                    Catch::Contains("liminal_members_purged_total{node=\"a@127.0.0.1\"} "));
+    // What is queued now is a gauge, without _total.
+    CHECK_THAT(prometheus.out, Catch::Contains("# TYPE liminal_in_flight_peers gauge") &&
+                                   Catch::Contains("liminal_in_flight_mailboxes{node=\"a@127.0.0.1\"} ") &&
+                                   !Catch::Contains("in_flight_peers_total"));
+    // stats --json carries every term of the ledger.
+    for (const char* key : {"accepted", "received", "in_flight_peers", "in_flight_mailboxes", "sends_remote",
+                            "publish_frames_out", "would_block", "dropped_queue_full", "dropped_slow_consumer"})
+        CHECK(stats["counters"].contains(key));
 
     // top falls back to a snapshot when stdout is not a terminal.
     const auto top = run_command({cli, "top", "--admin", a.admin, "--cookie", cookie}, 20s);

@@ -13,10 +13,14 @@
 
 #include <cstdlib>
 
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <sstream>
+#include <string_view>
+#include <thread>
 
 using namespace std::chrono_literals;
 using namespace liminal;
@@ -188,28 +192,25 @@ TEST_CASE("drop_newest and drop_oldest: a slow peer's queue stays bounded, and e
         const auto result = a.publish("flood", numbered(i));
         if (result.queue_full) ++refused;
     }
-    // Settled: every publish the outbound queue took was packed for b, or
-    // (drop_newest) refused at packing. drop_oldest evicts only when it
-    // packs, so nothing changes after this.
-    REQUIRE(wait_until([&] {
-        const auto s = a.stats();
-        const auto refused_at_packing = policy == OverflowPolicy::drop_newest ? s.dropped_backpressure : 0;
-        return s.publish_frames_out + refused_at_packing + s.dropped_queue_full == count;
-    }));
+    // The link to b is over its limit: drops have begun. Then b reads again,
+    // and everything a took for b ends: handed to ZeroMQ, or dropped.
+    REQUIRE(wait_until([&] { return a.stats().dropped_backpressure > 0; }));
+    stalled.stall.release();
+    REQUIRE(wait_until([&] { return a.stats().in_flight_peers == 0; }));
     const auto stats = a.stats();
     INFO("dropped_backpressure " << stats.dropped_backpressure << ", queue_full " << stats.dropped_queue_full);
-    CHECK(stats.dropped_backpressure > 0);
+    // One message per publish (b is the only node with a subscriber), and
+    // the send that stalled b; each ended exactly once.
+    CHECK(stats.accepted == count + 1);
+    CHECK(stats.sends_remote == 1);
+    CHECK(stats.publish_frames_out + stats.dropped_backpressure + stats.dropped_queue_full == count);
     CHECK(stats.dropped_queue_full == refused);
     CHECK(stats.slow_consumers >= 1);
     CHECK(a.peers().size() == 1);
     CHECK(a.peers()[0].messages_dropped == stats.dropped_backpressure);
 
-    stalled.stall.release();
-    // drop_newest refuses at packing (never counted as sent); drop_oldest
-    // evicts packed frames, so it is sent minus evicted.
-    const std::size_t expected = policy == OverflowPolicy::drop_newest
-                                     ? stats.publish_frames_out
-                                     : stats.publish_frames_out - stats.dropped_backpressure;
+    // What was handed to ZeroMQ arrives (drop_oldest's evictions never were).
+    const std::size_t expected = stats.publish_frames_out;
     const auto got = drain(sub, expected);
     const auto at_b = b.stats();
     INFO("policy " << (policy == OverflowPolicy::drop_newest ? "drop_newest" : "drop_oldest") << "; b: malformed "
@@ -224,6 +225,114 @@ TEST_CASE("drop_newest and drop_oldest: a slow peer's queue stays bounded, and e
         // The newest made it: only older frames give way.
         CHECK(got.back() == count - 1);
     }
+}
+
+namespace {
+
+// Stats' identity (stats.hpp): what a node accepted is received, handed to
+// ZeroMQ, dropped (every dropped_* counter there is), refused (would_block)
+// or in flight. Empty when it holds, else what does not add up.
+std::string ledger_error(const Stats& s) {
+    std::uint64_t dropped = 0;
+#define LIMINAL_COUNTER(name) \
+    if (std::string_view(#name).starts_with("dropped_")) dropped += s.name;
+#include "node/counters.def"
+#undef LIMINAL_COUNTER
+    const std::uint64_t ended = s.received + s.sends_remote + s.publish_frames_out + dropped + s.would_block;
+    const std::uint64_t in_flight = s.in_flight_peers + s.in_flight_mailboxes;
+    if (s.in_flight_peers > (1ULL << 40) || s.in_flight_mailboxes > (1ULL << 40))
+        return "a gauge below zero: peers " + std::to_string(s.in_flight_peers) + ", mailboxes " +
+               std::to_string(s.in_flight_mailboxes);
+    if (s.accepted == ended + in_flight) return {};
+    return "accepted " + std::to_string(s.accepted) + " != ended " + std::to_string(ended) + " + in flight " +
+           std::to_string(in_flight) + " (received " + std::to_string(s.received) + ", out " +
+           std::to_string(s.sends_remote + s.publish_frames_out) + ", dropped " + std::to_string(dropped) +
+           ", would_block " + std::to_string(s.would_block) + ")";
+}
+
+}  // namespace
+
+TEST_CASE("the counters add up at any instant: every message accepted is received, handed on, dropped or in flight",
+          "[overload][ledger]") {
+    // a publishes flat out to a local subscriber it never reads (its mailbox
+    // evicts) and to b's subscriber, read slowly (its mailbox refuses), and
+    // sends to it too; b's I/O thread is held for the first half, so a's
+    // queue for b evicts (drop_oldest). Meanwhile another thread reads both
+    // nodes' counters at random moments.
+    auto a_options = patient(node_options("a@127.0.0.1"));
+    a_options.limits.peer_overflow = OverflowPolicy::drop_oldest;
+    a_options.limits.peer_queue_bytes = 1u << 20;
+    Node a(a_options);
+    Node b(receiver_options("b@127.0.0.1", a.router_endpoint()));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto slow = b.spawn(MailboxOptions{0, 256u << 10, OverflowPolicy::drop_newest});
+    b.subscribe("flood", slow.pid());
+    auto local = a.spawn(MailboxOptions{0, 128u << 10, OverflowPolicy::drop_oldest});
+    a.subscribe("flood", local.pid());
+    REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 2; }));
+    auto stalled = std::make_unique<StalledReceiver>(a, b);
+    auto from = a.spawn();
+
+    std::atomic<bool> done{false};
+    std::atomic<std::size_t> taken{0};
+    std::thread reader([&] {  // b's subscriber: slow, never stopped
+        std::size_t n = 0;
+        while (!done.load()) {
+            if (slow.receive(10ms)) taken.store(++n);
+            if (n % 64 == 0) std::this_thread::sleep_for(1ms);  // wait-ok: a slow consumer's pace, not a wait
+        }
+    });
+    std::size_t samples = 0;
+    std::string first_error;
+    std::thread sampler([&] {
+        std::mt19937 random(7);
+        while (!done.load()) {
+            for (const Node* node : {&a, &b}) {
+                const auto error = ledger_error(node->stats());
+                ++samples;
+                if (!error.empty() && first_error.empty()) first_error = node->name() + ": " + error;
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(random() % 500));  // wait-ok: random sampling moments
+        }
+    });
+
+    constexpr std::size_t count = 40'000;
+    for (std::size_t i = 0; i < count; ++i) {
+        a.publish("flood", numbered(i));
+        if (i % 16 == 0) a.send(from.pid(), slow.pid(), numbered(i));
+        if (i == count / 2) stalled->stall.release();
+    }
+    // Everything a took for b ends, b takes in all that reached it, and the
+    // slow reader catches up.
+    REQUIRE(wait_until([&] { return a.stats().in_flight_peers == 0; }, 30s));
+    const auto out = [&] { const auto s = a.stats(); return s.sends_remote + s.publish_frames_out; };
+    REQUIRE(wait_until([&] { return b.stats().accepted == out(); }, 30s));
+    REQUIRE(wait_until([&] { return b.stats().in_flight_mailboxes == 0; }, 30s));
+    done.store(true);
+    reader.join();
+    sampler.join();
+
+    INFO("samples " << samples);
+    CHECK(first_error.empty());
+    CHECK(samples > 100);
+    const auto at_a = a.stats(), at_b = b.stats();
+    INFO("a: " << ledger_error(at_a) << "; b: " << ledger_error(at_b));
+    CHECK(ledger_error(at_a).empty());
+    CHECK(ledger_error(at_b).empty());
+    // It was an overload at every stage, and every stage counted it.
+    CHECK(at_a.dropped_backpressure > 0);
+    CHECK(at_a.dropped_mailbox_full > 0);  // the local subscriber's evictions
+    CHECK(at_b.dropped_mailbox_full > 0);  // the slow subscriber's refusals
+    // The gauges are what the queues hold.
+    CHECK(at_a.in_flight_mailboxes == local.queued());
+    CHECK(at_b.in_flight_mailboxes == slow.queued());
+    // In total: what a handed on, b accepted (one subscriber there); what
+    // b's subscriber took, b counted as received (and the stalling send).
+    CHECK(at_b.accepted == at_a.sends_remote + at_a.publish_frames_out);
+    CHECK(at_b.received == taken.load() + 1);
+    // And a took one message per publish for each of its two destinations
+    // (a refused one counts once), one per send, and the stalling send.
+    CHECK(at_a.accepted == 2 * count + (count + 15) / 16 + 1);
 }
 
 TEST_CASE("disconnect: a peer that stops reading is cut off, counted, and comes back", "[overload][policy]") {

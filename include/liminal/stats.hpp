@@ -1,6 +1,14 @@
 #pragma once
-// Node counters. Every message that is not delivered is counted under exactly
-// one `dropped_*` reason.
+// Node counters. Every message a node takes charge of ends in exactly one
+// outcome, and any snapshot (Node::stats(), `liminal-cli stats`) adds up:
+//
+//   accepted = received + sends_remote + publish_frames_out
+//              + dropped_* (every reason) + would_block
+//              + in_flight_peers + in_flight_mailboxes
+//
+// A message is one send(), one received SEND, or one delivery of a publish
+// to each process it reaches (a publish counts one per local subscriber and
+// one per remote node with subscribers; refused whole, it counts one).
 
 #include <cstdint>
 #include <string>
@@ -8,15 +16,20 @@
 namespace liminal {
 
 struct Stats {
+    std::uint64_t accepted = 0;             // messages this node took charge of (see above)
+    std::uint64_t received = 0;             // messages processes took from their mailboxes (receive, callbacks)
+    std::uint64_t in_flight_peers = 0;      // gauge: accepted for a peer, not yet handed to ZeroMQ nor dropped
+    std::uint64_t in_flight_mailboxes = 0;  // gauge: in mailboxes, not yet received nor dropped
+
     std::uint64_t sends_local = 0;          // send() calls delivered into a local mailbox
-    std::uint64_t sends_remote = 0;         // SEND messages handed to a peer's DEALER
+    std::uint64_t sends_remote = 0;         // SEND messages handed to a peer's DEALER (ZeroMQ)
     std::uint64_t delivered_remote = 0;     // SEND messages from peers delivered to a local mailbox
     std::uint64_t frames_out = 0;
     std::uint64_t frames_in = 0;
     std::uint64_t bytes_out = 0;
     std::uint64_t bytes_in = 0;
 
-    std::uint64_t dropped_no_such_process = 0;  // local pid unknown or closed
+    std::uint64_t dropped_no_such_process = 0;  // local pid unknown or closed (also: unread when it closed, no subscriber left)
     std::uint64_t dropped_stale_creation = 0;   // pid of an old incarnation
     std::uint64_t dropped_unknown_node = 0;     // no peer of that name
     std::uint64_t dropped_node_down = 0;        // the peer was down, or went down with it queued
@@ -37,7 +50,7 @@ struct Stats {
     std::uint64_t admin_replies_dropped = 0;    // admin replies to a client that did not read them in time
 
     std::uint64_t publishes = 0;                // publish() calls
-    std::uint64_t publish_frames_out = 0;       // PUBLISH messages sent (one per node per publish)
+    std::uint64_t publish_frames_out = 0;       // PUBLISH messages handed to a peer's DEALER (one per node per publish)
     std::uint64_t publish_frames_in = 0;        // PUBLISH messages received
     std::uint64_t delivered_publish = 0;        // channel messages put into local mailboxes
 

@@ -56,6 +56,16 @@ json counters_json(const Stats& stats) {
     return out;
 }
 
+// Every dropped_* counter, summed.
+std::uint64_t dropped_total(const Stats& stats) {
+    std::uint64_t total = 0;
+#define LIMINAL_COUNTER(name) \
+    if (std::string_view(#name).starts_with("dropped_")) total += stats.name;
+#include "node/counters.def"
+#undef LIMINAL_COUNTER
+    return total;
+}
+
 std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -172,9 +182,8 @@ json AdminService::status() const {
                   {"delivered_remote", stats.delivered_remote},
                   {"publishes", stats.publishes},
                   {"delivered_publish", stats.delivered_publish},
-                  {"dropped", stats.dropped_no_such_process + stats.dropped_stale_creation +
-                                  stats.dropped_unknown_node + stats.dropped_node_down + stats.dropped_mailbox_full +
-                                  stats.dropped_backpressure + stats.dropped_too_large},
+                  {"dropped", dropped_total(stats)},
+                  {"in_flight", stats.in_flight_peers + stats.in_flight_mailboxes},
                   {"resyncs_requested", stats.resyncs_requested},
                   {"members_purged", stats.members_purged},
                   {"malformed_frames", stats.malformed_frames},

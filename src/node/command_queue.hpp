@@ -70,12 +70,14 @@ public:
         block_ = policy == OverflowPolicy::block;
         timeout_ = timeout;
     }
-    // Queues one message: `encode(std::string&)` appends its bytes. False:
-    // the queue is full (nothing queued). The I/O thread itself (a callback
-    // sending) never waits.
-    template <typename Encode>
+    // Queues one message: `encode(std::string&)` appends its bytes, then
+    // `queued()` runs, still under the queue's lock (the I/O thread cannot
+    // have taken the message yet: the sender counts it in flight there).
+    // False: the queue is full (nothing queued). The I/O thread itself (a
+    // callback sending) never waits.
+    template <typename Encode, typename Queued>
     bool push(const std::shared_ptr<const ChannelRoute>& route, std::string_view node, std::uint64_t creation,
-              Encode&& encode) {
+              Encode&& encode, Queued&& queued) {
         bool ring = false;
         {
             std::unique_lock lock(mutex_);
@@ -94,6 +96,7 @@ public:
                     Outgoing{route.get(), std::string(node), creation, offset, queue_.bytes.size() - offset});
                 queued_bytes_.store(bytes_locked(), std::memory_order_relaxed);
                 pending_.store(true, std::memory_order_relaxed);
+                queued();
             } catch (...) {
                 queue_.bytes.resize(offset);  // nothing half-queued
                 throw;

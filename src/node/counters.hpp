@@ -12,15 +12,48 @@
 namespace liminal::detail {
 
 // Every Stats field as an atomic; written from any thread, relaxed.
+//
+// The counters of the ledger (Stats' identity: accepted, received, the
+// in_flight gauges, sends_remote, publish_frames_out, every dropped_* and
+// would_block) change only with `ledger` held, a message's move from one to
+// another at once (Counters::Entry); snapshot() holds it too, so a snapshot
+// never sees a message half moved. The ledger is a leaf lock: nothing else
+// is locked while it is held.
 struct Counters {
 #define LIMINAL_COUNTER(name) std::atomic<std::uint64_t> name{0};
 #include "node/counters.def"
 #undef LIMINAL_COUNTER
+    mutable std::mutex ledger;
+    using Entry = std::lock_guard<std::mutex>;
     Stats snapshot() const;
 };
 
 inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
     if (by != 0) counter.fetch_add(by, std::memory_order_relaxed);
+}
+
+// Ledger moves, each under the ledger lock. `n` messages taken and ended
+// at once under `outcome` (a dropped_* reason, would_block):
+inline void refuse(Counters& c, std::atomic<std::uint64_t>& outcome, std::uint64_t n = 1) {
+    if (n == 0) return;
+    Counters::Entry entry(c.ledger);
+    bump(c.accepted, n);
+    bump(outcome, n);
+}
+// `n` messages taken into a gauge (in_flight_peers, in_flight_mailboxes):
+inline void take_in(Counters& c, std::atomic<std::uint64_t>& gauge, std::uint64_t n = 1) {
+    if (n == 0) return;
+    Counters::Entry entry(c.ledger);
+    bump(c.accepted, n);
+    bump(gauge, n);
+}
+// `n` messages leave a gauge for `outcome`:
+inline void settle(Counters& c, std::atomic<std::uint64_t>& gauge, std::atomic<std::uint64_t>& outcome,
+                   std::uint64_t n = 1) {
+    if (n == 0) return;
+    Counters::Entry entry(c.ledger);
+    gauge.fetch_sub(n, std::memory_order_relaxed);
+    bump(outcome, n);
 }
 
 // Per-peer traffic counters, written by the I/O thread, read by peers().

@@ -6,21 +6,10 @@
 
 namespace liminal::detail {
 
-PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered,
-                   bool timeout_is_would_block, bool may_wait) {
-    std::size_t dropped = 0;
-    const PushResult result = mailbox.push(std::move(message), may_wait, &dropped);
-    switch (result) {
-    case PushResult::delivered: bump(delivered); break;
-    case PushResult::displaced:
-        bump(delivered);
-        bump(counters.dropped_mailbox_full, dropped);  // the oldest messages made room
-        break;
-    case PushResult::full: bump(counters.dropped_mailbox_full); break;
-    case PushResult::timed_out: bump(timeout_is_would_block ? counters.would_block : counters.dropped_mailbox_full); break;
-    case PushResult::cut_off: bump(counters.dropped_slow_consumer, dropped + 1); break;
-    case PushResult::closed: bump(counters.dropped_no_such_process); break;
-    }
+PushResult deliver(Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered, bool timeout_is_would_block,
+                   bool may_wait) {
+    const PushResult result = mailbox.push(std::move(message), may_wait, nullptr, timeout_is_would_block);
+    if (result == PushResult::delivered || result == PushResult::displaced) bump(delivered);
     return result;
 }
 
@@ -50,16 +39,13 @@ void DeliveryBatch::flush(Counters& counters, std::size_t frame_bytes) {
     }
     for (auto& p : pending_) {
         const std::vector<ChannelCounters*> channels = std::move(p.channels);
+        // The mailbox counts the ledger (accepted, in flight, every drop);
+        // here, the channels' counts and what went into mailboxes.
         const auto result = p.mailbox->push_batch(p.messages);
-        bump(counters.dropped_mailbox_full, result.displaced);
-        bump(counters.dropped_slow_consumer, result.cut_dropped);
-        auto& refused = result.closed    ? counters.dropped_no_such_process
-                        : result.cut_off ? counters.dropped_slow_consumer
-                                         : counters.dropped_mailbox_full;
         // Under one lock, the first `delivered` went in and the rest were
         // refused. Counted per run of one channel (usually the whole batch),
         // not per message: every count is an atomic add.
-        std::size_t publishes = 0, sends = 0, refusals = 0;
+        std::size_t publishes = 0, sends = 0;
         for (std::size_t i = 0; i < channels.size();) {
             std::size_t in = 0, out = 0, j = i;
             for (; j < channels.size() && channels[j] == channels[i]; ++j) ++(j < result.delivered ? in : out);
@@ -70,12 +56,10 @@ void DeliveryBatch::flush(Counters& counters, std::size_t frame_bytes) {
             } else {
                 sends += in;
             }
-            refusals += out;
             i = j;
         }
         bump(counters.delivered_publish, publishes);
         bump(counters.delivered_remote, sends);
-        bump(refused, refusals);
     }
     pending_.clear();
 }

@@ -12,13 +12,14 @@
 namespace liminal::detail {
 
 // Puts `message` into `mailbox` from a local sender (which waits for room
-// under OverflowPolicy::block) and counts the outcome: `delivered` when it
-// went in, dropped_mailbox_full / dropped_slow_consumer /
-// dropped_no_such_process for it and whatever it displaced.
-// A wait that ran out (block) is a drop too, unless `timeout_is_would_block`
-// (a send, whose caller is told would_block).
+// under OverflowPolicy::block) and counts it under `delivered` when it went
+// in; the mailbox itself counts the ledger (counters.hpp): accepted, in
+// flight, and dropped_mailbox_full / dropped_slow_consumer /
+// dropped_no_such_process for it and whatever it displaced. A wait that ran
+// out (block) is a drop too, unless `timeout_is_would_block` (a send, whose
+// caller is told would_block).
 // `may_wait`: false on the I/O thread (a callback there), which never waits.
-PushResult deliver(Counters& counters, Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered,
+PushResult deliver(Mailbox& mailbox, Message message, std::atomic<std::uint64_t>& delivered,
                    bool timeout_is_would_block = false, bool may_wait = true);
 
 // Deliveries gathered while one frame is applied, handed to each mailbox in

@@ -52,7 +52,7 @@ std::shared_ptr<Mailbox> NodeImpl::publisher(const Pid& from) const {
 bool refused_as_too_large(wire::Refusal refusal, Counters& counters, const char* call) {
     switch (refusal) {
     case wire::Refusal::none: return false;
-    case wire::Refusal::too_large: bump(counters.dropped_too_large); return true;
+    case wire::Refusal::too_large: refuse(counters, counters.dropped_too_large); return true;
     default: throw InvalidArgument(std::string(call) + ": " + wire::to_string(refusal));
     }
 }

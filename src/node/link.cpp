@@ -42,6 +42,7 @@ Link::Link(zmq::context_t& context, const Options& options, const CurveKeypair& 
 }
 
 Link::~Link() {
+    drop_pending(counters_.dropped_node_down);  // the peer is gone: nothing more goes to it
     set_congested(false);  // a closed link holds no sender up
     zmq_socket_monitor(dealer_.handle(), nullptr, 0);
     dealer_.close();
@@ -77,15 +78,18 @@ void Link::disconnected() {
     state_ = State::connecting;
 }
 
-void Link::send_frame(std::string bytes, std::size_t messages) {
-    if (bye_sent_ || cut_off_) return;  // stopping: the peer has forgotten this connection; or cut off
+void Link::send_frame(std::string bytes, std::size_t messages, std::size_t publishes) {
+    if (bye_sent_ || cut_off_) {  // stopping: the peer has forgotten this connection; or cut off
+        drop(cut_off_ ? counters_.dropped_slow_consumer : counters_.dropped_node_down, messages);
+        return;
+    }
     if (messages == 0) flush(true);     // a control frame goes after every message packed before it
     const std::size_t size = bytes.size();
     zmq::message_t message = to_message(std::move(bytes));
     if (pending_.empty()) {
         dealer_watch_.touched = true;
         if (dealer_.send(message, zmq::send_flags::dontwait)) {
-            count_sent(size, messages);
+            count_sent(size, messages, publishes);
             if (queued_bytes() * 4 < queue_limit_) uncongested();
             return;
         }
@@ -100,7 +104,7 @@ void Link::send_frame(std::string bytes, std::size_t messages) {
         return;
     }
     pending_bytes_ += size;
-    pending_.push_back(PendingFrame{std::move(message), messages});
+    pending_.push_back(PendingFrame{std::move(message), messages, publishes});
 }
 
 bool Link::make_room(std::size_t bytes) {
@@ -119,8 +123,7 @@ bool Link::make_room(std::size_t bytes) {
             pending_bytes_ -= it->message.size();
             it = pending_.erase(it);
         }
-        bump(counters_.dropped_backpressure, dropped);
-        if (peer_counters_) bump(peer_counters_->dropped, dropped);
+        drop(counters_.dropped_backpressure, dropped);
         return queued_bytes() + bytes <= hard_limit_;
     }
     case OverflowPolicy::disconnect:
@@ -168,34 +171,41 @@ void Link::reconnect() {
     cut_off_ = false;
 }
 
-void Link::count_sent(std::size_t bytes, std::size_t messages) {
+void Link::count_sent(std::size_t bytes, std::size_t messages, std::size_t publishes) {
     bump(counters_.frames_out);
     bump(counters_.bytes_out, bytes);
-    bump(counters_.sends_remote, messages);
+    if (messages != 0) {
+        Counters::Entry entry(counters_.ledger);
+        counters_.in_flight_peers.fetch_sub(messages, std::memory_order_relaxed);
+        bump(counters_.sends_remote, messages - publishes);
+        bump(counters_.publish_frames_out, publishes);
+    }
     if (peer_counters_) {
         bump(peer_counters_->messages_out, messages);
         bump(peer_counters_->bytes_out, bytes);
     }
 }
 
-void Link::drop_one(std::atomic<std::uint64_t>& counter) {
-    bump(counter);
-    if (peer_counters_) bump(peer_counters_->dropped);
+void Link::drop(std::atomic<std::uint64_t>& counter, std::size_t messages) {
+    if (messages == 0) return;
+    settle(counters_, counters_.in_flight_peers, counter, messages);
+    if (peer_counters_) bump(peer_counters_->dropped, messages);
 }
 
-bool Link::pack(std::string_view message) {
+bool Link::pack(std::string_view message, bool publish) {
     if (bye_sent_) {
-        drop_one(counters_.dropped_node_down);  // stopping: nothing may follow BYE
+        drop(counters_.dropped_node_down, 1);  // stopping: nothing may follow BYE
         return false;
     }
     if (cut_off_ || !make_room(message.size())) {
-        drop_one(cut_off_ ? counters_.dropped_slow_consumer : counters_.dropped_backpressure);
+        drop(cut_off_ ? counters_.dropped_slow_consumer : counters_.dropped_backpressure, 1);
         bad_input_.dropped("backpressure", fmt::format("peer {} is not keeping up; dropping its messages", endpoint_));
         return false;
     }
     if (packing_.size() + message.size() > pack_limit_) flush(true);
     packing_.add_encoded(message);
     ++packing_messages_;
+    if (publish) ++packing_publishes_;
     // Senders under OverflowPolicy::block wait from half the limit on.
     if (policy_ == OverflowPolicy::block && queued_bytes() * 2 >= queue_limit_) congested();
     return true;
@@ -207,20 +217,19 @@ void Link::flush(bool force) {
     // being packed: what waits in ZeroMQ's pipe (send_hwm frames) is then
     // few large frames, not many small ones.
     if (!force && !pending_.empty() && packing_.size() < pack_limit_) return;
-    const std::size_t messages = packing_messages_;
-    packing_messages_ = 0;
-    send_frame(packing_.take(), messages);
+    const std::size_t messages = packing_messages_, publishes = packing_publishes_;
+    packing_messages_ = packing_publishes_ = 0;
+    send_frame(packing_.take(), messages, publishes);
 }
 
 void Link::drop_pending(std::atomic<std::uint64_t>& counter) {
     std::size_t dropped = packing_messages_;
     for (const auto& frame : pending_) dropped += frame.messages;
-    bump(counter, dropped);
-    if (peer_counters_) bump(peer_counters_->dropped, dropped);
+    drop(counter, dropped);
     pending_.clear();
     pending_bytes_ = 0;
     packing_.clear();
-    packing_messages_ = 0;
+    packing_messages_ = packing_publishes_ = 0;
     uncongested();
 }
 
@@ -230,7 +239,7 @@ void Link::on_writable() {
         const std::size_t size = front.message.size();
         if (!dealer_.send(front.message, zmq::send_flags::dontwait)) return;
         pending_bytes_ -= size;
-        count_sent(size, front.messages);
+        count_sent(size, front.messages, front.publishes);
         pending_.pop_front();
         if (queued_bytes() * 4 < queue_limit_) uncongested();
     }

@@ -78,11 +78,15 @@ public:
     // a slow peer, but one that would take the queue past twice its limit
     // cuts the link off (cut_off()) whatever the policy.
     void send(const wire::WireMessage& message) { send_frame(wire::encode_frame(message), 0); }
-    void send_frame(std::string bytes, std::size_t messages);
-    // Packs one encoded SEND or PUBLISH into the next frame (sent by
-    // flush()), if the queue has room under limits.peer_overflow: false when
-    // it was dropped (counted by the caller).
-    bool pack(std::string_view message);
+    // `messages`: the SEND and PUBLISH messages in it, `publishes` of them PUBLISH.
+    void send_frame(std::string bytes, std::size_t messages, std::size_t publishes = 0);
+    // Packs one encoded SEND or PUBLISH (`publish`) into the next frame
+    // (sent by flush()), if the queue has room under limits.peer_overflow:
+    // false when it was dropped. The message is in flight (the ledger's
+    // in_flight_peers) from the moment the API queued it; the link counts
+    // where it ends: handed to ZeroMQ (sends_remote, publish_frames_out) or
+    // dropped, under its reason.
+    bool pack(std::string_view message, bool publish);
     // Sends the frame being packed; unless `force`, it keeps filling while
     // earlier frames wait for the DEALER.
     void flush(bool force = false);
@@ -147,13 +151,15 @@ private:
     // A frame waiting for a slow or not yet writable peer.
     struct PendingFrame {
         zmq::message_t message;
-        std::size_t messages = 0;  // SEND and PUBLISH messages in it
+        std::size_t messages = 0;   // SEND and PUBLISH messages in it
+        std::size_t publishes = 0;  // of those, PUBLISH
     };
-    void count_sent(std::size_t bytes, std::size_t messages);
+    void count_sent(std::size_t bytes, std::size_t messages, std::size_t publishes);
     // Room for `bytes` more under the policy (dropping the oldest data frames
     // for drop_oldest); false: the new message is to be dropped.
     bool make_room(std::size_t bytes);
-    void drop_one(std::atomic<std::uint64_t>& counter);  // one message, counted for the node and the peer
+    // Messages in flight dropped, counted for the node (the ledger) and the peer.
+    void drop(std::atomic<std::uint64_t>& counter, std::size_t messages);
     void set_congested(bool congested);  // what senders under OverflowPolicy::block see
     void congested();   // the queue is full: a slow-consumer episode, reported once
     void uncongested(); // below half its limit again
@@ -186,6 +192,7 @@ private:
     std::size_t pending_bytes_ = 0;
     wire::FrameWriter packing_;         // messages being packed into the next frame
     std::size_t packing_messages_ = 0;
+    std::size_t packing_publishes_ = 0;
     bool bye_sent_ = false;
     bool bye_acked_ = false;
     bool cut_off_ = false;

@@ -57,11 +57,14 @@ std::size_t Mailbox::cut_locked() {
     return dropped;
 }
 
-PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped) {
+PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped, bool timeout_is_would_block) {
     std::shared_ptr<Handler> handler;
     {
         std::unique_lock lock(mutex_);
-        if (closed_) return PushResult::closed;
+        if (closed_) {
+            if (counters_ != nullptr) refuse(*counters_, counters_->dropped_no_such_process);
+            return PushResult::closed;
+        }
         if (!handler_) {
             std::size_t displaced = 0;
             const std::size_t cost = message_cost(message);
@@ -70,8 +73,13 @@ PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped) {
                 const bool room =
                     room_.wait_for(lock, limits_.block_timeout, [&] { return closed_ || fits_locked(cost); });
                 room_waiters_.fetch_sub(1);
-                if (closed_) return PushResult::closed;
+                if (closed_) {
+                    if (counters_ != nullptr) refuse(*counters_, counters_->dropped_no_such_process);
+                    return PushResult::closed;
+                }
                 if (!room) {
+                    if (counters_ != nullptr)
+                        refuse(*counters_, timeout_is_would_block ? counters_->would_block : counters_->dropped_mailbox_full);
                     const bool report = !slow_.exchange(true);
                     lock.unlock();
                     if (report && on_full_) on_full_(false);
@@ -79,7 +87,14 @@ PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped) {
                 }
             }
             if (!fits_locked(cost) && limits_.overflow == OverflowPolicy::disconnect) {
+                const std::size_t waiting = queue_.size();
                 const std::size_t cut = cut_locked();
+                if (counters_ != nullptr) {
+                    Counters::Entry entry(counters_->ledger);
+                    bump(counters_->accepted);
+                    counters_->in_flight_mailboxes.fetch_sub(waiting, std::memory_order_relaxed);
+                    bump(counters_->dropped_slow_consumer, waiting + 1);
+                }
                 if (dropped != nullptr) *dropped = cut - 1;
                 lock.unlock();
                 ready_.notify_all();
@@ -88,6 +103,17 @@ PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped) {
                 return PushResult::cut_off;
             }
             const PushResult result = enqueue_locked(message, displaced);
+            if (counters_ != nullptr) {
+                Counters::Entry entry(counters_->ledger);
+                bump(counters_->accepted);
+                if (result == PushResult::full) {
+                    bump(counters_->dropped_mailbox_full);
+                } else {
+                    bump(counters_->in_flight_mailboxes);
+                    counters_->in_flight_mailboxes.fetch_sub(displaced, std::memory_order_relaxed);
+                    bump(counters_->dropped_mailbox_full, displaced);
+                }
+            }
             if (dropped != nullptr) *dropped = displaced;
             const bool report = (result == PushResult::full || displaced > 0) && !slow_.exchange(true);
             const bool wake = result != PushResult::full && waiters_ > 0;
@@ -98,6 +124,11 @@ PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped) {
             return result;
         }
         handler = handler_;
+        if (counters_ != nullptr) {  // handed to the process now
+            Counters::Entry entry(counters_->ledger);
+            bump(counters_->accepted);
+            bump(counters_->received);
+        }
     }
     std::lock_guard calls(handler_calls_);
     (*handler)(std::move(message));
@@ -112,11 +143,13 @@ Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
         if (closed_) {
             result.closed = true;
             result.refused = batch.size();
+            if (counters_ != nullptr) refuse(*counters_, counters_->dropped_no_such_process, batch.size());
             batch.clear();
             return result;
         }
         if (!handler_) {
             bool full = false;
+            std::size_t refused_full = 0;
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 auto& message = batch[i];
                 if (limits_.overflow == OverflowPolicy::disconnect && !fits_locked(message_cost(message))) {
@@ -132,11 +165,23 @@ Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
                 case PushResult::delivered: ++result.delivered; break;
                 default:
                     ++result.refused;
+                    ++refused_full;
                     full = true;
                     break;
                 }
                 result.displaced += displaced;
                 full |= displaced > 0;
+            }
+            if (counters_ != nullptr) {
+                // In: what went in; out: what it displaced, and on a cut
+                // everything that waited (the rest of the batch never went in).
+                const std::size_t cut_rest = result.cut_off ? result.refused - refused_full : 0;
+                Counters::Entry entry(counters_->ledger);
+                bump(counters_->accepted, batch.size());
+                bump(counters_->in_flight_mailboxes, result.delivered);
+                counters_->in_flight_mailboxes.fetch_sub(result.displaced + result.cut_dropped, std::memory_order_relaxed);
+                bump(counters_->dropped_mailbox_full, result.displaced + refused_full);
+                bump(counters_->dropped_slow_consumer, result.cut_dropped + cut_rest);
             }
             batch.clear();
             const bool report = !result.cut_off && full && !slow_.exchange(true);
@@ -148,6 +193,11 @@ Mailbox::BatchResult Mailbox::push_batch(std::vector<Message>& batch) {
             return result;
         }
         handler = handler_;
+        if (counters_ != nullptr) {  // handed to the process now
+            Counters::Entry entry(counters_->ledger);
+            bump(counters_->accepted, batch.size());
+            bump(counters_->received, batch.size());
+        }
     }
     std::lock_guard calls(handler_calls_);
     for (auto& message : batch) (*handler)(std::move(message));
@@ -179,17 +229,32 @@ void Mailbox::taken_all_locked() {
     queue_bytes_ = 0;
 }
 
+void Mailbox::count_received() {
+    if (counters_ != nullptr && uncounted_received_ != 0)
+        settle(*counters_, counters_->in_flight_mailboxes, counters_->received, uncounted_received_);
+    uncounted_received_ = 0;
+}
+
 std::optional<Message> Mailbox::take_one() {
     if (cut_.load(std::memory_order_acquire)) {
+        count_received();
+        if (counters_ != nullptr && !taken_.empty())
+            settle(*counters_, counters_->in_flight_mailboxes, counters_->dropped_slow_consumer, taken_.size());
         taken_.clear();
         taken_count_.store(0, std::memory_order_release);
         taken_bytes_.store(0, std::memory_order_release);
         return std::nullopt;
     }
-    if (taken_.empty()) return std::nullopt;
+    if (taken_.empty()) {
+        count_received();
+        return std::nullopt;
+    }
     Message message = std::move(taken_.front());
     taken_.pop_front();
     took(message_cost(message));
+    // Counted a batch at a time (one ledger lock per batch, not per
+    // message): when the process has taken all it had, or every 256.
+    if (++uncounted_received_ >= 256 || taken_.empty()) count_received();
     return message;
 }
 
@@ -236,9 +301,10 @@ bool Mailbox::set_handler(std::function<void(Message)> handler, bool own_thread)
     // Holding handler_calls_ while the backlog drains makes a concurrent push
     // wait, so the backlog is handed over before anything newer.
     std::lock_guard calls(handler_calls_);
-    std::lock_guard take(take_mutex_);
     std::deque<Message> backlog;
     {
+        // Not held while the handler runs: it may close its own process.
+        std::lock_guard take(take_mutex_);
         std::lock_guard lock(mutex_);
         if (dispatcher_.joinable() || handler_) return false;
         handler_ = shared;
@@ -248,6 +314,9 @@ bool Mailbox::set_handler(std::function<void(Message)> handler, bool own_thread)
         queue_bytes_ = 0;
         taken_count_.store(0, std::memory_order_release);
         taken_bytes_.store(0, std::memory_order_release);
+        count_received();
+        if (counters_ != nullptr)
+            settle(*counters_, counters_->in_flight_mailboxes, counters_->received, backlog.size());
     }
     for (auto& message : backlog) (*shared)(std::move(message));
     return true;
@@ -260,7 +329,31 @@ void Mailbox::close(bool join) {
     }
     ready_.notify_all();
     room_.notify_all();
+    {
+        // A waiting consumer has woken (closed_) and let go of take_mutex_.
+        // What it did not take now never will be: dropped, counted.
+        std::lock_guard take(take_mutex_);
+        std::lock_guard lock(mutex_);
+        count_received();
+        const std::size_t unread = queue_.size() + taken_.size();
+        queue_.clear();
+        queue_bytes_ = 0;
+        taken_.clear();
+        taken_count_.store(0, std::memory_order_release);
+        taken_bytes_.store(0, std::memory_order_release);
+        // A mailbox removed before the node stopped stays attached: the
+        // node may still push to it (refused, counted); once closed it
+        // holds nothing, so nothing here touches the counters again.
+        if (counters_ != nullptr && unread != 0)
+            settle(*counters_, counters_->in_flight_mailboxes, counters_->dropped_no_such_process, unread);
+    }
     if (join && dispatcher_.joinable() && dispatcher_.get_id() != std::this_thread::get_id()) dispatcher_.join();
+}
+
+void Mailbox::detach() {
+    std::lock_guard take(take_mutex_);
+    std::lock_guard lock(mutex_);
+    counters_ = nullptr;
 }
 
 bool Mailbox::closed() const {
@@ -278,7 +371,7 @@ std::pair<std::uint64_t, std::shared_ptr<Mailbox>> ProcessTable::create(const Ma
     const std::uint64_t id = next_id_++;
     auto on_full = on_full_ ? std::function<void(bool)>([hook = on_full_, id](bool cut) { hook(id, cut); })
                             : std::function<void(bool)>();
-    auto mailbox = std::make_shared<Mailbox>(limits, std::move(on_full));
+    auto mailbox = std::make_shared<Mailbox>(limits, std::move(on_full), counters_);
     processes_.emplace(id, mailbox);
     return {id, mailbox};
 }
@@ -311,6 +404,7 @@ void ProcessTable::close_all() {
     // Outside the lock: a callback finishing may still look a process up.
     for (auto& mailbox : all) mailbox->close(false);
     for (auto& mailbox : all) mailbox->close(true);
+    for (auto& mailbox : all) mailbox->detach();
 }
 
 std::size_t ProcessTable::size() const {

@@ -1,6 +1,8 @@
 #pragma once
 // A process's bounded mailbox, and the table of a node's live processes.
 
+#include "node/counters.hpp"
+
 #include <liminal/message.hpp>
 #include <liminal/options.hpp>
 
@@ -50,16 +52,24 @@ public:
     // evicted for the first time since it last drained below a quarter), or
     // under disconnect the process was cut off. Called outside every lock of
     // the mailbox, on the pushing thread.
-    Mailbox(MailboxLimits limits, std::function<void(bool cut)> on_full)
-        : limits_(limits), on_full_(std::move(on_full)) {}
+    //
+    // `counters`: the node's ledger (counters.hpp), kept here: a message
+    // pushed is taken in flight (in_flight_mailboxes) under the mailbox's
+    // lock, before any consumer can see it, and leaves it when received,
+    // evicted, cut off or dropped unread at close. Null: not counted.
+    Mailbox(MailboxLimits limits, std::function<void(bool cut)> on_full, Counters* counters = nullptr)
+        : limits_(limits), on_full_(std::move(on_full)), counters_(counters) {}
     ~Mailbox();
     Mailbox(const Mailbox&) = delete;
     Mailbox& operator=(const Mailbox&) = delete;
 
-    // `may_wait`: a local sender, which waits for room under block.
+    // `may_wait`: a local sender, which waits for room under block; a wait
+    // that runs out counts as would_block if `timeout_is_would_block` (the
+    // sender is told), else as dropped_mailbox_full.
     // `dropped`: set to how many waiting messages were dropped for it
     // (drop_oldest's evictions, or all of them when it cut the process off).
-    PushResult push(Message message, bool may_wait = false, std::size_t* dropped = nullptr);
+    PushResult push(Message message, bool may_wait = false, std::size_t* dropped = nullptr,
+                    bool timeout_is_would_block = false);
     // Outcome counts of push_batch.
     struct BatchResult {
         std::size_t delivered = 0;  // including those that displaced an older message
@@ -78,9 +88,12 @@ public:
     // whichever thread delivers. False: it has a handler already.
     bool set_handler(std::function<void(Message)> handler, bool own_thread);
     // Later pushes are refused; a waiting consumer (and the handler's
-    // thread) wakes up and stops. Waits for the handler's thread to finish
+    // thread) wakes up and stops; what waits unread is dropped
+    // (dropped_no_such_process). Waits for the handler's thread to finish
     // unless `join` is false or it is the calling thread.
     void close(bool join = true);
+    // The node stops: nothing is counted any more (the counters may go).
+    void detach();
 
     bool closed() const;
     std::size_t size() const;
@@ -93,6 +106,8 @@ private:
 
     // Consumer side, with take_mutex_ held.
     std::optional<Message> take_one();
+    // Counts the messages taken since the last call as received.
+    void count_received();
     void took(std::size_t cost);
     void taken_all_locked();  // queue_ moved into taken_
     // Producer side, with mutex_ held and no inline handler: the limits and
@@ -105,6 +120,8 @@ private:
 
     const MailboxLimits limits_;
     const std::function<void(bool)> on_full_;
+    Counters* counters_;                 // guarded by both take_mutex_ and mutex_ (null once detached)
+    std::size_t uncounted_received_ = 0;  // guarded by take_mutex_: taken, not yet counted (a batch at a time)
     std::mutex take_mutex_;              // consumers: one at a time
     std::deque<Message> taken_;          // guarded by take_mutex_: moved out of queue_ in one go
     std::atomic<std::size_t> taken_count_{0};  // taken_.size(), for the limits
@@ -133,8 +150,9 @@ private:
 class ProcessTable {
 public:
     // `on_full(id, cut)`: Mailbox's on_full, for the process `id`.
-    ProcessTable(MailboxLimits limits, std::function<void(std::uint64_t, bool)> on_full)
-        : limits_(limits), on_full_(std::move(on_full)) {}
+    // `counters`: the node's, for every mailbox (null: not counted).
+    ProcessTable(MailboxLimits limits, std::function<void(std::uint64_t, bool)> on_full, Counters* counters = nullptr)
+        : limits_(limits), on_full_(std::move(on_full)), counters_(counters) {}
 
     // Called (outside the table's lock) with the id of every process removed.
     void on_remove(std::function<void(std::uint64_t)> hook) { on_remove_ = std::move(hook); }
@@ -146,7 +164,8 @@ public:
     // `join`: wait for its callback thread (not from the I/O thread, where a
     // callback stuck in user code must not hold the node).
     void remove(std::uint64_t id, bool join = true);
-    // Closes every mailbox (the node is stopping) and waits for their callbacks.
+    // Closes every mailbox (the node is stopping), waits for their
+    // callbacks, and detaches them from the counters.
     void close_all();
     std::size_t size() const;
     const MailboxLimits& limits() const noexcept { return limits_; }
@@ -154,6 +173,7 @@ public:
 private:
     const MailboxLimits limits_;
     const std::function<void(std::uint64_t, bool)> on_full_;
+    Counters* const counters_;
     std::function<void(std::uint64_t)> on_remove_;  // set before the first process exists
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::uint64_t, std::shared_ptr<Mailbox>> processes_;

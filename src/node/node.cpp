@@ -143,7 +143,7 @@ Node::Node(Options options, const detail::TestHooks& hooks) : impl_(std::make_un
     };
     core.processes = std::make_shared<detail::ProcessTable>(
         detail::MailboxLimits{limits.mailbox_capacity, limits.mailbox_bytes, limits.overflow, limits.block_timeout},
-        std::move(on_full));
+        std::move(on_full), &core.counters);
     core.membership = std::make_unique<detail::Membership>(core.options.name, core.creation);
     randombytes_buf(&core.message_id_prefix, sizeof core.message_id_prefix);
     core.processes->on_remove([weak = std::weak_ptr<detail::NodeCore>(impl_->core)](std::uint64_t id) {
@@ -208,15 +208,15 @@ SendResult send_local(NodeCore& core, const Pid& from, const Pid& to, std::strin
                       const Headers& headers) {
     auto& counters = core.counters;
     if (to.creation != core.creation) {
-        bump(counters.dropped_stale_creation);
+        refuse(counters, counters.dropped_stale_creation);
         return SendResult::stale_creation;
     }
     const auto mailbox = core.processes->find(to.id);
     if (!mailbox) {
-        bump(counters.dropped_no_such_process);
+        refuse(counters, counters.dropped_no_such_process);
         return SendResult::no_such_process;
     }
-    switch (deliver(counters, *mailbox, Message(from, headers, payload), counters.sends_local, true,
+    switch (deliver(*mailbox, Message(from, headers, payload), counters.sends_local, true,
                     !core.commands.on_consumer_thread())) {
     case PushResult::delivered:
     case PushResult::displaced: return SendResult::delivered;
@@ -234,15 +234,15 @@ SendResult send_remote(NodeCore& core, const Pid& from, const Pid& to, std::stri
     auto& counters = core.counters;
     const auto route = core.directory.route(to.node);
     if (!route) {
-        bump(counters.dropped_unknown_node);
+        refuse(counters, counters.dropped_unknown_node);
         return SendResult::unknown_node;
     }
     if (route->creation != to.creation) {
-        bump(counters.dropped_stale_creation);
+        refuse(counters, counters.dropped_stale_creation);
         return SendResult::stale_creation;
     }
     if (route->state != PeerState::up) {
-        bump(counters.dropped_node_down);
+        refuse(counters, counters.dropped_node_down);
         return SendResult::node_down;
     }
     const auto& limits = core.options.limits;
@@ -256,15 +256,16 @@ SendResult send_remote(NodeCore& core, const Pid& from, const Pid& to, std::stri
             return !now || !now->congested;
         };
         if (core.commands.on_consumer_thread() || !core.backpressure.wait_until(deadline, clear)) {
-            bump(counters.would_block);
+            refuse(counters, counters.would_block);
             return SendResult::would_block;
         }
     }
-    const bool queued = core.commands.push(nullptr, to.node, to.creation, [&](std::string& out) {
-        wire::append_send(out, to.creation, to.id, from.id, headers, payload);
-    });
+    const bool queued = core.commands.push(
+        nullptr, to.node, to.creation,
+        [&](std::string& out) { wire::append_send(out, to.creation, to.id, from.id, headers, payload); },
+        [&] { take_in(counters, counters.in_flight_peers); });
     if (!queued) {
-        bump(block ? counters.would_block : counters.dropped_queue_full);
+        refuse(counters, block ? counters.would_block : counters.dropped_queue_full);
         return block ? SendResult::would_block : SendResult::queue_full;
     }
     return SendResult::queued;
@@ -283,7 +284,7 @@ SendResult Node::send(const Pid& from, const Pid& to, std::string_view payload, 
                                      core.counters, "liminal::Node::send"))
         return SendResult::too_large;
     if (core.stopping.load(std::memory_order_acquire)) {
-        detail::bump(core.counters.dropped_node_down);
+        detail::refuse(core.counters, core.counters.dropped_node_down);
         return SendResult::node_down;
     }
     return to.node == core.options.name ? detail::send_local(core, from, to, payload, headers)

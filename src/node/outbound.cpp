@@ -11,8 +11,11 @@ void Outbound::pack(const OutgoingBatch& batch) {
         else
             pack_publish(item, batch.message(item));
     }
-    bump(counters_.publish_frames_out, publishes_out_);  // once per batch: an atomic add
-    publishes_out_ = 0;
+    // Messages that reach no link, counted once per batch (one ledger lock).
+    settle(counters_, counters_.in_flight_peers, counters_.dropped_unknown_node, unknown_);
+    settle(counters_, counters_.in_flight_peers, counters_.dropped_node_down, down_);
+    settle(counters_, counters_.in_flight_peers, counters_.dropped_stale_creation, stale_);
+    unknown_ = down_ = stale_ = 0;
     resolved_route_ = nullptr;
     resolved_links_.clear();
 }
@@ -22,13 +25,13 @@ void Outbound::pack_send(const Outgoing& item, std::string_view message) {
     const Peer* peer = peers_.find(item.node);
     Link* link = peer == nullptr ? nullptr : peer->up_link();
     if (peer == nullptr)
-        bump(counters_.dropped_unknown_node);
+        ++unknown_;
     else if (link == nullptr)
-        bump(counters_.dropped_node_down);
+        ++down_;
     else if (peer->creation != item.creation)
-        bump(counters_.dropped_stale_creation);
+        ++stale_;
     else
-        link->pack(message);  // a drop is counted by the link
+        link->pack(message, false);  // the link counts where it ends
 }
 
 void Outbound::pack_publish(const Outgoing& item, std::string_view message) {
@@ -44,14 +47,13 @@ void Outbound::pack_publish(const Outgoing& item, std::string_view message) {
     std::size_t sent = 0, refused = 0;
     for (Link* link : resolved_links_) {
         if (link == nullptr) continue;
-        if (link->pack(message))
+        if (link->pack(message, true))
             ++sent;
         else
             ++refused;  // counted by the link, under the node and the peer
     }
-    publishes_out_ += sent;
     const std::size_t down = resolved_links_.size() - sent - refused;
-    if (down > 0) bump(counters_.dropped_node_down, down);
+    down_ += down;
     if (item.route->counters != nullptr) bump(item.route->counters->nodes_dropped, down + refused);
 }
 

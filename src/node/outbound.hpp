@@ -36,7 +36,8 @@ private:
     // channel share the route, so its links are looked up once per batch.
     const ChannelRoute* resolved_route_ = nullptr;
     std::vector<Link*> resolved_links_;
-    std::uint64_t publishes_out_ = 0;  // PUBLISH copies packed in this batch
+    // Messages of this batch that reached no link, counted when it is done.
+    std::uint64_t unknown_ = 0, down_ = 0, stale_ = 0;
 };
 
 }  // namespace liminal::detail

@@ -36,9 +36,13 @@ void deliver_locally(detail::NodeCore& core, const detail::ChannelRoute& route, 
     const Headers* shared_headers = block->headers.empty() ? nullptr : &block->headers;
     for (const auto local_id : route.local) {
         const auto mailbox = core.processes->find(local_id);
-        if (!mailbox) continue;  // closing right now; its leave is on its way
+        if (!mailbox) {  // closing right now; its leave is on its way
+            detail::refuse(core.counters, core.counters.dropped_no_such_process);
+            ++result.local_dropped;
+            continue;
+        }
         const auto pushed =
-            detail::deliver(core.counters, *mailbox,
+            detail::deliver(*mailbox,
                             detail::MessageParts::make(block, &block->from, shared_headers, block->payload,
                                                        &block->envelope),
                             core.counters.delivered_publish, false, !core.commands.on_consumer_thread());
@@ -93,7 +97,7 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
                               ? clear()
                               : core.backpressure.wait_until(std::chrono::steady_clock::now() + limits.block_timeout, clear);
         if (!room) {
-            detail::bump(core.counters.would_block);
+            detail::refuse(core.counters, core.counters.would_block);
             PublishResult refused;
             refused.would_block = true;
             return refused;
@@ -111,19 +115,20 @@ PublishResult Node::publish(const Pid& from, std::string_view channel, std::stri
     // queue refuses the publish whole, before any local delivery.
     if (!route->remote.empty()) {
         // Encoded once, here; the I/O thread copies the bytes into each node's frame.
-        const bool queued = core.commands.push(route, {}, 0, [&](std::string& out) {
-            detail::wire::append_publish(out, fields, headers, payload, parents);
-        });
+        const bool queued = core.commands.push(
+            route, {}, 0,
+            [&](std::string& out) { detail::wire::append_publish(out, fields, headers, payload, parents); },
+            [&] { detail::take_in(core.counters, core.counters.in_flight_peers, route->remote.size()); });
         if (queued) {
             result.nodes = route->remote.size();
             detail::bump(route->counters->nodes_sent, result.nodes);
         } else if (block) {
-            detail::bump(core.counters.would_block);
+            detail::refuse(core.counters, core.counters.would_block);
             PublishResult refused;
             refused.would_block = true;
             return refused;
         } else {
-            detail::bump(core.counters.dropped_queue_full, route->remote.size());
+            detail::refuse(core.counters, core.counters.dropped_queue_full, route->remote.size());
             detail::bump(route->counters->nodes_dropped, route->remote.size());
             result.queue_full = true;
         }

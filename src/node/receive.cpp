@@ -2,6 +2,8 @@
 
 #include "node/message_parts.hpp"
 
+#include <algorithm>
+
 namespace liminal::detail {
 
 void ReceivedFrame::reserve_for(const std::vector<wire::WireMessage>& decoded) {
@@ -22,15 +24,14 @@ void ReceivedFrame::reserve_for(const std::vector<wire::WireMessage>& decoded) {
 }
 
 void FrameDelivery::send(const Session& session, wire::Send& send, const std::shared_ptr<ReceivedFrame>& frame) {
-    auto& counters = core_.counters;
     frame_bytes_ = frame->message.size();
     if (send.to_creation != core_.creation) {
-        bump(counters.dropped_stale_creation);
+        ++stale_;
         return;
     }
     const auto mailbox = core_.processes->find(send.to_id);
     if (!mailbox) {
-        bump(counters.dropped_no_such_process);
+        ++gone_;
         return;
     }
     const Pid* from = sender(*frame, session, send.from_id);
@@ -59,7 +60,10 @@ void FrameDelivery::publish(const Session& session, wire::Publish& publish,
         route_->version != core_.membership->version.load(std::memory_order_acquire))
         cache_route(publish.channel);
     const ChannelRoute& route = *route_;
-    if (route.local.empty()) return;  // the last subscriber left while this was on its way
+    // Subscribers that left while this was on its way (all of them, or
+    // processes closing now) get nothing: each is one message dropped.
+    gone_ += std::max<std::size_t>(route.local.size(), 1) - mailboxes_.size();
+    if (mailboxes_.empty()) return;
     ++route_received_;
     const Pid* from = sender(*frame, session, publish.from_id);
     const bool room = from != nullptr && frame->envelopes.size() < frame->envelopes.capacity() &&
@@ -90,6 +94,9 @@ void FrameDelivery::publish(const Session& session, wire::Publish& publish,
 
 void FrameDelivery::finish() {
     deliveries_.flush(core_.counters, frame_bytes_);
+    refuse(core_.counters, core_.counters.dropped_stale_creation, stale_);
+    refuse(core_.counters, core_.counters.dropped_no_such_process, gone_);
+    stale_ = gone_ = 0;
     frame_bytes_ = 0;
     // Counted once per frame (each count is an atomic add); publish_frames_in
     // last, so whoever sees it has seen the rest.

@@ -65,6 +65,10 @@ private:
     std::vector<std::shared_ptr<Mailbox>> mailboxes_;    // ... and its local subscribers' mailboxes
     std::uint64_t publishes_ = 0;                        // PUBLISH messages in the frame
     std::uint64_t route_received_ = 0;                   // of those, delivered by route_
+    // Messages of the frame that reach no mailbox, counted (accepted and
+    // dropped) once per frame:
+    std::uint64_t stale_ = 0;                            // SENDs to an earlier incarnation's pid
+    std::uint64_t gone_ = 0;                             // to no process: SENDs, and publishes to subscribers gone
 };
 
 }  // namespace liminal::detail

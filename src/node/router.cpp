@@ -7,6 +7,8 @@
 
 #include "node/actor.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace liminal::detail {
@@ -80,7 +82,11 @@ bool Actor::check_data_frame(const std::string& identity, const Session& session
         }
     }
     if (const Peer* peer = peers_.find(session.name()); peer != nullptr && peer->creation > session.creation()) {
-        bump(core_.counters.dropped_stale_creation);
+        // Every message in it was sent by an incarnation that is gone.
+        const auto messages = std::count_if(decoded_.begin(), decoded_.end(), [](const wire::WireMessage& m) {
+            return std::holds_alternative<wire::Send>(m) || std::holds_alternative<wire::Publish>(m);
+        });
+        refuse(core_.counters, core_.counters.dropped_stale_creation, static_cast<std::uint64_t>(messages));
         bad_input_.dropped("stale", fmt::format("a frame from {} creation {}, which has restarted", session.name(),
                                                 session.creation()));
         sessions_.erase(identity);

@@ -149,8 +149,11 @@ int print_prometheus(const json& r) {
     const std::string node = label(r["node"]);
     std::string out;
     for (const auto& [key, value] : r["counters"].items()) {
-        const std::string metric = "liminal_" + key + "_total";
-        out += "# HELP " + metric + " liminal node counter " + key + "\n# TYPE " + metric + " counter\n";
+        // in_flight_*: what is queued now (a gauge); the rest only grow.
+        const bool gauge = key.rfind("in_flight_", 0) == 0;
+        const std::string metric = "liminal_" + key + (gauge ? "" : "_total");
+        out += "# HELP " + metric + " liminal node " + (gauge ? "gauge " : "counter ") + key + "\n# TYPE " + metric +
+               (gauge ? " gauge\n" : " counter\n");
         out += metric + "{node=\"" + node + "\"} " + str(value) + "\n";
     }
     for (const char* field : {"messages_in", "bytes_in", "messages_out", "bytes_out", "messages_dropped", "slow_consumers"}) {
