@@ -598,15 +598,15 @@ namespace {
 // gossips whatever it likes.
 struct RawPeer {
     static constexpr std::uint64_t creation = 5;
-    const std::string name = "liar@127.0.0.1";
+    const std::string name;
     zmq::context_t& context;
     zmq::socket_t router;
     zmq::socket_t pub;
     zmq::socket_t dealer;
     std::string router_endpoint, pub_endpoint;
 
-    RawPeer(zmq::context_t& c, const std::string& target)
-        : context(c), router(raw_router(c, 5000ms, Holder::member)), pub(c, zmq::socket_type::pub),
+    RawPeer(zmq::context_t& c, const std::string& target, std::string peer_name = "liar@127.0.0.1")
+        : name(std::move(peer_name)), context(c), router(raw_router(c, 5000ms, Holder::member)), pub(c, zmq::socket_type::pub),
           dealer(raw_dealer(c, target, Holder::member, 5s, detail::routing_id(name, creation))) {
         const auto& keys = detail::wire::cluster_keys(liminal::test::test_cookie);
         pub.set(zmq::sockopt::linger, 0);
@@ -654,6 +654,40 @@ bool holds(const std::vector<Pid>& pids, const std::string& node, std::uint64_t 
     return std::any_of(pids.begin(), pids.end(), [&](const Pid& p) { return p.node == node && p.id == id; });
 }
 }  // namespace
+
+// Found by tools/soak: short-lived nodes that said BYE came back as links
+// that reconnected forever (three sockets each), when a peer that had not
+// heard of the BYE yet told of them in PEERS.
+TEST_CASE("a node that said BYE is not linked to again when a peer tells of it late", "[cluster][peers]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto target = a.spawn();
+    zmq::context_t context;
+    RawPeer leaver(context, a.router_endpoint(), "leaver@127.0.0.1");
+    RawPeer teller(context, a.router_endpoint(), "teller@127.0.0.1");
+    leaver.join(a);
+    teller.join(a);
+    using namespace liminal::detail::wire;
+    leaver.dealer.send(zmq::buffer(frame_of({Bye{leaver.name, RawPeer::creation}})));
+    REQUIRE(wait_until([&] { return peer_is(a, leaver.name, PeerState::down); }));
+    // The teller has not heard: it tells a of the leaver, then sends to a
+    // process of a in the same frame (delivered: the PEERS was applied).
+    teller.dealer.send(zmq::buffer(frame_of(
+        {Peers{{{leaver.name, RawPeer::creation, leaver.router_endpoint, leaver.pub_endpoint}}},
+         Send{a.creation(), target.pid().id, 1, {}, "after the news"}})));
+    REQUIRE(target.receive(5s));
+    const auto linking = [&] {
+        for (const auto& peer : a.peers())
+            if (peer.router_endpoint == leaver.router_endpoint && peer.state == PeerState::connecting) return true;
+        return false;
+    };
+    // Still down, and no link to it: a's links are opened where PEERS is applied.
+    CHECK(peer_is(a, leaver.name, PeerState::down));
+    CHECK_FALSE(linking());
+    // A new incarnation under the name is another matter: that one is linked to.
+    teller.dealer.send(zmq::buffer(frame_of({Peers{{{leaver.name, RawPeer::creation + 1, leaver.router_endpoint,
+                                                      leaver.pub_endpoint}}}})));
+    CHECK(wait_until(linking));
+}
 
 TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[cluster][trust]") {
     Node a(node_options("a@127.0.0.1"));

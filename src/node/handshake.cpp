@@ -111,6 +111,8 @@ void Actor::learn(const wire::PeerAddress& address) {
     const Peer* peer = peers_.find(address.name);
     // Already linked to this incarnation or a newer one (maybe via another spelling).
     if (peer != nullptr && peer->link != nullptr && peer->creation >= address.creation) return;
+    // That incarnation said BYE to us: a peer that tells of it has not heard yet.
+    if (peer != nullptr && peer->departed && address.creation <= peer->departed_creation) return;
     open_link(address.router, address.name, false);
 }
 
@@ -179,6 +181,12 @@ void Actor::on_reply(Link& link, const wire::ByeAck&) { link.bye_acked(); }
 
 void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     Peer& peer = peers_.at(welcome.name);
+    if (peer.departed && welcome.creation <= peer.departed_creation) {
+        // An answer from an incarnation that has said BYE (it crossed the
+        // BYE): it is gone, whatever its socket still says.
+        close_link(link);
+        return;
+    }
     if (peer.creation != 0 && peer.creation != welcome.creation) {
         peer_down(welcome.name, DownReason::restarted,
                   fmt::format("restarted as creation {}", welcome.creation));
@@ -254,12 +262,23 @@ bool Actor::on_data(Inbound& in, wire::Bye&) {
     delivery_.finish();  // what came before the BYE is delivered first
     reply(in.identity, wire::ByeAck{});
     sessions_.erase(in.identity);  // `in.session` is gone from here on
-    if (Peer* peer = peers_.find(who.name); peer != nullptr && peer->creation == who.creation) {
+    // The incarnation we saw up, or one we never saw up at all (our link to
+    // it was still connecting: it left before that, or a peer told us of it
+    // late): either way it is gone for good.
+    // Recorded even when we never linked to it, so that a peer's late PEERS
+    // about it does not bring it back.
+    if (Peer& peer = peers_.at(who.name); peer.creation <= who.creation) {
         peer_down(who.name, DownReason::bye, "said BYE");
-        peer->departed = Clock::now();
+        if (peer.state != PeerState::down) {  // never up: down now, without an event (it never was up)
+            peer.state = PeerState::down;
+            peer.since = std::chrono::system_clock::now();
+            peers_.publish(who.name, core_.directory);
+        }
+        peer.departed = Clock::now();
+        peer.departed_creation = who.creation;
         // It is gone for good: stop reconnecting and stop listening to it.
-        if (peer->link != nullptr) close_link(*peer->link);
-        disconnect_sub(*peer);
+        if (peer.link != nullptr) close_link(*peer.link);
+        disconnect_sub(peer);
     }
     if (const auto link = links_.find(who.router); link != links_.end() && link->second->peer_name().empty()) {
         close_link(*link->second);

@@ -51,7 +51,7 @@ void PeerTable::forget_departed(Peer::Clock::time_point now, Peer::Clock::durati
                                 PeerDirectory& directory) {
     for (auto it = peers_.begin(); it != peers_.end();) {
         const Peer& peer = it->second;
-        if (peer.departed && peer.state == PeerState::down && now - *peer.departed > retention) {
+        if (peer.departed && peer.state != PeerState::up && peer.link == nullptr && now - *peer.departed > retention) {
             directory.erase(it->first);
             it = peers_.erase(it);
         } else {

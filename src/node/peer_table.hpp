@@ -48,6 +48,7 @@ struct Peer {
     std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
     Clock::time_point last_resync{};      // when we last asked it for a snapshot
     std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after
+    std::uint64_t departed_creation = 0;  // the incarnation that said it (never linked to again)
 
     // Our link to it, if it is up and so is the link.
     Link* up_link() const { return state == PeerState::up && link != nullptr && link->up() ? link : nullptr; }
