@@ -270,7 +270,7 @@ TEST_CASE("the counters add up at any instant: every message accepted is receive
     auto local = a.spawn(MailboxOptions{0, 128u << 10, OverflowPolicy::drop_oldest});
     a.subscribe("flood", local.pid());
     REQUIRE(wait_until([&] { return a.members("channels", "flood").size() == 2; }));
-    auto stalled = std::make_unique<StalledReceiver>(a, b);
+    StalledReceiver stalled(a, b);
     auto from = a.spawn();
 
     std::atomic<bool> done{false};
@@ -300,7 +300,7 @@ TEST_CASE("the counters add up at any instant: every message accepted is receive
     for (std::size_t i = 0; i < count; ++i) {
         a.publish("flood", numbered(i));
         if (i % 16 == 0) a.send(from.pid(), slow.pid(), numbered(i));
-        if (i == count / 2) stalled->stall.release();
+        if (i == count / 2) stalled.stall.release();
     }
     // Everything a took for b ends, b takes in all that reached it, and the
     // slow reader catches up.

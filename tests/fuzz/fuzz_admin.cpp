@@ -39,16 +39,6 @@ NodeCore& core() {
     return *core;
 }
 
-std::string hex(const wire::Nonce& nonce) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (const auto byte : nonce) {
-        out += digits[byte >> 4];
-        out += digits[byte & 15];
-    }
-    return out;
-}
-
 void check_reply(const std::string& reply) {
     const auto json = nlohmann::json::parse(reply, nullptr, false);
     LIMINAL_FUZZ_CHECK(json.is_object());
@@ -77,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (std::size_t i = 0; i < nonce.size(); ++i)
             nonce[i] = static_cast<std::uint8_t>(std::stoul(nonce_hex.substr(2 * i, 2), nullptr, 16));
         std::string body = rest;
-        if (const auto at = body.find("@NONCE@"); at != std::string::npos) body.replace(at, 7, hex(nonce));
+        if (const auto at = body.find("@NONCE@"); at != std::string::npos) body.replace(at, 7, nonce_hex);
         const auto proof = wire::make_admin_proof(core().keys->admin, nonce, body);
         frames = {body, std::string(proof.begin(), proof.end())};
         break;
