@@ -328,7 +328,8 @@ TEST_CASE("admin: every operator command against a three-process cluster", "[adm
     // What is queued now is a gauge, without _total.
     CHECK_THAT(prometheus.out, Catch::Contains("# TYPE liminal_in_flight_peers gauge") &&
                                    Catch::Contains("liminal_in_flight_mailboxes{node=\"a@127.0.0.1\"} ") &&
-                                   !Catch::Contains("in_flight_peers_total"));
+                                   !Catch::Contains("in_flight_peers_total") &&
+                                   Catch::Contains("# TYPE liminal_sessions gauge"));
     // stats --json carries every term of the ledger.
     for (const char* key : {"accepted", "received", "in_flight_peers", "in_flight_mailboxes", "sends_remote",
                             "publish_frames_out", "would_block", "dropped_queue_full", "dropped_slow_consumer"})

@@ -689,6 +689,32 @@ TEST_CASE("a node that said BYE is not linked to again when a peer tells of it l
     CHECK(wait_until(linking));
 }
 
+// Found by tools/soak: a session outlived its connection, so every
+// short-lived node that went without BYE (killed, or BYE lost) held one for
+// good, and 4,096 of them would have filled the table against every new HELLO.
+TEST_CASE("a session ends with its connection, and a connection on a reused descriptor keeps its own",
+          "[cluster][peers][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto target = a.spawn();
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    for (int i = 0; i < 20; ++i) {
+        {
+            RawPeer gone(context, a.router_endpoint(), "gone" + std::to_string(i) + "@127.0.0.1");
+            gone.connect_to_node();
+        }  // its sockets close: the connection ends, without BYE
+        // The next connection often gets the closed one's descriptor on a's
+        // side: its session must not end with the old connection's.
+        RawPeer next(context, a.router_endpoint(), "next" + std::to_string(i) + "@127.0.0.1");
+        next.connect_to_node();
+        next.dealer.send(zmq::buffer(frame_of({Send{a.creation(), target.pid().id, 1, {}, "still mine"}})));
+        REQUIRE(target.receive(5s));
+    }
+    // Every connection has closed: so has every session.
+    CHECK(wait_until([&] { return a.stats().sessions == 0; }));
+    CHECK(a.stats().unauthenticated_frames == 0);
+}
+
 TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[cluster][trust]") {
     Node a(node_options("a@127.0.0.1"));
     Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));

@@ -44,8 +44,10 @@ Actor::Actor(NodeCore& core)
     pub_.set(zmq::sockopt::xpub_verbose, 1);
     secure_server(router_, options.security, core_.curve, ZapHandler::peer_domain);
     secure_server(pub_, options.security, core_.curve, ZapHandler::peer_domain);
-    start_monitor(router_, router_monitor_, "inproc://liminal-router-monitor", handshake_failed_events);
-    start_monitor(pub_, pub_monitor_, "inproc://liminal-pub-monitor", handshake_failed_events);
+    // Disconnections too: a session, and a subscriber's descriptor, end with their connection.
+    start_monitor(router_, router_monitor_, "inproc://liminal-router-monitor",
+                  handshake_failed_events | ZMQ_EVENT_DISCONNECTED);
+    start_monitor(pub_, pub_monitor_, "inproc://liminal-pub-monitor", handshake_failed_events | ZMQ_EVENT_DISCONNECTED);
 
     bind_or_throw(router_, options.listen, "ROUTER");
     bind_or_throw(pub_, options.gossip, "PUB");

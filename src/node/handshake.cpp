@@ -63,6 +63,12 @@ void Actor::on_handshake(const std::string& identity, const Connection& connecti
         return;
     }
     const std::string name = hello.name;
+    // A session ends when its connection does (on_server_monitor), found by
+    // descriptor; this one's may be the number of a connection just closed.
+    // libzmq reports a disconnection before it closes the descriptor, so
+    // before any later connection can have it: reading the monitor now ends
+    // the old session first, never this one.
+    on_server_monitor(router_monitor_, router_monitor_watch_, "ROUTER");
     Session* session =
         sessions_.open(identity, connection, std::move(hello), std::string(hello_bytes), wire::make_nonce());
     if (session == nullptr) {

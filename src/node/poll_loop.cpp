@@ -54,6 +54,8 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
         ready = true;
     }
     check_slow_links();
+    core_.counters.links.store(links_.size(), std::memory_order_relaxed);
+    core_.counters.sessions.store(sessions_.size(), std::memory_order_relaxed);
     graveyard_.clear();
     closed_subs_.clear();
     return ready;
@@ -147,6 +149,10 @@ void Actor::sweep() {
     }
     for (Link* link : expired) close_link(*link);
     sessions_.expire(now);
+    // An idle ROUTER is not read again, so the sessions of connections that
+    // closed while it was idle end here.
+    router_watch_.touched = true;  // ZMQ_EVENTS read below: the next poll asks the socket again
+    if ((router_.get(zmq::sockopt::events) & ZMQ_POLLIN) == 0) sessions_.erase_disconnected();
     retry_handshakes();
 }
 
@@ -174,7 +180,11 @@ void Actor::retry_handshakes() {
 void Actor::on_router() {
     for (int i = 0; i < max_reads_per_socket; ++i) {
         zmq::message_t identity;
-        if (!router_.recv(identity, zmq::recv_flags::dontwait)) return router_watch_.drained();
+        if (!router_.recv(identity, zmq::recv_flags::dontwait)) {
+            // Everything a closed connection sent before it closed has been read.
+            sessions_.erase_disconnected();
+            return router_watch_.drained();
+        }
         if (!identity.more()) {
             bump(core_.counters.malformed_frames);
             bad_input_.dropped("malformed", "a ROUTER message without a body");
@@ -202,6 +212,14 @@ void Actor::on_zap() {
 
 void Actor::on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* socket) {
     while (const auto event = read_monitor_event(monitor)) {
+        if (event->event == ZMQ_EVENT_DISCONNECTED) {
+            // The value is the connection's descriptor, as ZMQ_SRCFD gave it.
+            const int fd = static_cast<int>(event->value);
+            if (&monitor == &router_monitor_) sessions_.disconnect(fd);
+            if (&monitor == &pub_monitor_)
+                std::erase_if(subscriber_fds_, [fd](const auto& entry) { return entry.second == fd; });
+            continue;
+        }
         // NO_DETAIL is a transport error during the handshake: the client
         // went away, which a client with another mechanism may do before we
         // see the mismatch, but so does a peer that closes a socket in the

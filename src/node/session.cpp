@@ -54,6 +54,16 @@ std::vector<int> SessionTable::erase_name(const std::string& name) {
     return fds;
 }
 
+void SessionTable::disconnect(int fd) {
+    for (auto& [routing_id, session] : sessions_) {
+        if (session.fd() == fd) session.disconnect();
+    }
+}
+
+void SessionTable::erase_disconnected() {
+    std::erase_if(sessions_, [](const auto& entry) { return entry.second.disconnected(); });
+}
+
 void SessionTable::expire(Session::Clock::time_point now) {
     std::erase_if(sessions_, [&](const auto& entry) {
         return !entry.second.authenticated() && now - entry.second.started() > handshake_timeout;

@@ -51,6 +51,9 @@ public:
 
     bool authenticated() const noexcept { return authenticated_; }
     void authenticate() noexcept { authenticated_ = true; }
+    // Its connection has closed; what it sent before that may still wait to be read.
+    bool disconnected() const noexcept { return disconnected_; }
+    void disconnect() noexcept { disconnected_ = true; }
     Clock::time_point started() const noexcept { return started_; }
 
     membership::SnapshotAssembly& snapshot() noexcept { return snapshot_; }
@@ -63,6 +66,7 @@ private:
     wire::Nonce server_nonce_;
     Clock::time_point started_;
     bool authenticated_ = false;
+    bool disconnected_ = false;
     membership::SnapshotAssembly snapshot_;
 };
 
@@ -88,6 +92,13 @@ public:
     // Removes every session of `name`; returns their descriptors.
     std::vector<int> erase_name(const std::string& name);
     void erase(const std::string& routing_id) { sessions_.erase(routing_id); }
+    // The connection with descriptor `fd` closed: its sessions end once what
+    // it sent before has been read (erase_disconnected).
+    void disconnect(int fd);
+    // Ends the sessions whose connection closed. Call it when the ROUTER has
+    // nothing left to read.
+    void erase_disconnected();
+    std::size_t size() const noexcept { return sessions_.size(); }
     // Sessions of `name` from incarnations older than `creation`, but `keep`.
     void erase_older(const std::string& name, std::uint64_t creation, const std::string& keep = {});
     // Handshakes that did not complete within handshake_timeout.

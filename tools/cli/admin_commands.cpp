@@ -149,8 +149,8 @@ int print_prometheus(const json& r) {
     const std::string node = label(r["node"]);
     std::string out;
     for (const auto& [key, value] : r["counters"].items()) {
-        // in_flight_*: what is queued now (a gauge); the rest only grow.
-        const bool gauge = key.rfind("in_flight_", 0) == 0;
+        // in_flight_*, links, sessions: what is there now (gauges); the rest only grow.
+        const bool gauge = key.rfind("in_flight_", 0) == 0 || key == "links" || key == "sessions";
         const std::string metric = "liminal_" + key + (gauge ? "" : "_total");
         out += "# HELP " + metric + " liminal node " + (gauge ? "gauge " : "counter ") + key + "\n# TYPE " + metric +
                (gauge ? " gauge\n" : " counter\n");
