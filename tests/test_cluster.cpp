@@ -715,6 +715,74 @@ TEST_CASE("a session ends with its connection, and a connection on a reused desc
     CHECK(a.stats().unauthenticated_frames == 0);
 }
 
+// Found by tools/soak: a short-lived node that stopped before its own link
+// to a peer was up said BYE only on its up links, so that peer, linked to it
+// the other way, kept reconnecting to it (and listening to its PUB) for good.
+TEST_CASE("a stopping node tells a peer it has no up link to, on that peer's own connection",
+          "[cluster][peers]") {
+    Node c(node_options("c@127.0.0.1"));
+    zmq::context_t context;
+    // Linked to c (c has our session), but c's HELLO to us is never answered.
+    RawPeer watcher(context, c.router_endpoint(), "watcher@127.0.0.1");
+    watcher.connect_to_node();
+    // Authenticated: c has learned of the watcher and links to it.
+    REQUIRE(wait_until([&] { return c.stats().links == 1; }));
+    const std::uint64_t creation = c.creation();
+    c.stop();
+    zmq::message_t reply;
+    REQUIRE(watcher.dealer.recv(reply));  // within its 5 s receive timeout
+    using namespace liminal::detail::wire;
+    std::vector<WireMessage> decoded;
+    REQUIRE(decode_frame(reply.to_string(), decoded) == DecodeError::none);
+    REQUIRE(decoded.size() == 1);
+    CHECK(std::get<Leaving>(decoded[0]) == Leaving{"c@127.0.0.1", creation});
+}
+
+TEST_CASE("LEAVING is taken from the peer its connection proved, and not before that proof", "[cluster][peers][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    zmq::context_t context;
+    RawPeer leaver(context, a.router_endpoint(), "leaver@127.0.0.1");
+    leaver.connect_to_node();
+    using namespace liminal::detail::wire;
+    // a's HELLO to the leaver is answered with a LEAVING in b's name instead
+    // of a WELCOME: nobody is proven on that connection yet.
+    {
+        zmq::message_t id, body;
+        REQUIRE(leaver.router.recv(id));
+        REQUIRE(leaver.router.recv(body));
+        leaver.router.send(id, zmq::send_flags::sndmore);
+        leaver.router.send(zmq::buffer(frame_of({Leaving{"b@127.0.0.1", b.creation()}})));
+        REQUIRE(wait_until([&] { return a.stats().malformed_frames == 1; }));
+        CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
+        // a's link retries its handshake, and this time it is answered.
+        REQUIRE(wait_until([&] { return leaver.router.recv(id, zmq::recv_flags::dontwait).has_value(); }, 15s));
+        REQUIRE(leaver.router.recv(body));
+        const std::string frame = body.to_string();
+        std::vector<WireMessage> decoded;
+        REQUIRE(decode_frame(frame, decoded) == DecodeError::none);
+        const auto hello = std::get<Hello>(decoded.at(0));
+        const Nonce nonce = make_nonce();
+        const Proof proof = make_proof(cluster_keys(liminal::test::test_cookie).proof, ProofRole::server, hello.nonce,
+                                       nonce, frame.substr(1), leaver.self());
+        const std::string a_id = id.to_string();
+        leaver.router.send(zmq::buffer(a_id), zmq::send_flags::sndmore);
+        leaver.router.send(zmq::buffer(encode_frame(Welcome{leaver.name, RawPeer::creation, leaver.router_endpoint,
+                                                            leaver.pub_endpoint, nonce, proof})));
+        REQUIRE(wait_until([&] { return peer_is(a, leaver.name, PeerState::up); }));
+        // Now proven: its LEAVING, still in b's name, says the leaver leaves.
+        leaver.router.send(zmq::buffer(a_id), zmq::send_flags::sndmore);
+        leaver.router.send(zmq::buffer(frame_of({Leaving{"b@127.0.0.1", b.creation()}})));
+    }
+    REQUIRE(wait_until([&] { return peer_is(a, leaver.name, PeerState::down); }));
+    CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
+    CHECK(peer_is(b, "a@127.0.0.1", PeerState::up));
+    // Gone for good: a no longer links to it, however it is told of it.
+    CHECK(wait_until([&] { return a.stats().links == 1; }));  // to b only
+    CHECK(a.stats().malformed_frames == 1);
+}
+
 TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[cluster][trust]") {
     Node a(node_options("a@127.0.0.1"));
     Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));

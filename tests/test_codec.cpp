@@ -113,6 +113,7 @@ const std::vector<std::pair<WireMessage, std::string>>& golden() {
         {Auth{fill<Proof>(0xab)}, "01 92 03 c420" + repeat_hex("ab", 32)},
         {Bye{"a@h", 5}, "01 93 04 a3614068 05"},
         {ByeAck{}, "01 91 05"},
+        {Leaving{"a@h", 5}, "01 93 07 a3614068 05"},
         {Peers{{{"b@h", 3, "r", "p"}, {"c@h", 4, "s", "q"}}}, "01 92 06 92 94 a3624068 03 a172 a170 94 a3634068 04 a173 a171"},
         {sample_send(), "01 96 10 cd03e8 07 cd012c 81 a16b a176 c402 6869"},
         {Publish{"ch", 7, fill<MessageId>(0x44), 3, 1000, {}, "x", {fill<MessageId>(0x55)}},

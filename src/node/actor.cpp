@@ -161,13 +161,24 @@ void Actor::shutdown() {
         else
             link->flush(true);
     }
+    // A node linked to us that we are not linked to (its link came up
+    // first, or ours never will) hears no BYE of ours: it is told on its own
+    // connection, and closes it (what we wait for, as for a BYE_ACK).
+    std::vector<std::string> told;
+    for (const auto& [identity, name] : sessions_.authenticated()) {
+        if (peers_.up_link(name) != nullptr) continue;  // its BYE went on that link
+        reply(identity, wire::Leaving{core_.options.name, core_.creation});
+        told.push_back(identity);
+    }
     const auto awaiting = [&] {
         return std::count_if(links_.begin(), links_.end(),
-                             [](const auto& entry) { return entry.second->awaiting_bye_ack(); });
+                               [](const auto& entry) { return entry.second->awaiting_bye_ack(); }) +
+               std::count_if(told.begin(), told.end(),
+                             [&](const std::string& identity) { return sessions_.connected(identity); });
     };
     const auto deadline = Clock::now() + core_.options.bye_grace;
     // Keep serving (a peer stopping at the same time wants our BYE_ACK too)
-    // until every up peer acknowledged our BYE or the grace runs out.
+    // until every peer acknowledged our BYE or closed on our LEAVING, or the grace runs out.
     while (awaiting() > 0 && Clock::now() < deadline) poll_once(std::chrono::milliseconds(10));
     if (const auto late = awaiting(); late > 0) log_.info("stopping: {} peers did not acknowledge BYE in time", late);
     for (auto& [endpoint, link] : links_) link->drop_pending(core_.counters.dropped_node_down);

@@ -14,7 +14,7 @@
 //
 // Each message's handler, by the path it travels (wire::Path):
 //   handshake (ROUTER)  HELLO, AUTH      on_handshake       handshake.cpp
-//   reply (DEALER)      WELCOME, BYE_ACK on_reply           handshake.cpp
+//   reply (DEALER)      WELCOME, BYE_ACK, LEAVING  on_reply handshake.cpp
 //   data (ROUTER)       PEERS, BYE       on_data            handshake.cpp
 //                       SEND, PUBLISH    on_data            router.cpp -> FrameDelivery
 //                       RESYNC, SNAPSHOT, DIGEST_ACK  on_data  gossip.cpp
@@ -137,11 +137,15 @@ private:
                       std::string_view);
     void on_reply(Link& link, const wire::Welcome& welcome);
     void on_reply(Link& link, const wire::ByeAck&);
+    void on_reply(Link& link, const wire::Leaving&);
     // Whether a proven WELCOME leads to a peer this link should go on with:
     // not this node itself, not an incarnation already linked another way.
     bool wanted(const Link& link, const wire::Welcome& welcome);
     bool on_data(Inbound& in, wire::Peers& peers);
     bool on_data(Inbound& in, wire::Bye& bye);
+    // `name`'s incarnation `creation` stopped (BYE or LEAVING): down for good,
+    // no longer linked to nor listened to.
+    void departed(const std::string& name, std::uint64_t creation);
     void learn(const wire::PeerAddress& address);
     void peer_up(Link& link, const wire::Welcome& welcome);
     void connect_sub(const std::string& name, Peer& peer, const std::string& pub);

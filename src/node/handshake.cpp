@@ -185,6 +185,17 @@ bool Actor::wanted(const Link& link, const wire::Welcome& welcome) {
 
 void Actor::on_reply(Link& link, const wire::ByeAck&) { link.bye_acked(); }
 
+void Actor::on_reply(Link& link, const wire::Leaving&) {
+    // Who leaves is the peer whose WELCOME this connection checked, never the
+    // message's fields; before that check, nobody the reply can be taken from.
+    if (!link.up()) {
+        bump(core_.counters.malformed_frames);
+        bad_input_.dropped("malformed", fmt::format("a LEAVING from {} before its WELCOME", link.endpoint()));
+        return;
+    }
+    departed(link.peer_name(), link.peer_creation());
+}
+
 void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     Peer& peer = peers_.at(welcome.name);
     if (peer.departed && welcome.creation <= peer.departed_creation) {
@@ -268,28 +279,32 @@ bool Actor::on_data(Inbound& in, wire::Bye&) {
     delivery_.finish();  // what came before the BYE is delivered first
     reply(in.identity, wire::ByeAck{});
     sessions_.erase(in.identity);  // `in.session` is gone from here on
+    departed(who.name, who.creation);
+    if (const auto link = links_.find(who.router); link != links_.end() && link->second->peer_name().empty()) {
+        close_link(*link->second);
+    }
+    return false;  // nothing after BYE is applied
+}
+
+void Actor::departed(const std::string& name, std::uint64_t creation) {
     // The incarnation we saw up, or one we never saw up at all (our link to
     // it was still connecting: it left before that, or a peer told us of it
     // late): either way it is gone for good.
     // Recorded even when we never linked to it, so that a peer's late PEERS
     // about it does not bring it back.
-    if (Peer& peer = peers_.at(who.name); peer.creation <= who.creation) {
-        peer_down(who.name, DownReason::bye, "said BYE");
-        if (peer.state != PeerState::down) {  // never up: down now, without an event (it never was up)
-            peer.state = PeerState::down;
-            peer.since = std::chrono::system_clock::now();
-            peers_.publish(who.name, core_.directory);
-        }
-        peer.departed = Clock::now();
-        peer.departed_creation = who.creation;
-        // It is gone for good: stop reconnecting and stop listening to it.
-        if (peer.link != nullptr) close_link(*peer.link);
-        disconnect_sub(peer);
+    Peer& peer = peers_.at(name);
+    if (peer.creation > creation) return;  // an older incarnation's goodbye: the newer one stays
+    peer_down(name, DownReason::bye, "said BYE");
+    if (peer.state != PeerState::down) {  // never up: down now, without an event (it never was up)
+        peer.state = PeerState::down;
+        peer.since = std::chrono::system_clock::now();
+        peers_.publish(name, core_.directory);
     }
-    if (const auto link = links_.find(who.router); link != links_.end() && link->second->peer_name().empty()) {
-        close_link(*link->second);
-    }
-    return false;  // nothing after BYE is applied
+    peer.departed = Clock::now();
+    peer.departed_creation = creation;
+    // It is gone for good: stop reconnecting and stop listening to it.
+    if (peer.link != nullptr) close_link(*peer.link);
+    disconnect_sub(peer);
 }
 
 // Node keys, reloaded: a node whose key went away, or changed, is cut off;

@@ -54,6 +54,14 @@ std::vector<int> SessionTable::erase_name(const std::string& name) {
     return fds;
 }
 
+std::vector<std::pair<std::string, std::string>> SessionTable::authenticated() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [routing_id, session] : sessions_) {
+        if (session.authenticated() && !session.disconnected()) out.emplace_back(routing_id, session.name());
+    }
+    return out;
+}
+
 void SessionTable::disconnect(int fd) {
     for (auto& [routing_id, session] : sessions_) {
         if (session.fd() == fd) session.disconnect();

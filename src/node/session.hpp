@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace liminal::detail {
@@ -99,6 +100,13 @@ public:
     // nothing left to read.
     void erase_disconnected();
     std::size_t size() const noexcept { return sessions_.size(); }
+    // The routing id and node name of every authenticated session.
+    std::vector<std::pair<std::string, std::string>> authenticated() const;
+    // Whether `routing_id` has a session whose connection is still open.
+    bool connected(const std::string& routing_id) {
+        const Session* session = find(routing_id);
+        return session != nullptr && !session->disconnected();
+    }
     // Sessions of `name` from incarnations older than `creation`, but `keep`.
     void erase_older(const std::string& name, std::uint64_t creation, const std::string& keep = {});
     // Handshakes that did not complete within handshake_timeout.

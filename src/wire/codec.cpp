@@ -116,6 +116,7 @@ void FrameWriter::add(const Welcome& message) { append(bytes_, messages_, messag
 void FrameWriter::add(const Auth& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const Bye& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const ByeAck& message) { append(bytes_, messages_, message); }
+void FrameWriter::add(const Leaving& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const Peers& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const Send& message) { append(bytes_, messages_, message); }
 void FrameWriter::add(const Publish& message) { append(bytes_, messages_, message); }

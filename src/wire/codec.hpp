@@ -32,6 +32,7 @@ public:
     void add(const Auth& message);
     void add(const Bye& message);
     void add(const ByeAck& message);
+    void add(const Leaving& message);
     void add(const Peers& message);
     void add(const Send& message);
     void add(const Publish& message);

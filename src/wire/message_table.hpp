@@ -78,6 +78,18 @@ struct Codec<Bye> {
     static bool read(Reader& r, Bye& m) { return read_string(r, m.name) && r.uint(m.creation); }
 };
 
+template <>
+struct Codec<Leaving> {
+    static constexpr MessageType type = MessageType::leaving;
+    static constexpr std::uint32_t fields = 2;
+    template <typename P>
+    static void pack(P& p, const Leaving& m) {
+        pack_str(p, m.name);
+        p.pack_uint64(m.creation);
+    }
+    static bool read(Reader& r, Leaving& m) { return read_string(r, m.name) && r.uint(m.creation); }
+};
+
 // A message that is its type id alone.
 template <MessageType id, typename T>
 struct EmptyCodec {

@@ -22,7 +22,7 @@ namespace liminal::detail::wire {
 inline constexpr std::uint8_t frame_version = 1;
 // Carried in HELLO; peers with another protocol version are rejected.
 // 2: the cookie proofs also bind the answering node's identity.
-inline constexpr std::uint64_t protocol_version = 2;
+inline constexpr std::uint64_t protocol_version = 3;
 
 // Message type ids. NEVER renumber: retire an id instead of reusing it.
 enum class MessageType : std::uint8_t {
@@ -32,6 +32,7 @@ enum class MessageType : std::uint8_t {
     bye = 4,      // DEALER -> ROUTER: clean stop
     bye_ack = 5,  // ROUTER -> DEALER reply to BYE
     peers = 6,    // DEALER -> ROUTER: peers the sender has seen come up
+    leaving = 7,  // ROUTER -> DEALER: clean stop, told to a node the sender has no up link to
     send = 16,    // DEALER -> ROUTER: a directed message to a local pid
     publish = 17, // DEALER -> ROUTER: a channel envelope for the receiver's local subscribers
     join = 32,    // PUB: the origin's pids joined a group (first join only)
@@ -119,6 +120,15 @@ struct Bye {
     std::string name;
     std::uint64_t creation = 0;
     friend bool operator==(const Bye&, const Bye&) = default;
+};
+
+// BYE for a node that hears nothing on a DEALER of ours: a stopping node
+// tells it on that node's own connection to our ROUTER.
+struct Leaving {
+    static constexpr Path path = Path::reply;
+    std::string name;
+    std::uint64_t creation = 0;
+    friend bool operator==(const Leaving&, const Leaving&) = default;
 };
 
 // Sent to every up peer when a peer comes up, so that a full mesh forms
@@ -215,7 +225,7 @@ struct DigestAck {
     friend bool operator==(const DigestAck&, const DigestAck&) = default;
 };
 
-using WireMessage = std::variant<Hello, Welcome, Auth, Bye, ByeAck, Peers, Send, Publish, Delta, Digest, Resync,
+using WireMessage = std::variant<Hello, Welcome, Auth, Bye, ByeAck, Leaving, Peers, Send, Publish, Delta, Digest, Resync,
                                  Snapshot, DigestAck>;
 
 }  // namespace liminal::detail::wire
