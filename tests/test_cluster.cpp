@@ -18,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 
 using namespace liminal;
 using namespace std::chrono_literals;
@@ -781,6 +782,45 @@ TEST_CASE("LEAVING is taken from the peer its connection proved, and not before 
     // Gone for good: a no longer links to it, however it is told of it.
     CHECK(wait_until([&] { return a.stats().links == 1; }));  // to b only
     CHECK(a.stats().malformed_frames == 1);
+}
+
+// Found by tools/soak: a node that died without BYE, or one a peer told of
+// that we never reached, was retried (a DEALER and a SUB each) for as long
+// as the node ran, and the view a never-linked peer sent stayed in it.
+TEST_CASE("a peer that is not up for forget_after is given up, and a seed is not", "[cluster][peers]") {
+    const std::string dead_seed = liminal::test::reserved_endpoint();
+    auto options = node_options("a@127.0.0.1", {dead_seed});
+    options.heartbeat_interval = 200ms;
+    options.heartbeat_timeout = 1000ms;
+    options.forget_after = 1500ms;
+    Node a(options);
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    std::optional<RawPeer> crashed(std::in_place, context, a.router_endpoint(), "crashed@127.0.0.1");
+    crashed->join(a);
+    // Authenticated, and sends its view; a's link to it never comes up.
+    std::optional<RawPeer> ghost(std::in_place, context, a.router_endpoint(), "ghost@127.0.0.1");
+    ghost->connect_to_node();
+    ghost->dealer.send(zmq::buffer(frame_of({Snapshot{1, 0, true, {{"s", "g", {7}}}}})));
+    // And a node a is told of, where nothing listens.
+    crashed->dealer.send(zmq::buffer(frame_of(
+        {Peers{{{"never@127.0.0.1", 9, liminal::test::reserved_endpoint(), liminal::test::reserved_endpoint()}}}})));
+    REQUIRE(wait_until([&] { return holds(a.members("s", "g"), "ghost@127.0.0.1", 7) && a.stats().links == 4; }));
+    // The crashed node and the ghost go without BYE.
+    crashed.reset();
+    ghost.reset();
+    REQUIRE(wait_until([&] { return peer_is(a, "crashed@127.0.0.1", PeerState::down); }));
+    // Given up on, all three; the seed is retried still.
+    REQUIRE(wait_until([&] { return a.stats().links == 1; }, 10s));
+    const auto peers = a.peers();
+    CHECK(liminal::test::find_peer(peers, "crashed@127.0.0.1") == nullptr);
+    CHECK(liminal::test::find_peer(peers, "ghost@127.0.0.1") == nullptr);
+    CHECK(liminal::test::find_peer(peers, "never@127.0.0.1") == nullptr);
+    CHECK_FALSE(holds(a.members("s", "g"), "ghost@127.0.0.1", 7));
+    CHECK(std::any_of(peers.begin(), peers.end(), [&](const PeerInfo& p) { return p.router_endpoint == dead_seed; }));
+    // Forgotten is not banned: the same node back is met again.
+    RawPeer again(context, a.router_endpoint(), "crashed@127.0.0.1");
+    again.join(a);
 }
 
 TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[cluster][trust]") {

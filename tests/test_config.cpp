@@ -55,6 +55,7 @@ seeds = ["tcp://127.0.0.1:7500", "tcp://127.0.0.1:7600"]
 cookie_file = "/etc/liminal/cookie"
 heartbeat_ms = 500
 heartbeat_timeout_ms = 2500
+forget_after_ms = 60000
 admin = "ipc:///tmp/a.admin"
 
 [limits]
@@ -83,6 +84,7 @@ format = "json"
     CHECK(s.cookie_file == "/etc/liminal/cookie");
     CHECK(s.heartbeat_ms == 500);
     CHECK(s.heartbeat_timeout_ms == 2500);
+    CHECK(s.forget_after_ms == 60000);
     CHECK(s.admin == "ipc:///tmp/a.admin");
     CHECK(s.limits.mailbox_capacity == 1000);
     CHECK(s.limits.max_frame_bytes == 65536);
@@ -164,6 +166,9 @@ TEST_CASE("merged settings must name the node, an endpoint and one cookie", "[co
     s.seeds.clear();
     s.heartbeat_timeout_ms = 5;
     CHECK_THROWS_WITH(check(s), Catch::StartsWith("cluster.heartbeat_timeout_ms"));
+    s.heartbeat_timeout_ms = 3000;
+    s.forget_after_ms = 2000;  // a peer given up before it could even be declared down
+    CHECK_THROWS_WITH(check(s), Catch::StartsWith("cluster.forget_after_ms: must be at least"));
 }
 
 TEST_CASE("cluster.security defaults to the cluster secret; plaintext only when spelled out", "[config][trust]") {

@@ -118,6 +118,11 @@ struct Options {
 
     std::chrono::milliseconds heartbeat_interval{1000};
     std::chrono::milliseconds heartbeat_timeout{3000};
+    // A peer that is not up for this long, and was not given as a seed, is
+    // given up: our link to it and our SUB on it close and its record goes
+    // (a node that died without BYE, or that we never reached). Met again
+    // when it connects to us or a peer tells of it. Seeds are retried for good.
+    std::chrono::milliseconds forget_after{300000};
     // How long stop() waits for peers to acknowledge BYE before closing anyway.
     std::chrono::milliseconds bye_grace{500};
     // How often the node publishes its membership DIGEST (seq + hash). A lost

@@ -164,17 +164,18 @@ void Actor::shutdown() {
     // A node linked to us that we are not linked to (its link came up
     // first, or ours never will) hears no BYE of ours: it is told on its own
     // connection, and closes it (what we wait for, as for a BYE_ACK).
-    std::vector<std::string> told;
-    for (const auto& [identity, name] : sessions_.authenticated()) {
-        if (peers_.up_link(name) != nullptr) continue;  // its BYE went on that link
-        reply(identity, wire::Leaving{core_.options.name, core_.creation});
-        told.push_back(identity);
-    }
+    // Links and sessions that come up from here on are told as they do
+    // (peer_up, on_handshake), so handshakes under way are waited for too:
+    // a node whose AUTH is on its way has our WELCOME, and its link is up.
+    for (const auto& [identity, name] : sessions_.authenticated()) tell_leaving(identity, name);
     const auto awaiting = [&] {
-        return std::count_if(links_.begin(), links_.end(),
-                               [](const auto& entry) { return entry.second->awaiting_bye_ack(); }) +
-               std::count_if(told.begin(), told.end(),
-                             [&](const std::string& identity) { return sessions_.connected(identity); });
+        return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& entry) {
+                   return entry.second->awaiting_bye_ack();
+               })) +
+               static_cast<std::size_t>(std::count_if(
+                   told_leaving_.begin(), told_leaving_.end(),
+                   [&](const std::string& identity) { return sessions_.connected(identity); })) +
+               sessions_.handshaking();
     };
     const auto deadline = Clock::now() + core_.options.bye_grace;
     // Keep serving (a peer stopping at the same time wants our BYE_ACK too)

@@ -104,6 +104,9 @@ private:
     // Reconnects links whose WELCOME is overdue (the peer refused or lost
     // the HELLO: a full session table, say), with backoff.
     void retry_handshakes();
+    // Closes links (not seeds) that have not been up for options.forget_after,
+    // and forgets their peers.
+    void forget_unreachable(Clock::time_point now);
     void on_router();
     // Connections the ZAP handler or the CurveZMQ handshake refused.
     void on_zap();
@@ -146,6 +149,9 @@ private:
     // `name`'s incarnation `creation` stopped (BYE or LEAVING): down for good,
     // no longer linked to nor listened to.
     void departed(const std::string& name, std::uint64_t creation);
+    // Stopping: tells the node of session `identity` that we leave, unless
+    // our link to `name` is up (BYE goes there).
+    void tell_leaving(const std::string& identity, const std::string& name);
     void learn(const wire::PeerAddress& address);
     void peer_up(Link& link, const wire::Welcome& welcome);
     void connect_sub(const std::string& name, Peer& peer, const std::string& pub);
@@ -255,6 +261,7 @@ private:
     Clock::time_point last_refusal_event_{};             // when refused() last emitted an event
     std::uint64_t drop_state_;                           // fault injection's random state
     bool stop_requested_ = false;                        // command::Stop came: leave the loop
+    std::vector<std::string> told_leaving_;              // stopping: sessions sent LEAVING (shutdown waits for them to close)
 };
 
 }  // namespace liminal::detail

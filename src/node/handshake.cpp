@@ -104,11 +104,22 @@ void Actor::on_handshake(const std::string& identity, const Connection& connecti
     const wire::Hello hello = session->hello();
     // One live inbound session per name: connections of older incarnations go.
     sessions_.erase_older(hello.name, hello.creation, identity);
+    if (stop_requested_) {
+        tell_leaving(identity, hello.name);  // stopping: it is told at once, and linked to no more
+        return;
+    }
     // The rest of the cluster it learns from our PEERS once our link to it is up (announce).
     learn({hello.name, hello.creation, hello.router, hello.pub});
 }
 
+void Actor::tell_leaving(const std::string& identity, const std::string& name) {
+    if (peers_.up_link(name) != nullptr) return;
+    reply(identity, wire::Leaving{core_.options.name, core_.creation});
+    told_leaving_.push_back(identity);
+}
+
 void Actor::learn(const wire::PeerAddress& address) {
+    if (stop_requested_) return;  // stopping: no new links
     if (address.name == core_.options.name || !valid_identity(address.name, address.creation)) return;
     if (address.router.rfind("tcp://", 0) != 0) return;
     if (std::find(ignored_endpoints_.begin(), ignored_endpoints_.end(), address.router) != ignored_endpoints_.end())
@@ -202,6 +213,13 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
         // An answer from an incarnation that has said BYE (it crossed the
         // BYE): it is gone, whatever its socket still says.
         close_link(link);
+        return;
+    }
+    if (stop_requested_) {
+        // A link that comes up while we stop (its WELCOME was on the way) is
+        // told at once, after its AUTH, and waited for like the others.
+        link.came_up(welcome.name, welcome.creation, peer.counters);
+        link.send_bye(wire::Bye{core_.options.name, core_.creation});
         return;
     }
     if (peer.creation != 0 && peer.creation != welcome.creation) {

@@ -70,6 +70,13 @@ public:
     // ZeroMQ reports the connection lost: the same, and a handshake in
     // progress is abandoned too.
     void disconnected();
+    // Not up since `now - duration` or earlier (or never up since it was opened).
+    bool not_up_for(Clock::duration duration, Clock::time_point now) const {
+        return !up() && now - not_up_since_ >= duration;
+    }
+    Clock::time_point not_up_since() const noexcept { return not_up_since_; }
+    // A link reopened in place of an older one (a retried handshake) goes on from its time.
+    void set_not_up_since(Clock::time_point since) noexcept { not_up_since_ = since; }
     // The peer behind the link once a WELCOME checked out (kept across drops).
     const std::string& peer_name() const noexcept { return peer_name_; }
     std::uint64_t peer_creation() const noexcept { return peer_creation_; }
@@ -168,6 +175,7 @@ private:
     const std::string expected_;        // the peer's name, if known before its WELCOME
     const std::string server_key_;      // the CurveZMQ key its ROUTER must prove
     const bool seed_;
+    Clock::time_point not_up_since_ = Clock::now();
     const std::size_t queue_limit_;     // limits.peer_queue_bytes
     const OverflowPolicy policy_;       // limits.peer_overflow
     const std::size_t hard_limit_;      // where messages are dropped (above queue_limit_ under block)

@@ -51,6 +51,8 @@ void validate(Options& options) {
     if (options.cookie.empty()) throw StartFailed("liminal: a cookie is required");
     if (options.heartbeat_interval.count() <= 0 || options.heartbeat_timeout < options.heartbeat_interval)
         throw StartFailed("liminal: heartbeat interval must be > 0 and timeout >= interval");
+    if (options.forget_after < options.heartbeat_timeout)
+        throw StartFailed("liminal: forget_after must be at least the heartbeat timeout");
     const auto& limits = options.limits;
     if (limits.max_frame_bytes < 1024 || limits.max_frame_bytes > detail::wire::max_length ||
         limits.mailbox_capacity == 0 || limits.mailbox_bytes == 0 || limits.send_hwm < 1 || limits.receive_hwm < 1 ||

@@ -47,6 +47,11 @@ void PeerTable::publish(const std::string& name, PeerDirectory& directory) const
     directory.set(info, peer.counters);
 }
 
+void PeerTable::forget(const std::string& name, PeerDirectory& directory) {
+    directory.erase(name);
+    peers_.erase(name);
+}
+
 void PeerTable::forget_departed(Peer::Clock::time_point now, Peer::Clock::duration retention,
                                 PeerDirectory& directory) {
     for (auto it = peers_.begin(); it != peers_.end();) {

@@ -67,6 +67,8 @@ public:
     void publish(const std::string& name, PeerDirectory& directory) const;
     // Forgets peers that said BYE longer than `retention` ago (and the API's copy).
     void forget_departed(Peer::Clock::time_point now, Peer::Clock::duration retention, PeerDirectory& directory);
+    // Forgets `name` now (and the API's copy).
+    void forget(const std::string& name, PeerDirectory& directory);
 
     auto begin() { return peers_.begin(); }
     auto end() { return peers_.end(); }

@@ -143,6 +143,7 @@ void Actor::check_slow_links() {
 void Actor::sweep() {
     const auto now = Clock::now();
     peers_.forget_departed(now, departed_retention, core_.directory);
+    forget_unreachable(now);
     std::vector<Link*> expired;
     for (auto& [endpoint, link] : links_) {
         if (link->close_at() && *link->close_at() <= now) expired.push_back(link.get());
@@ -172,8 +173,33 @@ void Actor::retry_handshakes() {
         log_.warn("{} did not answer HELLO within {} ms; reconnecting", endpoint,
                   std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
         wait = std::min<Clock::duration>(2 * wait, max_handshake_wait);
+        const auto since = link->not_up_since();
         close_link(*link);
-        open_link(endpoint, expected, seed);
+        if (Link* fresh = open_link(endpoint, expected, seed)) fresh->set_not_up_since(since);
+    }
+}
+
+void Actor::forget_unreachable(Clock::time_point now) {
+    std::vector<Link*> stale;
+    for (auto& [endpoint, link] : links_) {
+        if (!link->seed() && !link->closing() && link->not_up_for(core_.options.forget_after, now))
+            stale.push_back(link.get());
+    }
+    for (Link* link : stale) {
+        const std::string name = link->peer_name().empty() ? link->expected() : link->peer_name();
+        log_.info("giving up on {} ({}): not up for {} s", name.empty() ? "(unnamed)" : name, link->endpoint(),
+                  std::chrono::duration_cast<std::chrono::seconds>(now - link->not_up_since()).count());
+        close_link(*link);
+        if (name.empty()) continue;
+        Peer* peer = peers_.find(name);
+        if (peer != nullptr && (peer->state == PeerState::up || peer->link != nullptr)) continue;  // met another way
+        // Whatever we still hold of it goes too: its SUB and record (and the
+        // API's copy), and a view it sent while our link never came up.
+        if (peer != nullptr) {
+            disconnect_sub(*peer);
+            peers_.forget(name, core_.directory);
+        }
+        membership_peer_down(name);
     }
 }
 

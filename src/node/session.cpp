@@ -1,5 +1,7 @@
 #include "node/session.hpp"
 
+#include <algorithm>
+
 namespace liminal::detail {
 
 Session* SessionTable::find(const std::string& routing_id) {
@@ -60,6 +62,12 @@ std::vector<std::pair<std::string, std::string>> SessionTable::authenticated() c
         if (session.authenticated() && !session.disconnected()) out.emplace_back(routing_id, session.name());
     }
     return out;
+}
+
+std::size_t SessionTable::handshaking() const {
+    return static_cast<std::size_t>(std::count_if(sessions_.begin(), sessions_.end(), [](const auto& entry) {
+        return !entry.second.authenticated() && !entry.second.disconnected();
+    }));
 }
 
 void SessionTable::disconnect(int fd) {

@@ -102,6 +102,8 @@ public:
     std::size_t size() const noexcept { return sessions_.size(); }
     // The routing id and node name of every authenticated session.
     std::vector<std::pair<std::string, std::string>> authenticated() const;
+    // Sessions whose HELLO we answered and whose AUTH has not come, on open connections.
+    std::size_t handshaking() const;
     // Whether `routing_id` has a session whose connection is still open.
     bool connected(const std::string& routing_id) {
         const Session* session = find(routing_id);

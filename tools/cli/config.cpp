@@ -57,6 +57,7 @@ void load_cluster(NodeSettings& s, const toml::table& table) {
         else if (name == "trusted_keys") s.trusted_keys = read_string(node, key);
         else if (name == "heartbeat_ms") s.heartbeat_ms = static_cast<int>(read_int(node, key, 10, 600000));
         else if (name == "heartbeat_timeout_ms") s.heartbeat_timeout_ms = static_cast<int>(read_int(node, key, 10, 3600000));
+        else if (name == "forget_after_ms") s.forget_after_ms = read_int(node, key, 10, 7LL * 24 * 3600 * 1000);
         else if (name == "seeds") {
             const auto* array = node.as_array();
             if (array == nullptr) fail(key, "expected an array of strings");
@@ -177,6 +178,8 @@ void check(const NodeSettings& settings) {
                           "and --trusted-keys)");
     if (settings.heartbeat_timeout_ms < settings.heartbeat_ms)
         throw ConfigError("cluster.heartbeat_timeout_ms: must be at least cluster.heartbeat_ms");
+    if (settings.forget_after_ms < settings.heartbeat_timeout_ms)
+        throw ConfigError("cluster.forget_after_ms: must be at least cluster.heartbeat_timeout_ms");
     for (const auto& seed : settings.seeds) {
         // ENDPOINT, or NAME=ENDPOINT (node keys).
         const auto equals = seed.find('=');

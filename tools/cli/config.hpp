@@ -32,6 +32,7 @@ struct NodeSettings {
     std::string trusted_keys;  // cluster.trusted_keys (node keys)
     int heartbeat_ms = 1000;
     int heartbeat_timeout_ms = 3000;
+    std::int64_t forget_after_ms = 300000;  // cluster.forget_after_ms: give up on a peer not up this long
     Limits limits;
     std::string log_level = "info";
     std::string log_format = "text";  // or "json"

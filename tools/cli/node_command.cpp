@@ -72,6 +72,10 @@ CLI::App* NodeCommand::add(CLI::App& app) {
     flags.push_back(cmd->add_option("--heartbeat-timeout-ms", s.heartbeat_timeout_ms,
                                     "Silence after which a peer is marked down (default 3000)")
                         ->check(CLI::Range(10, 3600000)));
+    flags.push_back(cmd->add_option("--forget-after-ms", s.forget_after_ms,
+                                    "Give up on a peer (not a seed) that has not been up for this long: close "
+                                    "its link and forget it (default 300000)")
+                        ->check(CLI::Range(std::int64_t{10}, std::int64_t{7} * 24 * 3600 * 1000)));
     flags.push_back(cmd->add_option("--max-frame-bytes", s.limits.max_frame_bytes, "Largest message (and frame) sent or accepted (default 1 MiB)")
                         ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 31)));
     flags.push_back(cmd->add_option("--mailbox-capacity", s.limits.mailbox_capacity,
@@ -134,6 +138,7 @@ int NodeCommand::run() {
     if (given("--log-level")) merged.log_level = from_flags.log_level;
     if (given("--heartbeat-ms")) merged.heartbeat_ms = from_flags.heartbeat_ms;
     if (given("--heartbeat-timeout-ms")) merged.heartbeat_timeout_ms = from_flags.heartbeat_timeout_ms;
+    if (given("--forget-after-ms")) merged.forget_after_ms = from_flags.forget_after_ms;
     if (given("--max-frame-bytes")) merged.limits.max_frame_bytes = from_flags.limits.max_frame_bytes;
     if (given("--mailbox-capacity")) merged.limits.mailbox_capacity = from_flags.limits.mailbox_capacity;
     if (cookie_flags.insecure_plaintext) merged.security = Security::insecure_plaintext;
@@ -165,6 +170,7 @@ int NodeCommand::run() {
     options.admin = merged.admin;
     options.heartbeat_interval = std::chrono::milliseconds(merged.heartbeat_ms);
     options.heartbeat_timeout = std::chrono::milliseconds(merged.heartbeat_timeout_ms);
+    options.forget_after = std::chrono::milliseconds(merged.forget_after_ms);
     options.limits = merged.limits;
     options.logger = cookie_source.logger(merged.name, merged.log_format == "json");
 
