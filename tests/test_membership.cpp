@@ -7,7 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <random>
+#include <set>
 
 using namespace liminal::detail::membership;
 
@@ -413,4 +415,53 @@ TEST_CASE("a snapshot over the membership limit is refused and forgotten", "[mem
     CHECK(assembly.add(1, 1, true, five) == Result::too_large);
     auto next = part_of("g", {1});
     CHECK(assembly.add(1, 2, true, next) == Result::out_of_order);
+}
+
+TEST_CASE("a member list agrees with a sorted set through inserts, erases and whole-origin assigns",
+          "[membership][memory]") {
+    std::mt19937_64 rng(7);
+    MemberList list;
+    std::set<MemberList::Entry> model;
+    const auto agree = [&] {
+        REQUIRE(list.size() == model.size());
+        REQUIRE(std::equal(list.begin(), list.end(), model.begin(), model.end()));
+    };
+    for (int step = 0; step < 20000; ++step) {
+        // Few origins and ids, so that lists grow, shrink back to one entry in
+        // place and to none, and every path of each operation is taken.
+        const MemberList::Entry entry{static_cast<std::uint32_t>(rng() % 4), rng() % 64};
+        switch (rng() % 8) {
+        case 0: case 1: case 2:
+            CHECK(list.insert(entry) == model.insert(entry).second);
+            break;
+        case 3: case 4: case 5:
+            CHECK(list.erase(entry) == (model.erase(entry) == 1));
+            break;
+        case 6: {
+            Ids ids;
+            for (std::uint64_t id = 0, n = rng() % (step % 3 == 0 ? 2 : 40); id < n; ++id) ids.push_back(rng() % 64);
+            std::sort(ids.begin(), ids.end());
+            ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+            list.assign(entry.origin, ids);
+            std::erase_if(model, [&](const MemberList::Entry& e) { return e.origin == entry.origin; });
+            for (const auto id : ids) model.insert({entry.origin, id});
+            break;
+        }
+        default: {
+            const auto mine = list.of(entry.origin);
+            std::vector<MemberList::Entry> expected;
+            std::copy_if(model.begin(), model.end(), std::back_inserter(expected),
+                         [&](const MemberList::Entry& e) { return e.origin == entry.origin; });
+            CHECK(std::equal(mine.begin(), mine.end(), expected.begin(), expected.end()));
+            CHECK(list.contains(entry) == model.contains(entry));
+        }
+        }
+        agree();
+    }
+    // Moved from, a list is empty; moved to, it holds what the other held.
+    MemberList moved(std::move(list));
+    CHECK(list.empty());
+    CHECK(std::equal(moved.begin(), moved.end(), model.begin(), model.end()));
+    // A list of one holds it in place: the map node is all a single-member group costs.
+    static_assert(sizeof(MemberList) == 24);
 }

@@ -1,6 +1,8 @@
 #include "membership/state.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 #include <tuple>
 
 namespace liminal::detail::membership {
@@ -102,16 +104,56 @@ Snapshot State::local_snapshot() const {
     return snapshot;
 }
 
-void State::purge(const std::string& origin, OriginView& view, Effects& fx) {
-    for (auto& [key, ids] : view.groups) {
-        fx.purged += ids.size();
-        if (fx.record_changes)
-            fx.changes.push_back(Change{false, key.first, key.second, origin, view.creation, {ids.begin(), ids.end()}, false});
-        auto& holders = holders_[key];
-        holders.erase(origin);
-        if (holders.empty()) holders_.erase(key);
+State::OriginView& State::view_for(const std::string& origin) {
+    const auto [it, created] = views_.try_emplace(origin);
+    if (created) {
+        if (free_numbers_.empty()) {
+            it->second.number = static_cast<std::uint32_t>(names_.size());
+            names_.push_back(&it->first);
+        } else {
+            it->second.number = free_numbers_.back();
+            free_numbers_.pop_back();
+            names_[it->second.number] = &it->first;
+        }
     }
-    view.groups.clear();
+    return it->second;
+}
+
+State::Remote::iterator State::add_group(Remote::iterator hint, const std::string& scope, const std::string& group) {
+    const auto interned = scopes_.try_emplace(scope, 0).first;
+    ++interned->second;
+    return remote_.emplace_hint(hint, RemoteKey{&interned->first, group}, MemberList{});
+}
+
+State::Remote::iterator State::drop_group(Remote::iterator it) {
+    const std::string scope = *it->first.scope;
+    const auto next = remote_.erase(it);
+    if (const auto interned = scopes_.find(scope); --interned->second == 0) scopes_.erase(interned);
+    return next;
+}
+
+void State::purge(const std::string& origin, OriginView& view, Effects& fx) {
+    if (view.memberships > 0) {
+        for (auto it = remote_.begin(); it != remote_.end();) {
+            const auto mine = it->second.of(view.number);
+            if (!mine.empty()) {
+                fx.purged += mine.size();
+                if (fx.record_changes) {
+                    std::vector<std::uint64_t> ids;
+                    ids.reserve(mine.size());
+                    for (const auto& entry : mine) ids.push_back(entry.id);
+                    fx.changes.push_back(Change{false, *it->first.scope, it->first.group, origin, view.creation,
+                                                std::move(ids), false});
+                }
+                it->second.assign(view.number, {});
+                if (it->second.empty()) {
+                    it = drop_group(it);
+                    continue;
+                }
+            }
+            ++it;
+        }
+    }
     view.held.clear();
     view.hash = 0;
     view.memberships = 0;
@@ -120,7 +162,7 @@ void State::purge(const std::string& origin, OriginView& view, Effects& fx) {
 }
 
 void State::on_peer_up(const std::string& origin, std::uint64_t creation, Effects& fx) {
-    auto& view = views_[origin];
+    auto& view = view_for(origin);
     if (view.creation == creation) return;
     if (view.creation > creation) return;  // an older incarnation: ignore
     purge(origin, view, fx);
@@ -131,6 +173,8 @@ void State::on_peer_down(const std::string& origin, Effects& fx) {
     const auto it = views_.find(origin);
     if (it == views_.end()) return;
     purge(origin, it->second, fx);
+    names_[it->second.number] = nullptr;
+    free_numbers_.push_back(it->second.number);
     views_.erase(it);
 }
 
@@ -138,30 +182,25 @@ void State::apply(const std::string& origin, OriginView& view, const RemoteDelta
     const GroupKey key{delta.scope, delta.group};
     std::vector<std::uint64_t> changed;
     if (delta.join) {
-        auto& ids = view.groups[key];
+        auto it = remote_.find(RemoteKey{&key.first, key.second});
+        if (it == remote_.end()) it = add_group(it, key.first, key.second);
         for (const auto id : delta.ids) {
-            if (ids.insert(id).second) {
+            if (it->second.insert({view.number, id})) {
                 changed.push_back(id);
                 view.hash += membership_hash(key.first, key.second, id);
             }
         }
-        if (!ids.empty()) holders_[key].insert(origin);
-        else view.groups.erase(key);
+        if (it->second.empty()) drop_group(it);
         view.memberships += changed.size();
-    } else if (const auto it = view.groups.find(key); it != view.groups.end()) {
+    } else if (const auto it = remote_.find(RemoteKey{&key.first, key.second}); it != remote_.end()) {
         for (const auto id : delta.ids) {
-            if (it->second.erase(id) > 0) {
+            if (it->second.erase({view.number, id})) {
                 changed.push_back(id);
                 view.hash -= membership_hash(key.first, key.second, id);
             }
         }
         view.memberships -= changed.size();
-        if (it->second.empty()) {
-            view.groups.erase(it);
-            auto& holders = holders_[key];
-            holders.erase(origin);
-            if (holders.empty()) holders_.erase(key);
-        }
+        if (it->second.empty()) drop_group(it);
     }
     view.applied = delta.seq;
     if (!changed.empty())
@@ -203,7 +242,7 @@ void State::on_delta(const RemoteDelta& delta, Effects& fx) {
 
 void State::on_snapshot(const std::string& origin, std::uint64_t creation, Snapshot snapshot, Effects& fx) {
     if (origin == self_) return;
-    OriginView& view = views_[origin];
+    OriginView& view = view_for(origin);
     if (creation < view.creation) return;
     if (creation > view.creation) {
         purge(origin, view, fx);
@@ -211,65 +250,88 @@ void State::on_snapshot(const std::string& origin, std::uint64_t creation, Snaps
     }
     if (view.has_snapshot && snapshot.seq < view.applied) return;  // older than what we hold
 
-    // Senders list groups in key order (local_snapshot does); then every
-    // insert below lands at its hint, in constant time.
+    // Senders list groups in key order (local_snapshot does); then the walk
+    // in adopt inserts every new group at its hint, in constant time.
     const auto by_key = [](const GroupIds& a, const GroupIds& b) {
         return std::tie(a.scope, a.group) < std::tie(b.scope, b.group);
     };
     if (!std::is_sorted(snapshot.groups.begin(), snapshot.groups.end(), by_key))
         std::sort(snapshot.groups.begin(), snapshot.groups.end(), by_key);
-    std::map<GroupKey, std::set<std::uint64_t>> next;
-    for (auto& entry : snapshot.groups) {
-        if (entry.ids.empty()) continue;
-        const auto it = next.try_emplace(next.end(), GroupKey{std::move(entry.scope), std::move(entry.group)});
-        it->second.insert(entry.ids.begin(), entry.ids.end());
-    }
-    // Diff old against new, so monitors see exactly what changed.
-    drop_missing(origin, creation, view, next, fx);
-    adopt(origin, creation, view, std::move(next), fx);
+    adopt(origin, view, snapshot.groups, fx);
     view.applied = snapshot.seq;
     view.has_snapshot = true;
     apply_held(origin, view, fx);
     fx.acks.emplace_back(origin, view.applied);
 }
 
-void State::drop_missing(const std::string& origin, std::uint64_t creation, const OriginView& view,
-                         const std::map<GroupKey, std::set<std::uint64_t>>& next, Effects& fx) {
-    for (const auto& [key, ids] : view.groups) {
-        const auto found = next.find(key);
-        std::vector<std::uint64_t> gone;
-        for (const auto id : ids) {
-            if (found == next.end() || !found->second.contains(id)) gone.push_back(id);
-        }
-        if (!gone.empty() && fx.record_changes)
-            fx.changes.push_back(Change{false, key.first, key.second, origin, creation, std::move(gone), false});
-        if (found == next.end()) {
-            auto& holders = holders_[key];
-            holders.erase(origin);
-            if (holders.empty()) holders_.erase(key);
-        }
-    }
-}
-
-void State::adopt(const std::string& origin, std::uint64_t creation, OriginView& view,
-                  std::map<GroupKey, std::set<std::uint64_t>>&& next, Effects& fx) {
+void State::adopt(const std::string& origin, OriginView& view, std::vector<GroupIds>& groups, Effects& fx) {
+    const std::uint32_t number = view.number;
+    const std::uint64_t creation = view.creation;
+    std::vector<Change> joined;  // recorded after every leave, as monitors expect
     view.hash = 0;
     view.memberships = 0;
-    auto holder_hint = holders_.begin();
-    for (const auto& [key, ids] : next) {
-        const auto old = fx.record_changes ? view.groups.find(key) : view.groups.end();
-        std::vector<std::uint64_t> added;
-        for (const auto id : ids) {
-            view.hash += membership_hash(key.first, key.second, id);
-            if (fx.record_changes && (old == view.groups.end() || !old->second.contains(id))) added.push_back(id);
+    const auto compare = [](const RemoteKey& key, const GroupIds& entry) {
+        if (const int c = key.scope->compare(entry.scope); c != 0) return c;
+        return key.group.compare(entry.group);
+    };
+    auto at = remote_.begin();
+    std::size_t next = 0;
+    std::vector<std::uint64_t> ids, old, gone, added;
+    while (at != remote_.end() || next < groups.size()) {
+        const int order = at == remote_.end() ? 1 : next == groups.size() ? -1 : compare(at->first, groups[next]);
+        if (order < 0) {
+            // A group the snapshot does not list: the origin's members there leave.
+            const auto mine = at->second.of(number);
+            if (!mine.empty()) {
+                if (fx.record_changes) {
+                    gone.clear();
+                    for (const auto& entry : mine) gone.push_back(entry.id);
+                    fx.changes.push_back(Change{false, *at->first.scope, at->first.group, origin, creation, gone, false});
+                }
+                at->second.assign(number, {});
+                if (at->second.empty()) {
+                    at = drop_group(at);
+                    continue;
+                }
+            }
+            ++at;
+            continue;
         }
+        // The snapshot's ids for this group (a group listed twice counts once).
+        ids.clear();
+        const std::size_t first = next;
+        do {
+            ids.insert(ids.end(), groups[next].ids.begin(), groups[next].ids.end());
+            ++next;
+        } while (next < groups.size() && groups[next].scope == groups[first].scope &&
+                 groups[next].group == groups[first].group);
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        const GroupIds& entry = groups[first];
+        if (order > 0) {
+            if (ids.empty()) continue;
+            at = add_group(at, entry.scope, entry.group);
+        }
+        old.clear();
+        for (const auto& e : at->second.of(number)) old.push_back(e.id);
+        if (fx.record_changes) {
+            gone.clear();
+            added.clear();
+            std::set_difference(old.begin(), old.end(), ids.begin(), ids.end(), std::back_inserter(gone));
+            std::set_difference(ids.begin(), ids.end(), old.begin(), old.end(), std::back_inserter(added));
+            if (!gone.empty()) fx.changes.push_back(Change{false, entry.scope, entry.group, origin, creation, gone, false});
+            if (!added.empty()) joined.push_back(Change{true, entry.scope, entry.group, origin, creation, added, false});
+        }
+        for (const auto id : ids) view.hash += membership_hash(entry.scope, entry.group, id);
         view.memberships += ids.size();
-        const auto holders = holders_.try_emplace(holder_hint, key);
-        holders->second.insert(origin);
-        holder_hint = std::next(holders);
-        if (!added.empty()) fx.changes.push_back(Change{true, key.first, key.second, origin, creation, std::move(added), false});
+        at->second.assign(number, ids);
+        if (at->second.empty()) {
+            at = drop_group(at);
+        } else {
+            ++at;
+        }
     }
-    view.groups = std::move(next);
+    fx.changes.insert(fx.changes.end(), std::make_move_iterator(joined.begin()), std::make_move_iterator(joined.end()));
 }
 
 void State::on_digest(const std::string& origin, std::uint64_t creation, std::uint64_t seq, std::uint64_t hash,
@@ -307,31 +369,31 @@ std::vector<std::uint64_t> State::local_members(const std::string& scope, const 
 
 std::vector<State::Member> State::remote_members(const std::string& scope, const std::string& group) const {
     std::vector<Member> out;
-    const GroupKey key{scope, group};
-    const auto holders = holders_.find(key);
-    if (holders == holders_.end()) return out;
-    for (const auto& origin : holders->second) {
-        const OriginView& view = views_.at(origin);
-        for (const auto id : view.groups.at(key)) out.push_back(Member{origin, view.creation, id});
+    const auto it = remote_.find(RemoteKey{&scope, group});
+    if (it == remote_.end()) return out;
+    out.reserve(it->second.size());
+    for (const auto& entry : it->second) {
+        const std::string& name = *names_[entry.origin];
+        out.push_back(Member{name, views_.at(name).creation, entry.id});
     }
+    // By node name, then id.
+    std::sort(out.begin(), out.end(), [](const Member& a, const Member& b) { return std::tie(a.node, a.id) < std::tie(b.node, b.id); });
     return out;
 }
 
 std::vector<std::string> State::which_groups(const std::string& scope) const {
     std::set<std::string> groups;
-    for (const auto& [key, counts] : local_) {
-        if (key.first == scope) groups.insert(key.second);
-    }
-    for (const auto& [key, holders] : holders_) {
-        if (key.first == scope) groups.insert(key.second);
-    }
+    for (auto it = local_.lower_bound(GroupKey{scope, ""}); it != local_.end() && it->first.first == scope; ++it)
+        groups.insert(it->first.second);
+    for (auto it = remote_.lower_bound(RemoteKey{&scope, ""}); it != remote_.end() && *it->first.scope == scope; ++it)
+        groups.insert(it->first.group);
     return {groups.begin(), groups.end()};
 }
 
 std::vector<std::string> State::scopes() const {
     std::set<std::string> scopes;
     for (const auto& [key, counts] : local_) scopes.insert(key.first);
-    for (const auto& [key, holders] : holders_) scopes.insert(key.first);
+    for (const auto& [scope, groups] : scopes_) scopes.insert(scope);
     return {scopes.begin(), scopes.end()};
 }
 
@@ -346,28 +408,42 @@ std::vector<GroupIds> State::view_of(const std::string& origin) const {
         return out;
     }
     const auto it = views_.find(origin);
-    if (it == views_.end()) return out;
-    for (const auto& [key, ids] : it->second.groups) out.push_back(GroupIds{key.first, key.second, {ids.begin(), ids.end()}});
+    if (it == views_.end() || it->second.memberships == 0) return out;
+    for (const auto& [key, members] : remote_) {
+        const auto mine = members.of(it->second.number);
+        if (mine.empty()) continue;
+        GroupIds entry{*key.scope, key.group, {}};
+        for (const auto& e : mine) entry.ids.push_back(e.id);
+        out.push_back(std::move(entry));
+    }
     return out;
 }
 
 void State::inject_for_test(const std::string& origin, std::uint64_t creation, const std::string& scope,
                             const std::string& group, std::uint64_t id) {
-    OriginView& view = views_[origin];
+    OriginView& view = view_for(origin);
     if (view.creation == 0) view.creation = creation;
-    if (view.groups[{scope, group}].insert(id).second) {
+    auto it = remote_.find(RemoteKey{&scope, group});
+    if (it == remote_.end()) it = add_group(it, scope, group);
+    if (it->second.insert({view.number, id})) {
         view.hash += membership_hash(scope, group, id);
         ++view.memberships;
     }
-    holders_[{scope, group}].insert(origin);
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> State::remote_nodes(const std::string& scope,
                                                                        const std::string& group) const {
     std::vector<std::pair<std::string, std::uint64_t>> out;
-    const auto holders = holders_.find({scope, group});
-    if (holders == holders_.end()) return out;
-    for (const auto& origin : holders->second) out.emplace_back(origin, views_.at(origin).creation);
+    const auto it = remote_.find(RemoteKey{&scope, group});
+    if (it == remote_.end()) return out;
+    std::uint32_t last = 0;
+    for (const auto& entry : it->second) {
+        if (!out.empty() && entry.origin == last) continue;
+        last = entry.origin;
+        const std::string& name = *names_[entry.origin];
+        out.emplace_back(name, views_.at(name).creation);
+    }
+    std::sort(out.begin(), out.end());
     return out;
 }
 

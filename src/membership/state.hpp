@@ -30,6 +30,8 @@
 // - a snapshot from an origin not yet seen up: creates its view, since only
 //   authenticated peers can send one (on_snapshot).
 
+#include "membership/member_list.hpp"
+
 #include <cstdint>
 #include <map>
 #include <set>
@@ -166,25 +168,26 @@ public:
     static constexpr std::size_t max_held = 10'000;
 
 private:
+    // What this node holds of one origin. Its members themselves are in
+    // remote_, under the origin's number.
     struct OriginView {
+        std::uint32_t number = 0;      // its entries' origin in remote_
         std::uint64_t creation = 0;
         std::uint64_t applied = 0;     // seq of the last delta (or snapshot) applied
         bool has_snapshot = false;     // deltas are applied only after a snapshot
-        std::uint64_t hash = 0;        // membership_hash sum of `groups`
+        std::uint64_t hash = 0;        // membership_hash sum of its members
         std::size_t memberships = 0;
-        std::map<GroupKey, std::set<std::uint64_t>> groups;
         std::map<std::uint64_t, RemoteDelta> held;  // by seq: early deltas
     };
 
+    // The view of `origin`, created (with a number of its own) if new.
+    OriginView& view_for(const std::string& origin);
     void apply(const std::string& origin, OriginView& view, const RemoteDelta& delta, Effects& fx);
     void apply_held(const std::string& origin, OriginView& view, Effects& fx);
     void purge(const std::string& origin, OriginView& view, Effects& fx);
-    // The two halves of on_snapshot: what `next` no longer has leaves, then
-    // `next` becomes the view (what it adds joins).
-    void drop_missing(const std::string& origin, std::uint64_t creation, const OriginView& view,
-                      const std::map<GroupKey, std::set<std::uint64_t>>& next, Effects& fx);
-    void adopt(const std::string& origin, std::uint64_t creation, OriginView& view,
-               std::map<GroupKey, std::set<std::uint64_t>>&& next, Effects& fx);
+    // A snapshot's groups (sorted) become the origin's members: one walk
+    // over remote_ beside them, recording what left, then what joined.
+    void adopt(const std::string& origin, OriginView& view, std::vector<GroupIds>& groups, Effects& fx);
     void emit_own(bool join, const GroupKey& key, std::vector<std::uint64_t> ids, Effects& fx);
 
     const std::string self_;
@@ -194,7 +197,30 @@ private:
     std::map<GroupKey, std::map<std::uint64_t, std::uint32_t>> local_;  // own memberships with join counts
     std::map<std::uint64_t, std::set<GroupKey>> local_by_id_;       // for leave_all
     std::map<std::string, OriginView> views_;                       // by origin node name
-    std::map<GroupKey, std::set<std::string>> holders_;             // origins with members per group
+    std::vector<const std::string*> names_;                         // origin names by number (views_' keys)
+    std::vector<std::uint32_t> free_numbers_;                       // of origins forgotten
+    // Every remote member, by group: one map node per group, however many
+    // origins hold members in it (the memory per remote membership). A
+    // group's scope is held once, in scopes_, and pointed at.
+    struct RemoteKey {
+        const std::string* scope;
+        std::string group;
+    };
+    struct RemoteKeyLess {  // by scope, then group (the order of GroupKey)
+        bool operator()(const RemoteKey& a, const RemoteKey& b) const {
+            if (a.scope != b.scope) {
+                if (const int c = a.scope->compare(*b.scope); c != 0) return c < 0;
+            }
+            return a.group < b.group;
+        }
+    };
+    using Remote = std::map<RemoteKey, MemberList, RemoteKeyLess>;
+    // A new, empty group at `hint`, its scope interned.
+    Remote::iterator add_group(Remote::iterator hint, const std::string& scope, const std::string& group);
+    // Erases a group (its scope goes with its last group); returns the next.
+    Remote::iterator drop_group(Remote::iterator it);
+    Remote remote_;
+    std::map<std::string, std::size_t> scopes_;  // the scopes of remote_, with their numbers of groups
 };
 
 }  // namespace liminal::detail::membership

@@ -7,8 +7,24 @@
 
 #include <spdlog/spdlog.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace liminal::detail {
 namespace {
+
+// A whole membership built or taken apart leaves many small blocks free in
+// the middle of the heap (the decoded groups' id arrays), which glibc keeps
+// for itself; after a large one they go back to the system at once, so what
+// a view costs is what it holds (about 112 bytes a single-member group).
+constexpr std::size_t large_snapshot_groups = 10'000;
+
+void release_free_memory() {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
 
 constexpr std::size_t snapshot_part_bytes = 128 * 1024;          // target size of one SNAPSHOT part
 constexpr std::size_t gossip_frame_bytes = 64 * 1024;            // deltas per PUB frame, about
@@ -152,6 +168,7 @@ void Actor::send_snapshot(Link& link) {
         std::shared_lock lock(core_.membership->mutex);
         snapshot = core_.membership->state.local_snapshot();
     }
+    const bool large = snapshot.groups.size() >= large_snapshot_groups;
     wire::Snapshot part{snapshot.seq, 0, false, {}};
     std::size_t part_bytes = 0;
     const auto flush_part = [&](bool last) {
@@ -177,6 +194,10 @@ void Actor::send_snapshot(Link& link) {
         } while (start < group.ids.size());
     }
     flush_part(true);
+    if (large) {
+        snapshot = {};
+        release_free_memory();
+    }
 }
 
 bool Actor::on_data(Inbound& in, wire::Resync&) {
@@ -213,6 +234,7 @@ bool Actor::on_data(Inbound& in, wire::Snapshot& part) {
 
 void Actor::apply_snapshot(Session& session) {
     auto snapshot = session.snapshot().take();
+    const bool large = snapshot.groups.size() >= large_snapshot_groups;
     membership::Effects fx;
     {
         Membership::Write lock(*core_.membership);
@@ -220,6 +242,7 @@ void Actor::apply_snapshot(Session& session) {
         core_.membership->state.on_snapshot(session.name(), session.creation(), std::move(snapshot), fx);
         record_effects(*core_.membership, fx);
     }
+    if (large) release_free_memory();
     bump(core_.counters.snapshots_applied);
     carry_out(fx);
 }
