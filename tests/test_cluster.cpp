@@ -221,6 +221,19 @@ TEST_CASE("a restarted node is a new creation and old pids are stale", "[cluster
     CHECK(b->stats().dropped_stale_creation == 0);
 }
 
+TEST_CASE("a seed that stops cleanly and comes back at its endpoint is linked to again", "[cluster][peers]") {
+    const std::string endpoint = liminal::test::reserved_endpoint();
+    auto seed_options = node_options("a@127.0.0.1");
+    seed_options.listen = endpoint;
+    auto a = std::make_unique<Node>(seed_options);
+    Node b(node_options("b@127.0.0.1", {endpoint}));
+    REQUIRE(wait_for_mesh({a.get(), &b}));
+    a.reset();  // BYE: b stops linking to that incarnation, not to its seed
+    REQUIRE(wait_until([&] { return peer_is(b, "a@127.0.0.1", PeerState::down); }));
+    a = std::make_unique<Node>(seed_options);  // no seeds of its own: only b's seed link finds it
+    CHECK(wait_until([&] { return peer_is(b, "a@127.0.0.1", PeerState::up, a->creation()); }, 15s));
+}
+
 TEST_CASE("a seed that is the node's own endpoint is ignored", "[cluster]") {
     Node a(node_options("a@127.0.0.1"));
     const std::string own = liminal::test::reserved_endpoint();
@@ -600,15 +613,17 @@ namespace {
 struct RawPeer {
     static constexpr std::uint64_t creation = 5;
     const std::string name;
+    const std::uint64_t incarnation;  // `creation` unless a test plays a restart
     zmq::context_t& context;
     zmq::socket_t router;
     zmq::socket_t pub;
     zmq::socket_t dealer;
     std::string router_endpoint, pub_endpoint;
 
-    RawPeer(zmq::context_t& c, const std::string& target, std::string peer_name = "liar@127.0.0.1")
-        : name(std::move(peer_name)), context(c), router(raw_router(c, 5000ms, Holder::member)), pub(c, zmq::socket_type::pub),
-          dealer(raw_dealer(c, target, Holder::member, 5s, detail::routing_id(name, creation))) {
+    RawPeer(zmq::context_t& c, const std::string& target, std::string peer_name = "liar@127.0.0.1",
+            std::uint64_t peer_creation = creation)
+        : name(std::move(peer_name)), incarnation(peer_creation), context(c), router(raw_router(c, 5000ms, Holder::member)),
+          pub(c, zmq::socket_type::pub), dealer(raw_dealer(c, target, Holder::member, 5s, detail::routing_id(name, incarnation))) {
         const auto& keys = detail::wire::cluster_keys(liminal::test::test_cookie);
         pub.set(zmq::sockopt::linger, 0);
         pub.set(zmq::sockopt::curve_server, 1);
@@ -617,12 +632,12 @@ struct RawPeer {
         router_endpoint = router.get(zmq::sockopt::last_endpoint);
         pub_endpoint = pub.get(zmq::sockopt::last_endpoint);
     }
-    detail::wire::Answerer self() const { return {name, creation, router_endpoint, pub_endpoint}; }
+    detail::wire::Answerer self() const { return {name, incarnation, router_endpoint, pub_endpoint}; }
 
     // Our HELLO to the node, its WELCOME, our AUTH.
     void connect_to_node() {
         using namespace liminal::detail::wire;
-        authenticate(dealer, Hello{protocol_version, name, creation, router_endpoint, pub_endpoint, make_nonce()});
+        authenticate(dealer, Hello{protocol_version, name, incarnation, router_endpoint, pub_endpoint, make_nonce()});
     }
     // The node's HELLO to us, answered with a WELCOME it accepts.
     void answer_node() {
@@ -638,7 +653,7 @@ struct RawPeer {
         const Proof proof = make_proof(cluster_keys(liminal::test::test_cookie).proof, ProofRole::server, hello.nonce,
                                        nonce, frame.substr(1), self());
         router.send(id, zmq::send_flags::sndmore);
-        router.send(zmq::buffer(encode_frame(Welcome{name, creation, router_endpoint, pub_endpoint, nonce, proof})));
+        router.send(zmq::buffer(encode_frame(Welcome{name, incarnation, router_endpoint, pub_endpoint, nonce, proof})));
     }
     // Both handshakes, until `node` has us up.
     void join(const Node& node) {
@@ -821,6 +836,37 @@ TEST_CASE("a peer that is not up for forget_after is given up, and a seed is not
     // Forgotten is not banned: the same node back is met again.
     RawPeer again(context, a.router_endpoint(), "crashed@127.0.0.1");
     again.join(a);
+}
+
+// The losses a receiving node counts itself (PROTOCOL §8): each message once,
+// under its reason, and the ledger still adds up.
+TEST_CASE("a PUBLISH nobody here subscribes to, and a frame from an old incarnation, are counted once each",
+          "[cluster][ledger]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto target = a.spawn();
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    // An incarnation's connection to a stays while a meets the next one
+    // through its own link (told of it, by the old one itself here).
+    RawPeer old(context, a.router_endpoint(), "phoenix@127.0.0.1", RawPeer::creation);
+    old.connect_to_node();
+    RawPeer fresh(context, a.router_endpoint(), "phoenix@127.0.0.1", RawPeer::creation + 1);
+    old.dealer.send(zmq::buffer(frame_of(
+        {Peers{{{fresh.name, fresh.incarnation, fresh.router_endpoint, fresh.pub_endpoint}}}})));
+    fresh.answer_node();
+    REQUIRE(wait_until([&] { return peer_is(a, fresh.name, PeerState::up, fresh.incarnation); }));
+    // Two messages in one frame of the old incarnation: two drops.
+    old.dealer.send(zmq::buffer(frame_of({Send{a.creation(), target.pid().id, 1, {}, "from the past"},
+                                          Send{a.creation(), target.pid().id, 1, {}, "and again"}})));
+    REQUIRE(wait_until([&] { return a.stats().dropped_stale_creation == 2; }));
+    // A PUBLISH for a channel without subscribers here (they left on the way).
+    fresh.connect_to_node();
+    fresh.dealer.send(zmq::buffer(frame_of({Publish{"nobody", 1, MessageId{}, 1, 0, {}, "x", {}}})));
+    REQUIRE(wait_until([&] { return a.stats().dropped_no_such_process == 1; }));
+    CHECK_FALSE(target.receive(100ms));
+    const Stats s = a.stats();
+    CHECK(s.accepted == 3);
+    CHECK(s.accepted == s.received + s.dropped_no_such_process + s.dropped_stale_creation + s.in_flight_mailboxes);
 }
 
 TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[cluster][trust]") {

@@ -149,6 +149,9 @@ private:
     // `name`'s incarnation `creation` stopped (BYE or LEAVING): down for good,
     // no longer linked to nor listened to.
     void departed(const std::string& name, std::uint64_t creation);
+    // Stops linking to the incarnation behind `link`: closes it, or for a
+    // seed opens it afresh, since a seed is whatever runs at its endpoint.
+    void let_go(Link& link);
     // Stopping: tells the node of session `identity` that we leave, unless
     // our link to `name` is up (BYE goes there).
     void tell_leaving(const std::string& identity, const std::string& name);

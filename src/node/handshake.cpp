@@ -41,6 +41,7 @@ void Actor::on_handshake(const std::string& identity, const Connection& connecti
         bad_input_.dropped("malformed", fmt::format("a second HELLO from {}, already authenticated", current->name()));
         return;
     }
+    if (stop_requested_) return;  // stopping: no new sessions (the peer's link retries, and meets what comes next)
     if (hello.protocol != wire::protocol_version) {
         reject(hello.name, fmt::format("HELLO speaks protocol {} (this node speaks {})", hello.protocol,
                                        wire::protocol_version));
@@ -212,7 +213,7 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     if (peer.departed && welcome.creation <= peer.departed_creation) {
         // An answer from an incarnation that has said BYE (it crossed the
         // BYE): it is gone, whatever its socket still says.
-        close_link(link);
+        let_go(link);
         return;
     }
     if (stop_requested_) {
@@ -299,7 +300,7 @@ bool Actor::on_data(Inbound& in, wire::Bye&) {
     sessions_.erase(in.identity);  // `in.session` is gone from here on
     departed(who.name, who.creation);
     if (const auto link = links_.find(who.router); link != links_.end() && link->second->peer_name().empty()) {
-        close_link(*link->second);
+        let_go(*link->second);
     }
     return false;  // nothing after BYE is applied
 }
@@ -321,8 +322,18 @@ void Actor::departed(const std::string& name, std::uint64_t creation) {
     peer.departed = Clock::now();
     peer.departed_creation = creation;
     // It is gone for good: stop reconnecting and stop listening to it.
-    if (peer.link != nullptr) close_link(*peer.link);
+    if (peer.link != nullptr) let_go(*peer.link);
     disconnect_sub(peer);
+}
+
+void Actor::let_go(Link& link) {
+    if (!link.seed()) return close_link(link);
+    // A seed is whatever runs at its endpoint: the next incarnation there is
+    // met through a fresh link (the departed one no longer answers HELLO).
+    const std::string endpoint = link.endpoint();
+    const std::string expected = link.expected();
+    close_link(link);
+    open_link(endpoint, expected, true);
 }
 
 // Node keys, reloaded: a node whose key went away, or changed, is cut off;
