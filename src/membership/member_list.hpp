@@ -1,13 +1,12 @@
 #pragma once
 // The remote members of one group: (origin, id) entries kept sorted, so the
 // entries of each origin lie together in id order. Most groups of a large
-// cluster have a single member, so one entry is held in place and a heap
-// array is taken only for two or more: the list costs 24 bytes, plus 16 per
-// member (rounded up to a power of two) once it has two or more.
+// cluster have a single member, so one entry is held in the list itself and
+// a heap array is taken only for two or more: the list costs 16 bytes, plus
+// 16 a member (the array's length a power of two) once it has two or more.
 
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <vector>
 
 namespace liminal::detail::membership {
@@ -29,32 +28,37 @@ public:
 
     std::size_t size() const noexcept { return size_; }
     bool empty() const noexcept { return size_ == 0; }
-    const Entry* begin() const noexcept { return data(); }
-    const Entry* end() const noexcept { return data() + size_; }
 
     // False when it was there already / was not there.
     bool insert(Entry entry);
     bool erase(Entry entry);
     bool contains(Entry entry) const;
-    // The entries of `origin`, in id order.
-    std::span<const Entry> of(std::uint32_t origin) const;
+    // Every entry, in order.
+    std::vector<Entry> entries() const;
+    // The ids of `origin`, in order (appended to `out`).
+    void ids_of(std::uint32_t origin, std::vector<std::uint64_t>& out) const;
+    bool holds(std::uint32_t origin) const;
+    // The distinct origins, in order.
+    std::vector<std::uint32_t> origins() const;
     // Makes `ids` (sorted, no duplicates) the entries of `origin`.
     void assign(std::uint32_t origin, const std::vector<std::uint64_t>& ids);
 
 private:
-    Entry* data() noexcept { return capacity_ == 0 ? &one_ : many_; }
-    const Entry* data() const noexcept { return capacity_ == 0 ? &one_ : many_; }
-    // Room for `count` entries: grows to a power of two, or back to the
-    // single entry in place, and shrinks when under a quarter is used.
-    void fit(std::size_t count);
+    bool inline_mode() const noexcept { return size_ <= 1 && !heap_; }
+    Entry* array() const noexcept;
+    // [first, last) of `origin` in the heap array.
+    std::pair<std::size_t, std::size_t> range(std::uint32_t origin) const;
+    // Puts `entries` (sorted) in place of what the list holds.
+    void replace(const std::vector<Entry>& entries);
     void release() noexcept;
 
-    std::uint32_t size_ = 0;
-    std::uint32_t capacity_ = 0;  // 0: the one entry in place; else the heap array's length
-    union {
-        Entry one_{};
-        Entry* many_;
-    };
+    // One entry in place (heap_ false, size_ 0 or 1): word_ is its id and
+    // tag_ its origin. Else word_ is the address of a heap array of tag_
+    // entries, size_ of them used.
+    std::uint64_t word_ = 0;
+    std::uint32_t tag_ = 0;
+    std::uint32_t size_ : 31 = 0;
+    std::uint32_t heap_ : 1 = 0;
 };
 
 }  // namespace liminal::detail::membership

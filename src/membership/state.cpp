@@ -135,13 +135,11 @@ State::Remote::iterator State::drop_group(Remote::iterator it) {
 void State::purge(const std::string& origin, OriginView& view, Effects& fx) {
     if (view.memberships > 0) {
         for (auto it = remote_.begin(); it != remote_.end();) {
-            const auto mine = it->second.of(view.number);
-            if (!mine.empty()) {
-                fx.purged += mine.size();
+            if (it->second.holds(view.number)) {
+                std::vector<std::uint64_t> ids;
+                it->second.ids_of(view.number, ids);
+                fx.purged += ids.size();
                 if (fx.record_changes) {
-                    std::vector<std::uint64_t> ids;
-                    ids.reserve(mine.size());
-                    for (const auto& entry : mine) ids.push_back(entry.id);
                     fx.changes.push_back(Change{false, *it->first.scope, it->first.group, origin, view.creation,
                                                 std::move(ids), false});
                 }
@@ -281,11 +279,10 @@ void State::adopt(const std::string& origin, OriginView& view, std::vector<Group
         const int order = at == remote_.end() ? 1 : next == groups.size() ? -1 : compare(at->first, groups[next]);
         if (order < 0) {
             // A group the snapshot does not list: the origin's members there leave.
-            const auto mine = at->second.of(number);
-            if (!mine.empty()) {
+            if (at->second.holds(number)) {
                 if (fx.record_changes) {
                     gone.clear();
-                    for (const auto& entry : mine) gone.push_back(entry.id);
+                    at->second.ids_of(number, gone);
                     fx.changes.push_back(Change{false, *at->first.scope, at->first.group, origin, creation, gone, false});
                 }
                 at->second.assign(number, {});
@@ -313,7 +310,7 @@ void State::adopt(const std::string& origin, OriginView& view, std::vector<Group
             at = add_group(at, entry.scope, entry.group);
         }
         old.clear();
-        for (const auto& e : at->second.of(number)) old.push_back(e.id);
+        at->second.ids_of(number, old);
         if (fx.record_changes) {
             gone.clear();
             added.clear();
@@ -372,7 +369,7 @@ std::vector<State::Member> State::remote_members(const std::string& scope, const
     const auto it = remote_.find(RemoteKey{&scope, group});
     if (it == remote_.end()) return out;
     out.reserve(it->second.size());
-    for (const auto& entry : it->second) {
+    for (const auto& entry : it->second.entries()) {
         const std::string& name = *names_[entry.origin];
         out.push_back(Member{name, views_.at(name).creation, entry.id});
     }
@@ -410,10 +407,9 @@ std::vector<GroupIds> State::view_of(const std::string& origin) const {
     const auto it = views_.find(origin);
     if (it == views_.end() || it->second.memberships == 0) return out;
     for (const auto& [key, members] : remote_) {
-        const auto mine = members.of(it->second.number);
-        if (mine.empty()) continue;
+        if (!members.holds(it->second.number)) continue;
         GroupIds entry{*key.scope, key.group, {}};
-        for (const auto& e : mine) entry.ids.push_back(e.id);
+        members.ids_of(it->second.number, entry.ids);
         out.push_back(std::move(entry));
     }
     return out;
@@ -436,11 +432,8 @@ std::vector<std::pair<std::string, std::uint64_t>> State::remote_nodes(const std
     std::vector<std::pair<std::string, std::uint64_t>> out;
     const auto it = remote_.find(RemoteKey{&scope, group});
     if (it == remote_.end()) return out;
-    std::uint32_t last = 0;
-    for (const auto& entry : it->second) {
-        if (!out.empty() && entry.origin == last) continue;
-        last = entry.origin;
-        const std::string& name = *names_[entry.origin];
+    for (const auto origin : it->second.origins()) {
+        const std::string& name = *names_[origin];
         out.emplace_back(name, views_.at(name).creation);
     }
     std::sort(out.begin(), out.end());
