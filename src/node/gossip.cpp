@@ -17,7 +17,7 @@ namespace {
 // A whole membership built or taken apart leaves many small blocks free in
 // the middle of the heap (the decoded groups' id arrays), which glibc keeps
 // for itself; after a large one they go back to the system at once, so what
-// a view costs is what it holds (about 112 bytes a single-member group).
+// a view costs is what it holds (about 100 bytes a single-member group).
 constexpr std::size_t large_snapshot_groups = 10'000;
 
 void release_free_memory() {

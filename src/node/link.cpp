@@ -70,8 +70,10 @@ void Link::came_up(const std::string& name, std::uint64_t creation, std::shared_
 
 void Link::went_down() {
     drop_pending(counters_.dropped_node_down);
-    if (state_ == State::up) not_up_since_ = Clock::now();
-    if (state_ == State::up) state_ = State::connecting;
+    if (state_ == State::up) {
+        not_up_since_ = Clock::now();
+        state_ = State::connecting;
+    }
 }
 
 void Link::disconnected() {

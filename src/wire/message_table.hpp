@@ -66,29 +66,24 @@ struct Codec<Auth> {
     static bool read(Reader& r, Auth& m) { return r.fixed_bin(m.proof.data(), m.proof.size()); }
 };
 
-template <>
-struct Codec<Bye> {
-    static constexpr MessageType type = MessageType::bye;
+// A message of its sender's name and creation (BYE, LEAVING).
+template <MessageType id, typename T>
+struct NameCreationCodec {
+    static constexpr MessageType type = id;
     static constexpr std::uint32_t fields = 2;
     template <typename P>
-    static void pack(P& p, const Bye& m) {
+    static void pack(P& p, const T& m) {
         pack_str(p, m.name);
         p.pack_uint64(m.creation);
     }
-    static bool read(Reader& r, Bye& m) { return read_string(r, m.name) && r.uint(m.creation); }
+    static bool read(Reader& r, T& m) { return read_string(r, m.name) && r.uint(m.creation); }
 };
 
 template <>
-struct Codec<Leaving> {
-    static constexpr MessageType type = MessageType::leaving;
-    static constexpr std::uint32_t fields = 2;
-    template <typename P>
-    static void pack(P& p, const Leaving& m) {
-        pack_str(p, m.name);
-        p.pack_uint64(m.creation);
-    }
-    static bool read(Reader& r, Leaving& m) { return read_string(r, m.name) && r.uint(m.creation); }
-};
+struct Codec<Bye> : NameCreationCodec<MessageType::bye, Bye> {};
+
+template <>
+struct Codec<Leaving> : NameCreationCodec<MessageType::leaving, Leaving> {};
 
 // A message that is its type id alone.
 template <MessageType id, typename T>
