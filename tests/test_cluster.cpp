@@ -754,6 +754,29 @@ TEST_CASE("a stopping node tells a peer it has no up link to, on that peer's own
     CHECK(std::get<Leaving>(decoded[0]) == Leaving{"c@127.0.0.1", creation});
 }
 
+// A stop waits for handshakes under way (their AUTH may be on its way), but
+// a member that only ever sends HELLO cannot hold it past its grace.
+TEST_CASE("handshakes that never finish hold a stop no longer than its BYE grace", "[cluster][peers][trust]") {
+    auto options = node_options("c@127.0.0.1");
+    options.bye_grace = 500ms;
+    auto c = std::make_unique<Node>(options);
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    std::vector<std::unique_ptr<RawPeer>> stallers;
+    for (int i = 0; i < 8; ++i) {
+        stallers.push_back(std::make_unique<RawPeer>(context, c->router_endpoint(), "stall" + std::to_string(i) + "@127.0.0.1"));
+        RawPeer& p = *stallers.back();
+        p.dealer.send(zmq::buffer(encode_frame(
+            Hello{protocol_version, p.name, p.incarnation, p.router_endpoint, p.pub_endpoint, make_nonce()})));
+    }
+    REQUIRE(wait_until([&] { return c->stats().sessions == 8; }));  // each answered, none authenticated
+    const auto start = std::chrono::steady_clock::now();
+    c.reset();
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(took >= 400ms);  // it did wait for them ...
+    CHECK(took < 2s);      // ... for its grace only
+}
+
 TEST_CASE("LEAVING is taken from the peer its connection proved, and not before that proof", "[cluster][peers][trust]") {
     Node a(node_options("a@127.0.0.1"));
     Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));

@@ -44,7 +44,7 @@ public:
     void assign(std::uint32_t origin, const std::vector<std::uint64_t>& ids);
 
 private:
-    bool inline_mode() const noexcept { return size_ <= 1 && !heap_; }
+    bool inline_mode() const noexcept { return !heap_; }  // a heap array always holds two or more
     Entry* array() const noexcept;
     // [first, last) of `origin` in the heap array.
     std::pair<std::size_t, std::size_t> range(std::uint32_t origin) const;
