@@ -5,9 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
+#include <thread>
 
 using namespace liminal;
 using namespace std::chrono_literals;
@@ -73,6 +76,71 @@ TEST_CASE("joining a pid that is not a live local process is a usage error", "[g
     CHECK_THROWS_AS(a.join("", "g", p.pid()), liminal::Error);
     CHECK_THROWS_AS(a.join("s", std::string(256, 'g'), p.pid()), liminal::Error);
     CHECK_FALSE(a.leave("s", "g", p.pid()));
+}
+
+TEST_CASE("a process that closes after join found it live is not left a member", "[groups][faults]") {
+    std::optional<Process> process;
+    std::thread closer;
+    std::atomic<bool> closed = false;
+    detail::TestHooks hooks;
+    hooks.joining = [&](std::uint64_t) {
+        closer = std::thread([&] {
+            process->close();
+            closed = true;
+        });
+        // Without the fix the close finished here, and join then inserted a
+        // closed pid. With it, the close waits for join's membership lock,
+        // so this wait runs out.
+        wait_until([&] { return closed.load(); }, 300ms);  // wait-ok: gives a close that must not finish the time to
+    };
+    Node a = detail::TestAccess::make_node(fast(node_options("a@127.0.0.1")), hooks);
+    Node b(fast(node_options("b@127.0.0.1", {a.router_endpoint()})));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    process.emplace(a.spawn());
+    a.join("race", "g", process->pid());
+    closer.join();
+    CHECK(closed);
+    REQUIRE(a.sync_membership(5s).ok);
+    CHECK(a.local_members("race", "g").empty());
+    CHECK(b.members("race", "g").empty());
+}
+
+TEST_CASE("a process closed while it joins is never left a member, here or elsewhere", "[groups][faults]") {
+    Node a(fast(node_options("a@127.0.0.1")));
+    Node b(fast(node_options("b@127.0.0.1", {a.router_endpoint()})));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    int joined = 0, refused = 0;
+    for (int i = 0; i < 2000; ++i) {
+        auto process = a.spawn();
+        const Pid pid = process.pid();
+        // Both threads spin to the start (no sleeping thread to wake), and
+        // the closer starts a little later each time, so that its close
+        // falls at every point of the join in turn.
+        std::atomic<bool> ready = false, go = false;
+        std::thread closer([&, delay = i % 200] {
+            ready = true;
+            while (!go) {
+            }
+            for (std::atomic<int> spin = 0; spin < delay; ++spin) {
+            }
+            process.close();
+        });
+        while (!ready) {
+        }
+        go = true;
+        try {
+            a.join("race", "g", pid);
+            ++joined;
+        } catch (const NotLocal&) {
+            ++refused;
+        }
+        closer.join();
+    }
+    INFO(joined << " joins went through, " << refused << " were refused");
+    REQUIRE(a.sync_membership(5s).ok);
+    CHECK(a.local_members("race", "g").empty());
+    CHECK(a.members("race", "g").empty());
+    CHECK(b.members("race", "g").empty());
 }
 
 TEST_CASE("subscribers on two nodes get each publish exactly once and in order", "[groups][channels]") {

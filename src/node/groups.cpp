@@ -78,9 +78,12 @@ void Node::join(std::string_view scope, std::string_view group, const Pid& pid) 
 void Node::join(std::string_view scope, std::string_view group, const std::vector<Pid>& pids) {
     check_name("scope", scope);
     check_name("group", group);
-    const auto ids = impl().local_ids(pids);
     auto& membership = *impl().core->membership;
+    // Under the lock: a process that closes after this check leaves all its
+    // groups under the same lock, so after these joins, never before them.
     detail::Membership::Write lock(membership);
+    const auto ids = impl().local_ids(pids);
+    if (impl().core->testing.joining && !ids.empty()) impl().core->testing.joining(ids.front());
     detail::membership::Effects fx;
     membership.state.join(std::string(scope), std::string(group), ids, fx);
     detail::finish_local_change(*impl().core, fx);

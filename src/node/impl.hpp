@@ -32,7 +32,7 @@ struct NodeImpl {
     Pid node_pid;           // the node itself as a sender (id 0), built once: a Pid copies the name
 
     // The local ids of `pids`; throws NotLocal for any pid that is not a live
-    // process of this node.
+    // process of this node. Join calls it under the membership write lock.
     std::vector<std::uint64_t> local_ids(const std::vector<Pid>& pids) const;
     Monitor monitor(const std::string& scope, const std::optional<std::string>& group);
     // The mailbox of `from`, a publisher of this node (null: the node itself,

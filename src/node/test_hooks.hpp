@@ -8,6 +8,7 @@
 #include <liminal/node.hpp>
 
 #include <cstdint>
+#include <functional>
 
 namespace liminal::detail {
 
@@ -16,6 +17,9 @@ struct TestHooks {
     std::uint64_t seed = 1;          // for the drop decisions
     bool admin_test_hooks = false;   // the admin endpoint accepts test-inject (corrupts a view)
     std::size_t session_capacity = SessionTable::default_capacity;  // so that a test can fill the table
+    // Called by Node::join once it has found every pid live and before it
+    // inserts them, on the joining thread: a test closes a process there.
+    std::function<void(std::uint64_t id)> joining;
 };
 
 struct TestAccess {
