@@ -929,6 +929,51 @@ TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[clust
     CHECK(b.stats().resyncs_served == served_before);  // the forged digest asked b for nothing either
 }
 
+TEST_CASE("a restarted peer's backfill stays its view when the old incarnation is found gone", "[cluster][faults]") {
+    Node a(node_options("a@127.0.0.1"));
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    const std::string b = "b@127.0.0.1";
+    // The old incarnation is up at a with one member, and goes silent (its
+    // sockets stay open: a hung host, not a closed connection).
+    RawPeer old(context, a.router_endpoint(), b, 5);
+    old.join(a);
+    old.dealer.send(zmq::buffer(frame_of({Snapshot{1, 0, true, {{"s", "g", {1}}}}})));
+    REQUIRE(wait_until([&] { return holds(a.members("s", "g"), b, 1); }));
+
+    // The new incarnation, at other endpoints, handshakes and backfills
+    // before a's own link to it is up ...
+    RawPeer fresh(context, a.router_endpoint(), b, 6);
+    fresh.connect_to_node();
+    fresh.dealer.send(zmq::buffer(frame_of({Snapshot{1, 0, true, {{"s", "g", {2, 3}}}}})));
+    const auto fresh_view = [&] {
+        const auto members = a.members("s", "g");
+        return members == std::vector<Pid>{Pid{b, 6, 2}, Pid{b, 6, 3}};
+    };
+    REQUIRE(wait_until(fresh_view));
+    // ... then that link comes up, which tells a the old one is gone: its one
+    // member is purged, and the new incarnation's view stays, acknowledged
+    // to the new incarnation. (It sends no digest that would repair a loss.)
+    fresh.answer_node();
+    REQUIRE(wait_until([&] { return peer_is(a, b, PeerState::up, 6); }));
+    CHECK(fresh_view());
+    CHECK(a.stats().members_purged == 1);
+    bool acknowledged = false;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!acknowledged && std::chrono::steady_clock::now() < deadline) {
+        zmq::message_t id, body;
+        if (!fresh.router.recv(id) || !fresh.router.recv(body)) break;
+        std::vector<WireMessage> decoded;
+        const std::string frame = body.to_string();
+        if (decode_frame(frame, decoded) != DecodeError::none) continue;
+        for (const auto& message : decoded) {
+            const auto* ack = std::get_if<DigestAck>(&message);
+            acknowledged = acknowledged || (ack != nullptr && ack->creation == 6 && ack->seq == 1);
+        }
+    }
+    CHECK(acknowledged);
+}
+
 namespace {
 long self_rss_mib() {
     std::ifstream status("/proc/self/status");

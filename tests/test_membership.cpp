@@ -122,7 +122,7 @@ TEST_CASE("a gap holds the delta and asks for a resync; the snapshot fills it", 
     CHECK(remote_ids(state, "g") == (Ids{1, 2, 3}));
     CHECK(state.origin_status("b@h").applied == 3);
     CHECK(state.origin_status("b@h").held == 0);
-    CHECK(fx.acks == std::vector<std::pair<std::string, std::uint64_t>>{{"b@h", 3}});
+    CHECK(fx.acks == std::vector<Ack>{{"b@h", 7, 3}});
     CHECK(fx.resyncs.empty());
 }
 
@@ -172,7 +172,7 @@ TEST_CASE("a digest ahead or with another hash asks for a resync, else it is ack
     fx = {};
     state.on_digest("b@h", 7, 1, hash, fx);
     CHECK(fx.resyncs.empty());
-    CHECK(fx.acks == std::vector<std::pair<std::string, std::uint64_t>>{{"b@h", 1}});
+    CHECK(fx.acks == std::vector<Ack>{{"b@h", 7, 1}});
 
     fx = {};
     state.on_digest("b@h", 7, 2, hash, fx);  // the last delta was lost
@@ -206,7 +206,7 @@ TEST_CASE("a view ahead of its origin's digest is repaired by the next snapshot,
     fx = {};
     state.on_digest("b@h", 7, 3, membership_hash("s", "g", 1), fx);
     CHECK(fx.resyncs.empty());
-    CHECK(fx.acks == std::vector<std::pair<std::string, std::uint64_t>>{{"b@h", 3}});
+    CHECK(fx.acks == std::vector<Ack>{{"b@h", 7, 3}});
 }
 
 TEST_CASE("a peer going down purges its members", "[membership]") {
@@ -215,7 +215,7 @@ TEST_CASE("a peer going down purges its members", "[membership]") {
     state.on_delta(delta(true, 1, "g", {1, 2}), fx);
     state.on_delta(delta(true, 2, "h", {3}), fx);
     fx = {};
-    state.on_peer_down("b@h", fx);
+    state.on_peer_down("b@h", 7, fx);
     CHECK(fx.purged == 3);
     CHECK(fx.changes.size() == 2);
     for (const auto& c : fx.changes) CHECK_FALSE(c.join);
@@ -243,6 +243,35 @@ TEST_CASE("a new creation replaces all of the old one's members", "[membership]"
     // A snapshot of the old creation arriving late is ignored.
     state.on_snapshot("b@h", 7, Snapshot{5, {{"s", "g", {7}}}}, fx);
     CHECK(state.remote_members("s", "g").size() == 1);
+}
+
+TEST_CASE("a restarted origin's backfill, come before its peer-up, survives the old incarnation's down", "[membership]") {
+    State state = receiver();
+    Effects fx;
+    state.on_delta(delta(true, 1, "g", {1}), fx);
+    fx = {};
+    // Creation 8's backfill replaces creation 7's view, and is not
+    // acknowledged to 7 (the ack names the incarnation it is for).
+    state.on_snapshot("b@h", 8, Snapshot{2, {{"s", "g", {2, 3}}}}, fx);
+    CHECK(fx.purged == 1);
+    CHECK(fx.acks == std::vector<Ack>{{"b@h", 8, 2}});
+    // Our link then finds 7 gone: 8's view stays ...
+    fx = {};
+    CHECK_FALSE(state.on_peer_down("b@h", 7, fx));
+    CHECK(fx.purged == 0);
+    CHECK(remote_ids(state, "g") == (Ids{2, 3}));
+    for (const auto& member : state.remote_members("s", "g")) CHECK(member.creation == 8);
+    // ... and when 8 comes up, what we hold of it is acknowledged again.
+    fx = {};
+    state.on_peer_up("b@h", 8, fx);
+    CHECK(fx.purged == 0);
+    CHECK(fx.acks == std::vector<Ack>{{"b@h", 8, 2}});
+    CHECK(remote_ids(state, "g") == (Ids{2, 3}));
+    // 8 going down, or whatever b is, purges it.
+    fx = {};
+    CHECK(state.on_peer_down("b@h", State::any_creation, fx));
+    CHECK(fx.purged == 2);
+    CHECK(state.members("s", "g").empty());
 }
 
 TEST_CASE("a snapshot from an origin not seen up yet creates its view", "[membership]") {

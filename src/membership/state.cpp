@@ -161,19 +161,24 @@ void State::purge(const std::string& origin, OriginView& view, Effects& fx) {
 
 void State::on_peer_up(const std::string& origin, std::uint64_t creation, Effects& fx) {
     auto& view = view_for(origin);
-    if (view.creation == creation) return;
+    if (view.creation == creation) {
+        if (view.has_snapshot) fx.acks.push_back(Ack{origin, view.creation, view.applied});
+        return;
+    }
     if (view.creation > creation) return;  // an older incarnation: ignore
     purge(origin, view, fx);
     view.creation = creation;
 }
 
-void State::on_peer_down(const std::string& origin, Effects& fx) {
+bool State::on_peer_down(const std::string& origin, std::uint64_t creation, Effects& fx) {
     const auto it = views_.find(origin);
-    if (it == views_.end()) return;
+    if (it == views_.end()) return true;
+    if (it->second.creation > creation) return false;
     purge(origin, it->second, fx);
     names_[it->second.number] = nullptr;
     free_numbers_.push_back(it->second.number);
     views_.erase(it);
+    return true;
 }
 
 void State::apply(const std::string& origin, OriginView& view, const RemoteDelta& delta, Effects& fx) {
@@ -259,7 +264,7 @@ void State::on_snapshot(const std::string& origin, std::uint64_t creation, Snaps
     view.applied = snapshot.seq;
     view.has_snapshot = true;
     apply_held(origin, view, fx);
-    fx.acks.emplace_back(origin, view.applied);
+    fx.acks.push_back(Ack{origin, view.creation, view.applied});
 }
 
 void State::adopt(const std::string& origin, OriginView& view, std::vector<GroupIds>& groups, Effects& fx) {
@@ -344,7 +349,7 @@ void State::on_digest(const std::string& origin, std::uint64_t creation, std::ui
         fx.resyncs.push_back(origin);
         return;
     }
-    fx.acks.emplace_back(origin, view.applied);
+    fx.acks.push_back(Ack{origin, view.creation, view.applied});
 }
 
 std::vector<State::Member> State::members(const std::string& scope, const std::string& group) const {

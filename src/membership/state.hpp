@@ -86,11 +86,20 @@ struct Change {
     bool local = false;
 };
 
+// "`origin`'s incarnation `creation` holds `seq`": a DIGEST_ACK to that
+// incarnation, and to no other.
+struct Ack {
+    std::string origin;
+    std::uint64_t creation = 0;
+    std::uint64_t seq = 0;
+    bool operator==(const Ack&) const = default;
+};
+
 struct Effects {
     std::vector<OwnDelta> deltas;                                // gossip these, in order
     std::vector<Change> changes;                                 // tell monitors
     std::vector<std::string> resyncs;                            // ask these origins for a snapshot
-    std::vector<std::pair<std::string, std::uint64_t>> acks;    // acknowledge (origin, seq held)
+    std::vector<Ack> acks;                                       // acknowledge these
     std::uint64_t purged = 0;                                    // memberships removed by purges
     // Whether bulk changes (snapshots, purges) list their Change records:
     // the caller clears it when nobody listens (no monitors), which spares a
@@ -119,8 +128,16 @@ public:
     Snapshot local_snapshot() const;
 
     // Remote inputs.
+    // `origin`'s incarnation `creation` is up: a view of an older one is
+    // purged; a view this incarnation already sent (its backfill can come
+    // before our link to it is up) stays, and is acknowledged.
     void on_peer_up(const std::string& origin, std::uint64_t creation, Effects& fx);
-    void on_peer_down(const std::string& origin, Effects& fx);
+    // `origin`'s incarnation `creation` (or any before it) is gone, or
+    // `any_creation`: whatever of `origin` we hold. A later incarnation's
+    // view stays.
+    static constexpr std::uint64_t any_creation = ~std::uint64_t{0};
+    // Returns false when it kept a later incarnation's view.
+    bool on_peer_down(const std::string& origin, std::uint64_t creation, Effects& fx);
     void on_delta(const RemoteDelta& delta, Effects& fx);
     void on_snapshot(const std::string& origin, std::uint64_t creation, Snapshot snapshot, Effects& fx);
     void on_digest(const std::string& origin, std::uint64_t creation, std::uint64_t seq, std::uint64_t hash,

@@ -184,7 +184,9 @@ private:
     void send_snapshot(Link& link);
     void apply_snapshot(Session& session);
     void membership_peer_up(const std::string& name, std::uint64_t creation, bool again);
-    void membership_peer_down(const std::string& name);
+    // `name`'s incarnation `creation` is gone (State::any_creation: whichever).
+    void membership_peer_down(const std::string& name, std::uint64_t creation);
+    void count_purged(const std::string& name, const membership::Effects& fx);
     void carry_out(membership::Effects& fx);
 
     // What the API threads queued (commands.cpp): sends the queued messages,

@@ -155,10 +155,12 @@ void Actor::carry_out(membership::Effects& fx) {
         log_.debug("asking {} for a snapshot (gap or digest ahead)", origin);
         link->send(wire::Resync{});
     }
-    for (const auto& [origin, seq] : fx.acks) {
-        const Peer* peer = peers_.find(origin);
-        if (Link* link = peer == nullptr ? nullptr : peer->up_link())
-            link->send(wire::DigestAck{peer->creation, seq});
+    for (const auto& ack : fx.acks) {
+        // Only to the incarnation whose view it is: a backfill from a
+        // restarted peer is acknowledged once our link to it is up.
+        const Peer* peer = peers_.find(ack.origin);
+        if (peer == nullptr || peer->creation != ack.creation) continue;
+        if (Link* link = peer->up_link()) link->send(wire::DigestAck{ack.creation, ack.seq});
     }
 }
 
@@ -244,6 +246,7 @@ void Actor::apply_snapshot(Session& session) {
     }
     if (large) release_free_memory();
     bump(core_.counters.snapshots_applied);
+    count_purged(session.name(), fx);  // an older incarnation's view, replaced
     carry_out(fx);
 }
 
@@ -261,6 +264,7 @@ void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, 
         core_.membership->state.on_peer_up(name, creation, fx);
         record_effects(*core_.membership, fx);
     }
+    count_purged(name, fx);
     Link* link = peers_.up_link(name);
     if (link == nullptr) return;
     // Backfill: the newcomer gets our whole membership at once.
@@ -276,20 +280,24 @@ void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, 
     carry_out(fx);
 }
 
-void Actor::membership_peer_down(const std::string& name) {
+void Actor::membership_peer_down(const std::string& name, std::uint64_t creation) {
     membership::Effects fx;
+    bool dropped = false;
     {
         Membership::Write lock(*core_.membership);
         fx.record_changes = core_.membership->monitors->listening();
-        core_.membership->state.on_peer_down(name, fx);
+        dropped = core_.membership->state.on_peer_down(name, creation, fx);
         record_effects(*core_.membership, fx);
     }
-    core_.acks.forget(name);
-    if (fx.purged > 0) {
-        bump(core_.counters.purges);
-        bump(core_.counters.members_purged, fx.purged);
-        log_.info("purged {} memberships of {}", fx.purged, name);
-    }
+    if (dropped) core_.acks.forget(name);  // else they may be the later incarnation's
+    count_purged(name, fx);
+}
+
+void Actor::count_purged(const std::string& name, const membership::Effects& fx) {
+    if (fx.purged == 0) return;
+    bump(core_.counters.purges);
+    bump(core_.counters.members_purged, fx.purged);
+    log_.info("purged {} memberships of {}", fx.purged, name);
 }
 
 }  // namespace liminal::detail

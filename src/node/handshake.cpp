@@ -288,7 +288,7 @@ void Actor::peer_down(const std::string& name, DownReason reason, const std::str
     if (peer->link != nullptr) peer->link->went_down();
     peers_.publish(name, core_.directory);
     // Its members go first: whoever sees the event sees them gone.
-    membership_peer_down(name);
+    membership_peer_down(name, peer->creation);
     emit(PeerEvent{PeerEventKind::down, name, peer->creation, peer->router, reason, detail});
 }
 

@@ -199,7 +199,7 @@ void Actor::forget_unreachable(Clock::time_point now) {
             disconnect_sub(*peer);
             peers_.forget(name, core_.directory);
         }
-        membership_peer_down(name);
+        membership_peer_down(name, membership::State::any_creation);
     }
 }
 

@@ -88,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             state.on_peer_up(origin, creation, fx);
             break;
         case 2:
-            state.on_peer_down(origin, fx);
+            state.on_peer_down(origin, (op >> 2) % 2 ? creation : membership::State::any_creation, fx);
             break;
         default: {
             const std::uint64_t id = 1 + (op >> 3) % 4;
