@@ -248,6 +248,28 @@ TEST_CASE("a seed that is the node's own endpoint is ignored", "[cluster]") {
     CHECK(d.stats().rejected_peers == 0);
 }
 
+TEST_CASE("a node's outgoing connections come from its source address, and a bad one fails the start", "[cluster]") {
+    zmq::context_t context;
+    auto listener = raw_router(context, 5000ms, Holder::member);
+    const std::string endpoint = listener.get(zmq::sockopt::last_endpoint);
+    for (const std::string source : {"127.0.0.2", ""}) {
+        Options options = node_options("a@127.0.0.1", {endpoint});
+        options.source_address = source;
+        Node a(options);
+        zmq::message_t id, hello;
+        REQUIRE(listener.recv(id));
+        REQUIRE(listener.recv(hello));
+        const char* from = zmq_msg_gets(hello.handle(), "Peer-Address");
+        REQUIRE(from != nullptr);
+        CHECK(std::string(from) == (source.empty() ? "127.0.0.1" : source));
+    }
+    for (const std::string bad : {"127.0.0.2:0;127.0.0.3", "127.0.0.2:5000", "tcp://127.0.0.2", "[::1"}) {
+        Options options = node_options("a@127.0.0.1");
+        options.source_address = bad;
+        CHECK_THROWS_AS(Node(options), StartFailed);
+    }
+}
+
 TEST_CASE("an unreachable seed is retried until it comes up", "[cluster]") {
     const std::string endpoint = liminal::test::reserved_endpoint();
     Node b(node_options("b@127.0.0.1", {endpoint}));

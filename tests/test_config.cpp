@@ -51,6 +51,7 @@ node_name = "a@127.0.0.1"
 listen = "tcp://127.0.0.1:7400"
 gossip = "tcp://127.0.0.1:7401"
 advertise = "10.0.0.5"
+source = "10.0.0.6"
 seeds = ["tcp://127.0.0.1:7500", "tcp://127.0.0.1:7600"]
 cookie_file = "/etc/liminal/cookie"
 heartbeat_ms = 500
@@ -80,6 +81,7 @@ format = "json"
     CHECK(s.listen == "tcp://127.0.0.1:7400");
     CHECK(s.gossip == "tcp://127.0.0.1:7401");
     CHECK(s.advertise == "10.0.0.5");
+    CHECK(s.source == "10.0.0.6");
     CHECK(s.seeds == std::vector<std::string>{"tcp://127.0.0.1:7500", "tcp://127.0.0.1:7600"});
     CHECK(s.cookie_file == "/etc/liminal/cookie");
     CHECK(s.heartbeat_ms == 500);

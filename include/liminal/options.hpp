@@ -107,6 +107,12 @@ struct Options {
     std::string gossip = "tcp://127.0.0.1:*";
     // The host advertised to peers when binding to 0.0.0.0 or `*`. Empty: the node name's host.
     std::string advertise_host;
+    // The address this node's outgoing connections (its links to peers'
+    // ROUTERs, its SUBs on their PUBs) are made from: an IP address such as
+    // 10.0.0.5 or 127.0.0.2, or an interface name. For multi-homed hosts,
+    // and for tests that give each node its own loopback address. Empty: the
+    // OS picks the source as it routes.
+    std::string source_address;
     // ROUTER endpoints of nodes to join through. One is enough: the mesh forms from it.
     std::vector<std::string> seeds;
     // Where the admin endpoint binds (liminal-cli status, peers, ...): ipc://PATH,

@@ -16,7 +16,8 @@ constexpr std::size_t max_pack_bytes = 256 * 1024;
 Link::Link(zmq::context_t& context, const Options& options, const CurveKeypair& own, const std::string& server_key,
            std::string endpoint, std::string expected, const std::string& identity, std::uint64_t serial, bool seed,
            Counters& counters, Backpressure& backpressure, RateLimitedLog& bad_input)
-    : endpoint_(std::move(endpoint)), expected_(std::move(expected)), server_key_(server_key), seed_(seed), queue_limit_(options.limits.peer_queue_bytes),
+    : endpoint_(std::move(endpoint)), connect_to_(connect_endpoint(endpoint_, options.source_address)),
+      expected_(std::move(expected)), server_key_(server_key), seed_(seed), queue_limit_(options.limits.peer_queue_bytes),
       policy_(options.limits.peer_overflow),
       // Under block, senders wait from half the limit on, so what reaches
       // the link after that is at most what the outbound queue held then.
@@ -38,7 +39,7 @@ Link::Link(zmq::context_t& context, const Options& options, const CurveKeypair& 
     start_monitor(dealer_, monitor_, "inproc://liminal-link-" + std::to_string(serial),
                   ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
                       handshake_failed_events);
-    dealer_.connect(endpoint_);
+    dealer_.connect(connect_to_);
 }
 
 Link::~Link() {
@@ -169,8 +170,8 @@ void Link::reconnect() {
     drop_pending(counters_.dropped_slow_consumer);
     // A fresh connection: ZeroMQ drops what its pipe held (linger 0), the
     // monitor reports the disconnect and the handshake runs again.
-    dealer_.disconnect(endpoint_);
-    dealer_.connect(endpoint_);
+    dealer_.disconnect(connect_to_);
+    dealer_.connect(connect_to_);
     state_ = State::connecting;
     cut_off_ = false;
 }

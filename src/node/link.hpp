@@ -172,6 +172,7 @@ private:
     void uncongested(); // below half its limit again
 
     const std::string endpoint_;        // the peer ROUTER endpoint we connect to
+    const std::string connect_to_;      // the same, from Options::source_address
     const std::string expected_;        // the peer's name, if known before its WELCOME
     const std::string server_key_;      // the CurveZMQ key its ROUTER must prove
     const bool seed_;

@@ -10,7 +10,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 namespace liminal {
@@ -45,6 +48,20 @@ std::shared_ptr<spdlog::logger> make_logger(const Options& options) {
     return logger;
 }
 
+// An address or interface name ZeroMQ can bind a connection's source to:
+// letters, digits, '.', '-', '_', or an IPv6 address in brackets. Nothing
+// that would make `SOURCE:0;HOST:PORT` mean something else.
+bool is_valid_source(const std::string& source) {
+    if (source.empty()) return true;
+    if (source.size() > 255) return false;
+    const bool bracketed = source.front() == '[' && source.back() == ']' && source.size() > 2;
+    const std::string_view inner =
+        bracketed ? std::string_view(source).substr(1, source.size() - 2) : std::string_view(source);
+    return std::all_of(inner.begin(), inner.end(), [&](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || (bracketed && c == ':');
+    });
+}
+
 void validate(Options& options) {
     if (!is_valid_node_name(options.name))
         throw StartFailed("liminal: invalid node name '" + options.name + "' (expected name@host)");
@@ -65,6 +82,9 @@ void validate(Options& options) {
         if (endpoint->rfind("tcp://", 0) != 0) throw StartFailed("liminal: only tcp:// endpoints are supported: " + *endpoint);
     }
     if (!options.admin.empty()) options.admin = parse_admin_endpoint(options.admin);
+    if (!is_valid_source(options.source_address))
+        throw StartFailed("liminal: source_address is an IP address or interface name (no port, no ';'): " +
+                          options.source_address);
     if (options.security == Security::node_keys) {
         if (options.key_file.empty() || options.trusted_keys.empty())
             throw StartFailed("liminal: Security::node_keys needs a key_file and a trusted_keys file");

@@ -8,7 +8,7 @@ Subscription::Subscription(zmq::context_t& context, const Options& options, cons
     configure_peer_socket(socket, options);
     secure_client(socket, options.security, own, server_key);
     socket.set(zmq::sockopt::subscribe, "");
-    socket.connect(endpoint);
+    socket.connect(connect_endpoint(endpoint, options.source_address));
 }
 
 Peer* PeerTable::find(const std::string& name) {

@@ -52,6 +52,12 @@ std::string advertised_endpoint(zmq::socket_t& socket, const std::string& advert
     return bound;
 }
 
+std::string connect_endpoint(const std::string& endpoint, const std::string& source) {
+    const std::string prefix = "tcp://";
+    if (source.empty() || endpoint.rfind(prefix, 0) != 0) return endpoint;
+    return prefix + source + ":0;" + endpoint.substr(prefix.size());
+}
+
 std::string routing_id(const std::string& name, std::uint64_t creation) {
     return std::string(1, '\x01') + name + "." + std::to_string(creation);
 }

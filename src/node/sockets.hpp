@@ -38,6 +38,11 @@ std::string advertised_endpoint(zmq::socket_t& socket, const std::string& advert
 // connection of its previous incarnation.
 std::string routing_id(const std::string& name, std::uint64_t creation);
 
+// What to connect to for the tcp endpoint `endpoint` from `source`
+// (Options::source_address; empty: as the OS routes it): ZeroMQ's
+// `tcp://SOURCE:0;HOST:PORT` form.
+std::string connect_endpoint(const std::string& endpoint, const std::string& source);
+
 struct MonitorEvent {
     std::uint16_t event = 0;
     std::uint32_t value = 0;

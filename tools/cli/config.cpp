@@ -44,6 +44,7 @@ void load_cluster(NodeSettings& s, const toml::table& table) {
         else if (name == "listen") s.listen = read_string(node, key);
         else if (name == "gossip") s.gossip = read_string(node, key);
         else if (name == "advertise") s.advertise = read_string(node, key);
+        else if (name == "source") s.source = read_string(node, key);
         else if (name == "admin") s.admin = read_string(node, key);
         else if (name == "cookie") s.cookie = read_string(node, key);
         else if (name == "cookie_file") s.cookie_file = read_string(node, key);

@@ -23,6 +23,7 @@ struct NodeSettings {
     std::string listen;
     std::string gossip;
     std::string advertise;
+    std::string source;  // Options::source_address
     std::string admin;
     std::vector<std::string> seeds;
     std::string cookie;

@@ -53,6 +53,8 @@ CLI::App* NodeCommand::add(CLI::App& app) {
     flags.push_back(cmd->add_option("--listen", s.listen, "ROUTER endpoint to bind, e.g. tcp://127.0.0.1:7400 (port * = any)"));
     flags.push_back(cmd->add_option("--gossip", s.gossip, "PUB endpoint to bind (default: the --listen host, any port)"));
     flags.push_back(cmd->add_option("--advertise", s.advertise, "Host advertised to peers when binding 0.0.0.0 (default: the name's host)"));
+    flags.push_back(cmd->add_option("--source", s.source,
+                                    "Address this node's outgoing connections come from, e.g. 10.0.0.5 (default: as the OS routes)"));
     flags.push_back(cmd->add_option("--seed", s.seeds, "ROUTER endpoint of a node to join through (repeatable)"));
     flags.push_back(cmd->add_option("--admin", s.admin, "Admin endpoint to bind: ipc://PATH or tcp://127.0.0.1:PORT"));
     cookie_flags.add_cookie(*cmd);
@@ -130,6 +132,7 @@ int NodeCommand::run() {
     if (given("--listen")) merged.listen = from_flags.listen;
     if (given("--gossip")) merged.gossip = from_flags.gossip;
     if (given("--advertise")) merged.advertise = from_flags.advertise;
+    if (given("--source")) merged.source = from_flags.source;
     if (given("--seed")) merged.seeds = from_flags.seeds;
     if (given("--admin")) merged.admin = from_flags.admin;
     if (given("--key-file")) merged.key_file = from_flags.key_file;
@@ -166,6 +169,7 @@ int NodeCommand::run() {
     options.listen = merged.listen;
     options.gossip = merged.gossip.empty() ? "tcp://" + host_of(merged.listen) + ":*" : merged.gossip;
     options.advertise_host = merged.advertise;
+    options.source_address = merged.source;
     options.seeds = merged.seeds;
     options.admin = merged.admin;
     options.heartbeat_interval = std::chrono::milliseconds(merged.heartbeat_ms);
