@@ -248,8 +248,11 @@ void Actor::peer_up(Link& link, const wire::Welcome& welcome) {
     membership_peer_up(welcome.name, welcome.creation, again);
 }
 
+// A fresh SUB each time the link comes up: the old one may be waiting out a
+// reconnect backoff from a split that has healed, while gossip sent now
+// would be lost. Anything the swap loses is found by the digest the peer
+// publishes when the new SUB subscribes (on_pub).
 void Actor::connect_sub(const std::string& name, Peer& peer, const std::string& pub) {
-    if (peer.sub != nullptr && peer.sub->endpoint == pub) return;
     disconnect_sub(peer);
     peer.sub = std::make_unique<Subscription>(context_, core_.options, core_.curve, server_key(name), name, pub);
 }

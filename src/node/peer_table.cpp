@@ -6,6 +6,12 @@ Subscription::Subscription(zmq::context_t& context, const Options& options, cons
                            const std::string& server_key, std::string peer_name, std::string pub)
     : peer(std::move(peer_name)), endpoint(std::move(pub)), socket(context, zmq::socket_type::sub) {
     configure_peer_socket(socket, options);
+    // As a link's DEALER: a SYN that is black-holed (a silent split) is
+    // given up and tried again, never left to the kernel's backoff of up to
+    // two minutes, so gossip resumes soon after the network heals.
+    socket.set(zmq::sockopt::reconnect_ivl, 100);
+    socket.set(zmq::sockopt::reconnect_ivl_max, 5000);
+    socket.set(zmq::sockopt::connect_timeout, 2000);
     secure_client(socket, options.security, own, server_key);
     socket.set(zmq::sockopt::subscribe, "");
     socket.connect(connect_endpoint(endpoint, options.source_address));

@@ -279,7 +279,14 @@ void Actor::on_pub() {
         const std::string_view name = ZapHandler::bound_name(user_id == nullptr ? "" : user_id);
         if (!subscribe || name.empty()) continue;
         // A node has one SUB on us: its latest subscription is its connection.
-        subscriber_fds_[std::string(name)] = zmq_msg_get(subscription.handle(), ZMQ_SRCFD);
+        const int fd = zmq_msg_get(subscription.handle(), ZMQ_SRCFD);
+        const auto [it, added] = subscriber_fds_.try_emplace(std::string(name), fd);
+        if (!added && it->second == fd) continue;
+        it->second = fd;
+        // A new connection missed whatever was published before it
+        // subscribed: a digest now lets it see so and resync, rather than
+        // at the next periodic one.
+        next_digest_ = Clock::now();
     }
 }
 

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <stdexcept>
 #include <thread>
 
@@ -14,12 +15,18 @@ extern char** environ;
 
 namespace liminal::test {
 
-Child::Child(std::vector<std::string> argv, bool merge_stderr) {
+Child::Child(std::vector<std::string> argv, bool merge_stderr, bool with_stdin) {
     int fds[2];
+    int in[2] = {-1, -1};
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    if (with_stdin) {
+        if (::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+        ::signal(SIGPIPE, SIG_IGN);  // a child that died makes write_line fail, not kill us
+    }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    if (with_stdin) posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
     if (merge_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     std::vector<char*> args;
     for (auto& arg : argv) args.push_back(arg.data());
@@ -28,8 +35,13 @@ Child::Child(std::vector<std::string> argv, bool merge_stderr) {
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
     out_ = fds[0];
+    if (with_stdin) {
+        ::close(in[0]);
+        in_ = in[1];
+    }
     if (rc != 0) {
         ::close(out_);
+        if (in_ >= 0) ::close(in_);
         throw std::runtime_error("posix_spawn " + argv[0] + " failed");
     }
 }
@@ -41,6 +53,20 @@ Child::~Child() {
         ::waitpid(pid_, &status, 0);
     }
     ::close(out_);
+    if (in_ >= 0) ::close(in_);
+}
+
+bool Child::write_line(const std::string& line) {
+    if (in_ < 0) return false;
+    const std::string bytes = line + "\n";
+    std::size_t written = 0;
+    while (written < bytes.size()) {
+        const auto n = ::write(in_, bytes.data() + written, bytes.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        written += static_cast<std::size_t>(n);
+    }
+    return true;
 }
 
 std::optional<std::string> Child::read_line(std::chrono::milliseconds timeout) {

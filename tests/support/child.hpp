@@ -14,8 +14,9 @@ namespace liminal::test {
 class Child {
 public:
     // Starts `argv[0]` with `argv`; stdout is piped to us, stderr inherited
-    // (or piped with stdout when `merge_stderr`).
-    explicit Child(std::vector<std::string> argv, bool merge_stderr = false);
+    // (or piped with stdout when `merge_stderr`); stdin is /dev/null's, or
+    // a pipe from us when `with_stdin` (see write_line).
+    explicit Child(std::vector<std::string> argv, bool merge_stderr = false, bool with_stdin = false);
     ~Child();  // SIGKILLs the child if it still runs
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
@@ -28,6 +29,9 @@ public:
     std::optional<std::string> seen_or_wait(const std::string& prefix, std::chrono::milliseconds timeout);
     const std::vector<std::string>& seen() const { return seen_; }
 
+    // Writes `line` and a newline to its stdin; false if it is gone.
+    bool write_line(const std::string& line);
+
     void signal(int signal);
     // Waits for the exit; returns the exit code, 128+signal if killed, or
     // nullopt on timeout.
@@ -37,6 +41,7 @@ public:
 private:
     pid_t pid_ = -1;
     int out_ = -1;
+    int in_ = -1;
     std::string buffer_;
     std::vector<std::string> seen_;
     std::optional<int> status_;
