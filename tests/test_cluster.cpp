@@ -996,6 +996,25 @@ TEST_CASE("a restarted peer's backfill stays its view when the old incarnation i
     CHECK(acknowledged);
 }
 
+TEST_CASE("the view of a peer whose link never comes up is dropped within two heartbeat timeouts", "[cluster][faults]") {
+    Options options = node_options("a@127.0.0.1");
+    options.heartbeat_interval = 200ms;
+    options.heartbeat_timeout = 1000ms;
+    Node a(options);
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    // It proves itself and backfills, but never answers a's own HELLO.
+    RawPeer ghost(context, a.router_endpoint(), "ghost@127.0.0.1");
+    ghost.connect_to_node();
+    ghost.dealer.send(zmq::buffer(frame_of({Snapshot{1, 0, true, {{"s", "g", {7}}}}})));
+    REQUIRE(wait_until([&] { return holds(a.members("s", "g"), ghost.name, 7); }));
+    const auto shown = std::chrono::steady_clock::now();
+    CHECK(wait_until([&] { return a.members("s", "g").empty(); }, 5s));
+    CHECK(std::chrono::steady_clock::now() - shown >= 1500ms);  // not before its link had its chance
+    CHECK(a.stats().members_purged == 1);
+    CHECK_FALSE(peer_is(a, ghost.name, PeerState::up));
+}
+
 namespace {
 long self_rss_mib() {
     std::ifstream status("/proc/self/status");

@@ -107,6 +107,9 @@ private:
     // Closes links (not seeds) that have not been up for options.forget_after,
     // and forgets their peers.
     void forget_unreachable(Clock::time_point now);
+    // Drops the views of peers that sent a SNAPSHOT while our link to them
+    // was not up, and whose link is still not up 2 heartbeat timeouts later.
+    void drop_unlinked_views(Clock::time_point now);
     void on_router();
     // Connections the ZAP handler or the CurveZMQ handshake refused.
     void on_zap();
@@ -251,6 +254,10 @@ private:
     // How long a link waits for WELCOME before it reconnects, by endpoint:
     // doubled at each retry, forgotten once the link is up.
     std::map<std::string, Clock::duration> handshake_wait_;
+    // Peers whose view we hold while our link to them is not up, since when
+    // (a restarted peer's backfill comes before our link is up; a view whose
+    // link never comes up is dropped: it is nobody's to keep).
+    std::map<std::string, Clock::time_point> unlinked_views_;
 
     PollSet poll_;                                       // rebuilt every iteration
     std::vector<Link*> polled_links_;                    // in poll_ order, after the fixed slots

@@ -246,6 +246,7 @@ void Actor::apply_snapshot(Session& session) {
     }
     if (large) release_free_memory();
     bump(core_.counters.snapshots_applied);
+    if (peers_.up_link(session.name()) == nullptr) unlinked_views_.try_emplace(session.name(), Clock::now());
     count_purged(session.name(), fx);  // an older incarnation's view, replaced
     carry_out(fx);
 }
@@ -267,11 +268,13 @@ void Actor::membership_peer_up(const std::string& name, std::uint64_t creation, 
     count_purged(name, fx);
     Link* link = peers_.up_link(name);
     if (link == nullptr) return;
+    unlinked_views_.erase(name);
     // Backfill: the newcomer gets our whole membership at once.
     bump(core_.counters.backfills_sent);
     send_snapshot(*link);
     // A link that comes back may be the only one of the two that dropped: the
-    // peer will not backfill us again, so ask.
+    // peer will not backfill us again, so ask. (A backfill dropped as a
+    // ghost view is asked for by the peer's next digest.)
     if (again) {
         bump(core_.counters.resyncs_requested);
         peers_.at(name).last_resync = Clock::now();
@@ -289,8 +292,33 @@ void Actor::membership_peer_down(const std::string& name, std::uint64_t creation
         dropped = core_.membership->state.on_peer_down(name, creation, fx);
         record_effects(*core_.membership, fx);
     }
-    if (dropped) core_.acks.forget(name);  // else they may be the later incarnation's
+    if (dropped) {
+        core_.acks.forget(name);
+        unlinked_views_.erase(name);
+    } else {
+        // A later incarnation's view, kept: until our link to it is up.
+        unlinked_views_.try_emplace(name, Clock::now());
+    }
     count_purged(name, fx);
+}
+
+void Actor::drop_unlinked_views(Clock::time_point now) {
+    const auto bound = 2 * core_.options.heartbeat_timeout;
+    std::vector<std::string> ghosts;
+    for (auto it = unlinked_views_.begin(); it != unlinked_views_.end();) {
+        if (peers_.up_link(it->first) != nullptr) {
+            it = unlinked_views_.erase(it);
+            continue;
+        }
+        if (now - it->second >= bound) ghosts.push_back(it->first);
+        ++it;
+    }
+    for (const auto& name : ghosts) {
+        log_.info("dropping the view of {}: our link to it did not come up within {} ms", name,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(bound).count());
+        membership_peer_down(name, membership::State::any_creation);
+        unlinked_views_.erase(name);
+    }
 }
 
 void Actor::count_purged(const std::string& name, const membership::Effects& fx) {

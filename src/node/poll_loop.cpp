@@ -144,6 +144,7 @@ void Actor::sweep() {
     const auto now = Clock::now();
     peers_.forget_departed(now, departed_retention, core_.directory);
     forget_unreachable(now);
+    drop_unlinked_views(now);
     std::vector<Link*> expired;
     for (auto& [endpoint, link] : links_) {
         if (link->close_at() && *link->close_at() <= now) expired.push_back(link.get());
