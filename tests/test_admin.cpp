@@ -424,3 +424,24 @@ TEST_CASE("admin: a client without the cookie's keys gets no answer at all, and 
     }
     CHECK(node.stats().rejected_peers == 0);
 }
+
+TEST_CASE("admin: short-lived CLI senders leave no view behind once they have exited", "[admin][cli][faults]") {
+    auto a = start("a@127.0.0.1", {"--inbox"});
+    for (int i = 0; i < 5; ++i) {
+        const auto sent =
+            run_command({cli, "send", a.inbox, "hello " + std::to_string(i), "--seed", a.router, "--cookie", cookie}, 20s);
+        REQUIRE(sent.code == 0);
+        REQUIRE(a.child->wait_for_line("message ", 5s));
+    }
+    // Each said BYE (or LEAVING) on its way out: a holds no view but its own.
+    std::size_t origins = 0;
+    CHECK(liminal::test::wait_until(
+        [&] {
+            const json view = json::parse(liminal::admin_request(a.admin, cookie, R"({"cmd":"view"})", 5s));
+            origins = view["origins"].size();
+            return origins == 1;
+        },
+        5s));
+    INFO(origins << " origins in a's view");
+    CHECK(origins == 1);
+}
