@@ -58,9 +58,14 @@ public:
     ~Monitor();
 
     const std::vector<GroupMembers>& snapshot() const;
-    // The next event, waiting up to `timeout`.
+    // The next event, waiting up to `timeout`; none at once once cancelled.
     std::optional<GroupEvent> next(std::chrono::milliseconds timeout);
     std::size_t pending() const;
+    // Stops the monitor (pg's demonitor): no event is queued from here on,
+    // the queued ones are discarded, and a next() waiting on another thread
+    // returns. True if it was active: false when cancelled before, or when
+    // its node has stopped. The snapshot stays readable.
+    bool cancel();
 
 private:
     friend struct detail::NodeImpl;

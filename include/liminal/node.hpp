@@ -83,20 +83,25 @@ public:
     SendResult send(const Pid& from, const Pid& to, std::string_view payload, const Headers& headers = {});
 
     // Process groups, as Erlang's pg. A node joins and leaves only its own live
-    // processes; any other pid throws ErrorKind::not_local. Joins are
+    // processes; any other pid throws ErrorKind::not_local, and a pid that
+    // names no process (no node name, or id 0) ErrorKind::invalid_argument,
+    // with nothing joined or left. Joins are
     // counted: a pid that joined twice leaves twice; closing a process leaves
     // all its groups. Scope and group names are 1 to 255 bytes (else
     // ErrorKind::invalid_argument).
     void join(std::string_view scope, std::string_view group, const Pid& pid);
     void join(std::string_view scope, std::string_view group, const std::vector<Pid>& pids);
-    // Returns false when a pid was not a member (that pid is ignored).
+    // Returns false only when none of `pids` was a member (pg's
+    // not_joined): a pid that was not is ignored, the others leave.
     bool leave(std::string_view scope, std::string_view group, const Pid& pid);
     bool leave(std::string_view scope, std::string_view group, const std::vector<Pid>& pids);
     // Each member pid once, local ones first.
     std::vector<Pid> members(std::string_view scope, std::string_view group) const;
     std::vector<Pid> local_members(std::string_view scope, std::string_view group) const;
     std::vector<Pid> remote_members(std::string_view scope, std::string_view group) const;
+    // The groups of `scope` with any member; with a member of this node.
     std::vector<std::string> which_groups(std::string_view scope) const;
+    std::vector<std::string> which_local_groups(std::string_view scope) const;
     // A snapshot of the scope (or one group), then every join and leave.
     Monitor monitor(std::string_view scope);
     Monitor monitor(std::string_view scope, std::string_view group);

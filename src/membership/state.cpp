@@ -392,6 +392,13 @@ std::vector<std::string> State::which_groups(const std::string& scope) const {
     return {groups.begin(), groups.end()};
 }
 
+std::vector<std::string> State::which_local_groups(const std::string& scope) const {
+    std::vector<std::string> groups;
+    for (auto it = local_.lower_bound(GroupKey{scope, ""}); it != local_.end() && it->first.first == scope; ++it)
+        groups.push_back(it->first.second);
+    return groups;
+}
+
 std::vector<std::string> State::scopes() const {
     std::set<std::string> scopes;
     for (const auto& [key, counts] : local_) scopes.insert(key.first);

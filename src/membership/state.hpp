@@ -153,6 +153,7 @@ public:
     std::vector<std::uint64_t> local_members(const std::string& scope, const std::string& group) const;
     std::vector<Member> remote_members(const std::string& scope, const std::string& group) const;
     std::vector<std::string> which_groups(const std::string& scope) const;
+    std::vector<std::string> which_local_groups(const std::string& scope) const;
     // Every scope with at least one member anywhere.
     std::vector<std::string> scopes() const;
     // An origin's view (what this node believes `origin` holds), for verify.

@@ -18,6 +18,13 @@ void check_name(std::string_view what, std::string_view name) {
                               std::to_string(detail::wire::max_name_bytes) + " bytes");
 }
 
+// A pid that names no process anywhere (no node name, or id 0, which is a
+// node itself as a sender) is a usage error, not a question of locality.
+void check_pid(const Pid& pid) {
+    if (!is_valid_node_name(pid.node) || pid.id == 0)
+        throw InvalidArgument("liminal: " + pid.to_string() + " is not a process id");
+}
+
 std::vector<Pid> to_pids(const std::vector<detail::membership::State::Member>& members) {
     std::vector<Pid> out;
     out.reserve(members.size());
@@ -32,6 +39,7 @@ namespace detail {
 std::vector<std::uint64_t> NodeImpl::local_ids(const std::vector<Pid>& pids) const {
     std::vector<std::uint64_t> ids;
     ids.reserve(pids.size());
+    for (const auto& pid : pids) check_pid(pid);
     for (const auto& pid : pids) {
         if (pid.node != core->options.name || pid.creation != core->creation || !core->processes->find(pid.id))
             throw NotLocal("liminal: " + pid.to_string() + " is not a live process of this node");
@@ -96,6 +104,7 @@ bool Node::leave(std::string_view scope, std::string_view group, const Pid& pid)
 bool Node::leave(std::string_view scope, std::string_view group, const std::vector<Pid>& pids) {
     check_name("scope", scope);
     check_name("group", group);
+    for (const auto& pid : pids) check_pid(pid);
     std::vector<std::uint64_t> ids;
     for (const auto& pid : pids) {
         if (pid.node != name() || pid.creation != creation())
@@ -107,7 +116,7 @@ bool Node::leave(std::string_view scope, std::string_view group, const std::vect
     detail::membership::Effects fx;
     const std::size_t left = membership.state.leave(std::string(scope), std::string(group), ids, fx);
     detail::finish_local_change(*impl().core, fx);
-    return left == ids.size();
+    return left > 0;
 }
 
 std::vector<Pid> Node::members(std::string_view scope, std::string_view group) const {
@@ -138,6 +147,12 @@ std::vector<std::string> Node::which_groups(std::string_view scope) const {
     auto& membership = *impl().core->membership;
     std::shared_lock lock(membership.mutex);
     return membership.state.which_groups(std::string(scope));
+}
+
+std::vector<std::string> Node::which_local_groups(std::string_view scope) const {
+    auto& membership = *impl().core->membership;
+    std::shared_lock lock(membership.mutex);
+    return membership.state.which_local_groups(std::string(scope));
 }
 
 Monitor Node::monitor(std::string_view scope) { return impl().monitor(std::string(scope), std::nullopt); }

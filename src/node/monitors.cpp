@@ -42,6 +42,15 @@ std::optional<GroupEvent> Monitor::next(std::chrono::milliseconds timeout) { ret
 
 std::size_t Monitor::pending() const { return require(queue_).size(); }
 
+bool Monitor::cancel() {
+    auto& queue = require(queue_);
+    bool active = false;
+    if (auto hub = hub_.lock()) active = hub->remove(&queue);  // no event reaches it after this
+    hub_.reset();
+    queue.cancel();
+    return active;
+}
+
 namespace detail {
 
 namespace {
@@ -54,6 +63,7 @@ std::size_t event_cost(const GroupEvent& event) {
 
 void MonitorQueue::push(GroupEvent event) {
     std::lock_guard lock(mutex_);
+    if (cancelled_) return;
     const std::size_t cost = event_cost(event);
     if (bytes_ + cost > limit_bytes_) {
         // Nobody reads: what waits is worth nothing without what follows.
@@ -69,9 +79,19 @@ void MonitorQueue::push(GroupEvent event) {
     ready_.notify_one();
 }
 
+void MonitorQueue::cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    events_.clear();
+    bytes_ = 0;
+    lost_ = false;
+    ready_.notify_all();
+}
+
 std::optional<GroupEvent> MonitorQueue::pop(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    ready_.wait_for(lock, timeout, [this] { return !events_.empty() || lost_; });
+    ready_.wait_for(lock, timeout, [this] { return !events_.empty() || lost_ || cancelled_; });
+    if (cancelled_) return std::nullopt;
     if (lost_) {
         lost_ = false;
         GroupEvent lost;
@@ -95,9 +115,9 @@ void MonitorHub::add(std::shared_ptr<MonitorQueue> queue) {
     queues_.push_back(std::move(queue));
 }
 
-void MonitorHub::remove(const MonitorQueue* queue) {
+bool MonitorHub::remove(const MonitorQueue* queue) {
     std::lock_guard lock(mutex_);
-    std::erase_if(queues_, [&](const auto& q) { return q.get() == queue; });
+    return std::erase_if(queues_, [&](const auto& q) { return q.get() == queue; }) > 0;
 }
 
 bool MonitorHub::listening() {

@@ -29,6 +29,8 @@ public:
     void push(GroupEvent event);
     std::optional<GroupEvent> pop(std::chrono::milliseconds timeout);
     std::size_t size() const;
+    // Discards what is queued and everything pushed later; wakes pop.
+    void cancel();
 
 private:
     const std::string scope_;
@@ -40,6 +42,7 @@ private:
     std::deque<GroupEvent> events_;
     std::size_t bytes_ = 0;
     bool lost_ = false;                          // a Kind::lost is due before the next event
+    bool cancelled_ = false;
 };
 
 // The node's monitors. dispatch() runs under the membership lock, so events
@@ -47,7 +50,7 @@ private:
 class MonitorHub {
 public:
     void add(std::shared_ptr<MonitorQueue> queue);
-    void remove(const MonitorQueue* queue);
+    bool remove(const MonitorQueue* queue);  // false: it was not there
     void dispatch(const std::vector<membership::Change>& changes);
     // Whether any monitor listens (registration takes the membership lock
     // shared; a caller holding it exclusively gets a stable answer).
