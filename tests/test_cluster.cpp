@@ -1015,6 +1015,41 @@ TEST_CASE("the view of a peer whose link never comes up is dropped within two he
     CHECK_FALSE(peer_is(a, ghost.name, PeerState::up));
 }
 
+TEST_CASE("a gap found just after a resync is asked for again once the backoff has passed, not dropped",
+          "[cluster][faults]") {
+    Node a(node_options("a@127.0.0.1"));
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    RawPeer origin(context, a.router_endpoint(), "origin@127.0.0.1");
+    origin.join(a);
+    origin.dealer.send(zmq::buffer(frame_of({Snapshot{0, 0, true, {}}})));
+    // Resyncs a asks the origin for, over its link to the origin's ROUTER.
+    int resyncs = 0;
+    const auto count_resyncs = [&](std::chrono::milliseconds within) {
+        const auto deadline = std::chrono::steady_clock::now() + within;
+        while (std::chrono::steady_clock::now() < deadline) {
+            zmq::pollitem_t item{origin.router.handle(), 0, ZMQ_POLLIN, 0};
+            if (zmq::poll(&item, 1, 50ms) <= 0) continue;
+            zmq::message_t id, body;
+            if (!origin.router.recv(id) || !origin.router.recv(body)) break;
+            std::vector<WireMessage> decoded;
+            const std::string frame = body.to_string();
+            if (decode_frame(frame, decoded) != DecodeError::none) continue;
+            for (const auto& message : decoded) resyncs += std::holds_alternative<Resync>(message) ? 1 : 0;
+        }
+    };
+    // Seq 1 is lost: 2 is a gap, and a asks; 3, right after, is a gap too,
+    // within the backoff. (The origin never answers, nor sends a digest.)
+    REQUIRE(wait_until([&] {
+        origin.gossip({Delta{true, origin.name, RawPeer::creation, 2, "s", "g", {2}}});
+        count_resyncs(50ms);
+        return resyncs >= 1;
+    }));
+    origin.gossip({Delta{true, origin.name, RawPeer::creation, 3, "s", "g", {3}}});
+    count_resyncs(1500ms);
+    CHECK(resyncs >= 2);
+}
+
 namespace {
 long self_rss_mib() {
     std::ifstream status("/proc/self/status");

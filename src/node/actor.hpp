@@ -189,6 +189,10 @@ private:
     void membership_peer_up(const std::string& name, std::uint64_t creation, bool again);
     // `name`'s incarnation `creation` is gone (State::any_creation: whichever).
     void membership_peer_down(const std::string& name, std::uint64_t creation);
+    // Resyncs asked for within the backoff, sent once it has passed; how
+    // long until the first of them is.
+    void send_due_resyncs();
+    Clock::duration until_resyncs_due() const;
     void count_purged(const std::string& name, const membership::Effects& fx);
     void carry_out(membership::Effects& fx);
 
@@ -258,6 +262,7 @@ private:
     // (a restarted peer's backfill comes before our link is up; a view whose
     // link never comes up is dropped: it is nobody's to keep).
     std::map<std::string, Clock::time_point> unlinked_views_;
+    bool resyncs_due_ = false;  // some peer's resync_due is set
 
     PollSet poll_;                                       // rebuilt every iteration
     std::vector<Link*> polled_links_;                    // in poll_ order, after the fixed slots

@@ -149,8 +149,17 @@ void Actor::carry_out(membership::Effects& fx) {
         bump(core_.counters.gaps);
         Peer* peer = peers_.find(origin);
         Link* link = peer == nullptr ? nullptr : peer->up_link();
-        if (link == nullptr || now - peer->last_resync < resync_backoff) continue;
+        if (link == nullptr) continue;
+        if (now - peer->last_resync < resync_backoff) {
+            // Not dropped: a gap found just after a resync (a SUB that
+            // subscribed after the link came up, say) would otherwise wait
+            // for the next periodic digest.
+            peer->resync_due = true;
+            resyncs_due_ = true;
+            continue;
+        }
         peer->last_resync = now;
+        peer->resync_due = false;
         bump(core_.counters.resyncs_requested);
         log_.debug("asking {} for a snapshot (gap or digest ahead)", origin);
         link->send(wire::Resync{});
@@ -162,6 +171,33 @@ void Actor::carry_out(membership::Effects& fx) {
         if (peer == nullptr || peer->creation != ack.creation) continue;
         if (Link* link = peer->up_link()) link->send(wire::DigestAck{ack.creation, ack.seq});
     }
+}
+
+void Actor::send_due_resyncs() {
+    if (!resyncs_due_) return;
+    const auto now = Clock::now();
+    resyncs_due_ = false;
+    membership::Effects fx;
+    for (auto& [name, peer] : peers_) {
+        if (!peer.resync_due) continue;
+        if (now - peer.last_resync < resync_backoff) {
+            resyncs_due_ = true;
+            continue;
+        }
+        peer.resync_due = false;
+        fx.resyncs.push_back(name);
+    }
+    carry_out(fx);
+}
+
+Actor::Clock::duration Actor::until_resyncs_due() const {
+    if (!resyncs_due_) return Clock::duration::max();
+    Clock::duration soonest = resync_backoff;
+    const auto now = Clock::now();
+    for (const auto& [name, peer] : peers_) {
+        if (peer.resync_due) soonest = std::min(soonest, peer.last_resync + resync_backoff - now);
+    }
+    return soonest;
 }
 
 void Actor::send_snapshot(Link& link) {

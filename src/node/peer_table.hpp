@@ -47,6 +47,7 @@ struct Peer {
     std::unique_ptr<Subscription> sub;    // our SUB on its PUB, once it has been up
     std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
     Clock::time_point last_resync{};      // when we last asked it for a snapshot
+    bool resync_due = false;              // asked for again within the backoff: sent once it has passed
     std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after
     std::uint64_t departed_creation = 0;  // the incarnation that said it (never linked to again)
 
@@ -72,6 +73,8 @@ public:
 
     auto begin() { return peers_.begin(); }
     auto end() { return peers_.end(); }
+    auto begin() const { return peers_.begin(); }
+    auto end() const { return peers_.end(); }
 
 private:
     std::map<std::string, Peer> peers_;

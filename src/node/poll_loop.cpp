@@ -30,9 +30,9 @@ std::chrono::milliseconds Actor::next_timeout() const {
     for (const auto& [endpoint, link] : links_) {
         if (link->close_at()) return std::chrono::milliseconds(100);
     }
-    const auto until_digest = std::chrono::duration_cast<std::chrono::milliseconds>(next_digest_ - Clock::now());
-    return std::clamp(until_digest + std::chrono::milliseconds(1), std::chrono::milliseconds(0),
-                      std::chrono::milliseconds(1000));
+    const auto until = std::min(next_digest_ - Clock::now(), until_resyncs_due());
+    return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) + std::chrono::milliseconds(1),
+                      std::chrono::milliseconds(0), std::chrono::milliseconds(1000));
 }
 
 bool Actor::poll_once(std::chrono::milliseconds timeout) {
@@ -43,6 +43,7 @@ bool Actor::poll_once(std::chrono::milliseconds timeout) {
 
     const auto now = Clock::now();
     if (now >= next_digest_) gossip(true);
+    send_due_resyncs();
     // Housekeeping scans every peer and session: not on every busy iteration.
     if (now - last_sweep_ >= sweep_interval) {
         last_sweep_ = now;
