@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -101,14 +102,24 @@ public:
         if (!line) throw std::runtime_error(name + " did not answer " + command);
         return *line;
     }
-    std::string join(const std::string& group) { return after("joined ", ask("join " + group)); }
-    std::string leave(const std::string& group) { return after("left ", ask("leave " + group)); }
-    std::vector<std::string> members(const std::string& group) {
-        std::istringstream in(after("members", ask("members " + group)));
-        std::vector<std::string> out;
-        for (std::string pid; in >> pid;) out.push_back(pid);
-        return out;
+    // The processes named `keys` (spawned on first use) join `group` in one
+    // call; their pids.
+    std::vector<std::string> join(const std::string& group, const std::vector<std::string>& keys) {
+        std::string command = "join " + group;
+        for (const auto& key : keys) command += " " + key;
+        return words(after("joined", ask(command)));
     }
+    std::string join(const std::string& group, const std::string& key) { return join(group, std::vector{key}).at(0); }
+    // False: none of them was a member.
+    bool leave(const std::string& group, const std::vector<std::string>& keys) {
+        std::string command = "leave " + group;
+        for (const auto& key : keys) command += " " + key;
+        return after("left ", ask(command)) == "true";
+    }
+    bool leave(const std::string& group, const std::string& key) { return leave(group, std::vector{key}); }
+    std::string spawn(const std::string& key) { return after("spawned ", ask("spawn " + key)); }
+    std::string close(const std::string& key) { return after("closed ", ask("close " + key)); }
+    std::vector<std::string> members(const std::string& group) { return words(after("members", ask("members " + group))); }
     bool holds(const std::string& group, const std::string& pid) {
         const auto all = members(group);
         return std::find(all.begin(), all.end(), pid) != all.end();
@@ -138,6 +149,12 @@ public:
     std::string router;
 
 private:
+    static std::vector<std::string> words(const std::string& text) {
+        std::istringstream in(text);
+        std::vector<std::string> out;
+        for (std::string word; in >> word;) out.push_back(word);
+        return out;
+    }
     static std::string after(const std::string& prefix, const std::string& line) {
         if (line.rfind(prefix, 0) != 0) throw std::runtime_error("unexpected answer: " + line);
         return line.substr(std::min(line.size(), prefix.size() + (line.size() > prefix.size() && line[prefix.size()] == ' ')));

@@ -7,8 +7,12 @@
 // The node binds its ROUTER and PUB on ADDRESS (any port) and makes its
 // outgoing connections from ADDRESS. It prints `ready <router endpoint>`,
 // then answers each command with one line:
-//   join GROUP        a new process joins GROUP (scope "default"): `joined <pid>`
-//   leave GROUP       the earliest joined process still in GROUP leaves: `left <pid>`
+//   join GROUP KEY... the processes named KEY (each spawned on first use)
+//                     join GROUP (scope "default") in one call: `joined <pid> ...`
+//   leave GROUP KEY...  they leave it in one call: `left true` (or `left false`:
+//                     none was a member)
+//   spawn KEY         a process named KEY, in no group: `spawned <pid>`
+//   close KEY         the process closes: `closed <pid>`
 //   members GROUP     `members <pid> ...`, sorted
 //   view              `view <group>=<pid>,<pid>;...`: every group of "default"
 //   peers             `peers <name>=<up|down|connecting> ...`
@@ -22,7 +26,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -79,7 +82,16 @@ int main(int argc, char** argv) {
         options.digest_interval = std::chrono::milliseconds(std::stoi(argv[6]));
     }
     liminal::Node node(options);
-    std::map<std::string, std::deque<liminal::Process>> joined;  // group -> its processes, oldest first
+    std::map<std::string, liminal::Process> processes;  // by the test's name for them
+    const auto pids_of = [&](std::istringstream& in) {
+        std::vector<liminal::Pid> pids;
+        for (std::string key; in >> key;) {
+            auto it = processes.find(key);
+            if (it == processes.end()) it = processes.emplace(key, node.spawn()).first;
+            pids.push_back(it->second.pid());
+        }
+        return pids;
+    };
     answer("ready " + node.router_endpoint());
 
     for (std::string line; std::getline(std::cin, line);) {
@@ -88,15 +100,19 @@ int main(int argc, char** argv) {
         in >> command >> arg;
         if (command == "quit") break;
         if (command == "join") {
-            auto process = node.spawn();
-            node.join("default", arg, process.pid());
-            answer("joined " + process.pid().to_string());
-            joined[arg].push_back(std::move(process));
-        } else if (command == "leave" && !joined[arg].empty()) {
-            auto& process = joined[arg].front();
-            node.leave("default", arg, process.pid());
-            answer("left " + process.pid().to_string());
-            joined[arg].pop_front();
+            const auto pids = pids_of(in);
+            node.join("default", arg, pids);
+            std::string out = "joined";
+            for (const auto& pid : pids) out += " " + pid.to_string();
+            answer(out);
+        } else if (command == "leave") {
+            const auto pids = pids_of(in);
+            answer(node.leave("default", arg, pids) ? "left true" : "left false");
+        } else if (command == "spawn" && !arg.empty() && processes.count(arg) == 0) {
+            answer("spawned " + processes.emplace(arg, node.spawn()).first->second.pid().to_string());
+        } else if (command == "close" && processes.count(arg) > 0) {
+            answer("closed " + processes.at(arg).pid().to_string());
+            processes.at(arg).close();
         } else if (command == "members") {
             answer("members " + sorted_pids(node.members("default", arg), ' '));
         } else if (command == "view") {
