@@ -1050,6 +1050,43 @@ TEST_CASE("a gap found just after a resync is asked for again once the backoff h
     CHECK(resyncs >= 2);
 }
 
+// pg_SUITE's thundering_herd: a node with 10,000 groups, flooded by a peer
+// with 2,000 syncs (here both a snapshot and a request for one, each), still
+// serves its other peers and its own calls at once.
+TEST_CASE("pg_SUITE thundering_herd: 2,000 syncs from one peer do not stall a node with 10,000 groups",
+          "[cluster][pg][bounded]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto self = a.spawn();
+    for (int group = 0; group < 10'000; ++group) a.join("thundering_herd", "group" + std::to_string(group), self.pid());
+    REQUIRE(a.sync_membership(10s).ok);
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    RawPeer herd(context, a.router_endpoint(), "herd@127.0.0.1");
+    herd.join(a);
+    const auto served_before = a.stats().resyncs_served;
+    for (int i = 0; i < 2000; ++i) {
+        herd.dealer.send(zmq::buffer(frame_of({Snapshot{static_cast<std::uint64_t>(i), 0, true, {{"thundering_herd", "group1", {7, 7}}}},
+                                               Resync{}})));
+    }
+    // The next calls must not wait for the herd: a join here, and a join on
+    // b seen here (through a's I/O thread).
+    const auto started = std::chrono::steady_clock::now();
+    a.join("thundering_herd", "thundering_herd", self.pid());
+    auto worker = b.spawn();
+    b.join("thundering_herd", "from b", worker.pid());
+    CHECK(wait_until([&] { return a.members("thundering_herd", "from b") == std::vector<Pid>{worker.pid()}; }, 5s));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    INFO("a join, and b's join seen at a, took " << took.count() << " ms under the herd");
+    CHECK(took < 1000ms);
+    REQUIRE(wait_until([&] { return holds(a.members("thundering_herd", "group1"), herd.name, 7); }));
+    CHECK(a.members("thundering_herd", "group1").size() == 2);  // a's own and the herd's, once
+    const auto served = a.stats().resyncs_served - served_before;
+    INFO(served << " of the herd's 2,000 resyncs were served");
+    CHECK(served < 100);  // coalesced: at most one per resync backoff
+}
+
 namespace {
 long self_rss_mib() {
     std::ifstream status("/proc/self/status");

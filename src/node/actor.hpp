@@ -192,6 +192,7 @@ private:
     // Resyncs asked for within the backoff, sent once it has passed; how
     // long until the first of them is.
     void send_due_resyncs();
+    void serve_snapshot(Peer& peer, Link& link, Clock::time_point now);
     Clock::duration until_resyncs_due() const;
     void count_purged(const std::string& name, const membership::Effects& fx);
     void carry_out(membership::Effects& fx);

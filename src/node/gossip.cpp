@@ -179,6 +179,15 @@ void Actor::send_due_resyncs() {
     resyncs_due_ = false;
     membership::Effects fx;
     for (auto& [name, peer] : peers_) {
+        if (peer.serve_due) {
+            if (now - peer.last_served < resync_backoff) {
+                resyncs_due_ = true;
+            } else if (Link* link = peer.up_link()) {
+                serve_snapshot(peer, *link, now);
+            } else {
+                peer.serve_due = false;  // it gets a backfill when the link is up again
+            }
+        }
         if (!peer.resync_due) continue;
         if (now - peer.last_resync < resync_backoff) {
             resyncs_due_ = true;
@@ -196,6 +205,7 @@ Actor::Clock::duration Actor::until_resyncs_due() const {
     const auto now = Clock::now();
     for (const auto& [name, peer] : peers_) {
         if (peer.resync_due) soonest = std::min(soonest, peer.last_resync + resync_backoff - now);
+        if (peer.serve_due) soonest = std::min(soonest, peer.last_served + resync_backoff - now);
     }
     return soonest;
 }
@@ -239,11 +249,27 @@ void Actor::send_snapshot(Link& link) {
 }
 
 bool Actor::on_data(Inbound& in, wire::Resync&) {
-    Link* link = peers_.up_link(in.session.name());
+    Peer* peer = peers_.find(in.session.name());
+    Link* link = peer == nullptr ? nullptr : peer->up_link();
     if (link == nullptr) return true;  // it will get a backfill when our link to it comes up
-    bump(core_.counters.resyncs_served);
-    send_snapshot(*link);
+    // At most one snapshot per backoff to one peer: a snapshot costs this
+    // thread time in the size of our membership, a RESYNC costs its sender
+    // nothing. Requests within the backoff become one, served when it ends.
+    const auto now = Clock::now();
+    if (now - peer->last_served < resync_backoff) {
+        peer->serve_due = true;
+        resyncs_due_ = true;
+        return true;
+    }
+    serve_snapshot(*peer, *link, now);
     return true;
+}
+
+void Actor::serve_snapshot(Peer& peer, Link& link, Clock::time_point now) {
+    peer.last_served = now;
+    peer.serve_due = false;
+    bump(core_.counters.resyncs_served);
+    send_snapshot(link);
 }
 
 bool Actor::on_data(Inbound& in, wire::Snapshot& part) {

@@ -48,6 +48,8 @@ struct Peer {
     std::shared_ptr<PeerCounters> counters = std::make_shared<PeerCounters>();
     Clock::time_point last_resync{};      // when we last asked it for a snapshot
     bool resync_due = false;              // asked for again within the backoff: sent once it has passed
+    Clock::time_point last_served{};      // when we last sent it a snapshot it asked for
+    bool serve_due = false;               // it asked again within the backoff: served once it has passed
     std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after
     std::uint64_t departed_creation = 0;  // the incarnation that said it (never linked to again)
 
