@@ -1087,6 +1087,39 @@ TEST_CASE("pg_SUITE thundering_herd: 2,000 syncs from one peer do not stall a no
     CHECK(served < 100);  // coalesced: at most one per resync backoff
 }
 
+TEST_CASE("a connection that subscribes to a node's PUB gets its digest at once, not at the next periodic one",
+          "[cluster][faults]") {
+    Options options = node_options("b@127.0.0.1");
+    options.digest_interval = 60s;  // the periodic one would come far too late
+    Node b(options);
+    auto worker = b.spawn();
+    b.join("s", "g", worker.pid());
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    for (int connection = 0; connection < 2; ++connection) {  // each new connection, not only the first
+        zmq::socket_t sub(context, zmq::socket_type::sub);
+        sub.set(zmq::sockopt::linger, 0);
+        sub.set(zmq::sockopt::rcvtimeo, 5000);
+        secure_as(sub, Holder::member);
+        sub.set(zmq::sockopt::subscribe, "");
+        sub.connect(b.pub_endpoint());
+        bool digest = false;
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (!digest && std::chrono::steady_clock::now() < deadline) {
+            zmq::message_t frame;
+            if (!sub.recv(frame)) break;
+            std::vector<WireMessage> decoded;
+            const std::string bytes = frame.to_string();
+            if (decode_frame(bytes, decoded) != DecodeError::none) continue;
+            for (const auto& message : decoded) {
+                const auto* d = std::get_if<Digest>(&message);
+                digest = digest || (d != nullptr && d->origin == b.name() && d->seq == 1);
+            }
+        }
+        CHECK(digest);
+    }
+}
+
 namespace {
 long self_rss_mib() {
     std::ifstream status("/proc/self/status");

@@ -57,6 +57,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -249,6 +250,7 @@ private:
     TrustedKeys trusted_;                                // node keys: public key -> name, as last loaded
     // Node keys: the descriptor of each node's latest connection to our PUB.
     std::map<std::string, int> subscriber_fds_;
+    std::set<int> subscribed_fds_;  // PUB connections that have subscribed (a new one gets a digest)
     PeerTable peers_;                                    // by peer name
     SessionTable sessions_{core_.testing.session_capacity};  // by inbound routing id
     std::map<std::string, std::unique_ptr<Link>> links_; // by peer ROUTER endpoint

@@ -244,8 +244,10 @@ void Actor::on_server_monitor(zmq::socket_t& monitor, Watch& watch, const char* 
             // The value is the connection's descriptor, as ZMQ_SRCFD gave it.
             const int fd = static_cast<int>(event->value);
             if (&monitor == &router_monitor_) sessions_.disconnect(fd);
-            if (&monitor == &pub_monitor_)
+            if (&monitor == &pub_monitor_) {
                 std::erase_if(subscriber_fds_, [fd](const auto& entry) { return entry.second == fd; });
+                subscribed_fds_.erase(fd);
+            }
             continue;
         }
         // NO_DETAIL is a transport error during the handshake: the client
@@ -276,19 +278,17 @@ void Actor::on_pub() {
             bad_input_.dropped("malformed", "a message on the PUB that is not a subscription");
             continue;
         }
-        const bool subscribe = kind == 1;
-        const char* user_id = zmq_msg_gets(subscription.handle(), "User-Id");
-        const std::string_view name = ZapHandler::bound_name(user_id == nullptr ? "" : user_id);
-        if (!subscribe || name.empty()) continue;
-        // A node has one SUB on us: its latest subscription is its connection.
+        if (kind != 1) continue;  // an unsubscription: nothing to do
         const int fd = zmq_msg_get(subscription.handle(), ZMQ_SRCFD);
-        const auto [it, added] = subscriber_fds_.try_emplace(std::string(name), fd);
-        if (!added && it->second == fd) continue;
-        it->second = fd;
         // A new connection missed whatever was published before it
         // subscribed: a digest now lets it see so and resync, rather than
-        // at the next periodic one.
-        next_digest_ = Clock::now();
+        // at the next periodic one. (Whoever it is: with the cluster secret
+        // a subscriber's name is not known here.)
+        if (subscribed_fds_.insert(fd).second) next_digest_ = Clock::now();
+        const char* user_id = zmq_msg_gets(subscription.handle(), "User-Id");
+        const std::string_view name = ZapHandler::bound_name(user_id == nullptr ? "" : user_id);
+        // With node keys, a node has one SUB on us: its latest subscription is its connection.
+        if (!name.empty()) subscriber_fds_[std::string(name)] = fd;
     }
 }
 
