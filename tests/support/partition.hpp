@@ -30,7 +30,10 @@ inline std::string nft_path() {
 }
 
 // Drops every packet between two addresses, both ways, as a silent split
-// does (no RST, no ICMP): in a table of its own, removed when it goes.
+// does (no RST, no ICMP): in a table of its own, removed when it goes. The
+// packets are dropped where they arrive (the input hook), not where they
+// leave: a drop on output fails the sender's own writes (EPERM), which a
+// split network never does.
 class Firewall {
 public:
     // Why partition tests cannot run here; empty when they can.
@@ -46,18 +49,18 @@ public:
 
     Firewall() : table_("liminal_test_" + std::to_string(::getpid())) {
         nft({"add", "table", "inet", table_});
-        nft({"add", "chain", "inet", table_, "out", "{ type filter hook output priority 0; policy accept; }"});
+        nft({"add", "chain", "inet", table_, "in", "{ type filter hook input priority 0; policy accept; }"});
     }
     ~Firewall() { run_command({nft_path(), "delete", "table", "inet", table_}, std::chrono::seconds(10), true); }
     Firewall(const Firewall&) = delete;
     Firewall& operator=(const Firewall&) = delete;
 
     void cut(const std::string& a, const std::string& b) {
-        nft({"add", "rule", "inet", table_, "out", "ip", "saddr", a, "ip", "daddr", b, "drop"});
-        nft({"add", "rule", "inet", table_, "out", "ip", "saddr", b, "ip", "daddr", a, "drop"});
+        nft({"add", "rule", "inet", table_, "in", "ip", "saddr", a, "ip", "daddr", b, "drop"});
+        nft({"add", "rule", "inet", table_, "in", "ip", "saddr", b, "ip", "daddr", a, "drop"});
     }
     // Every cut ends.
-    void heal() { nft({"flush", "chain", "inet", table_, "out"}); }
+    void heal() { nft({"flush", "chain", "inet", table_, "in"}); }
 
 private:
     void nft(std::vector<std::string> args) {
