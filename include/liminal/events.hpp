@@ -30,6 +30,7 @@ enum class DownReason {
     restarted,   // the same name came back with a new creation
     revoked,     // its key was removed from the trusted keys (Security::node_keys)
     slow_consumer,  // it did not keep up and OverflowPolicy::disconnect cut it off
+    partitioned,    // a fault injected through the admin endpoint (Options::faults)
 };
 
 struct PeerEvent {

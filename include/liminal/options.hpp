@@ -113,6 +113,11 @@ struct Options {
     // and for tests that give each node its own loopback address. Empty: the
     // OS picks the source as it routes.
     std::string source_address;
+    // Fault injection for an application's own tests: the admin endpoint
+    // then accepts `liminal-cli fault partition|heal|drop-gossip`, which cut
+    // this node off from a peer or drop incoming gossip. Off by default;
+    // a node with it on warns at start.
+    bool faults = false;
     // ROUTER endpoints of nodes to join through. One is enough: the mesh forms from it.
     std::vector<std::string> seeds;
     // Where the admin endpoint binds (liminal-cli status, peers, ...): ipc://PATH,

@@ -5,6 +5,7 @@
 
 #include <liminal/error.hpp>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -65,6 +66,11 @@ Actor::Actor(NodeCore& core)
         admin_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(AdminService::max_request_bytes) * 4);
         bind_or_throw(admin_, options.admin, "admin endpoint");
         core_.admin_endpoint = admin_.get(zmq::sockopt::last_endpoint);
+    }
+    if (options.faults) {
+        admin_service_.on_fault([this](const nlohmann::json& args) { return fault(args); });
+        log_.warn("fault injection is on (Options::faults): the admin endpoint can partition this node from its "
+                  "peers; for tests only");
     }
 
     for (const auto& seed : options.seeds) {

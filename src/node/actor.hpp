@@ -57,9 +57,9 @@
 
 #include <chrono>
 #include <map>
-#include <set>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -190,6 +190,10 @@ private:
     void membership_peer_up(const std::string& name, std::uint64_t creation, bool again);
     // `name`'s incarnation `creation` is gone (State::any_creation: whichever).
     void membership_peer_down(const std::string& name, std::uint64_t creation);
+    // Fault injection (faults.cpp): an admin "fault" request's args, its reply.
+    nlohmann::json fault(const nlohmann::json& args);
+    void partition(const std::string& name);
+    void heal(const std::string& name);  // empty: every fault
     // Resyncs asked for within the backoff, sent once it has passed; how
     // long until the first of them is.
     void send_due_resyncs();
@@ -266,6 +270,7 @@ private:
     // link never comes up is dropped: it is nobody's to keep).
     std::map<std::string, Clock::time_point> unlinked_views_;
     bool resyncs_due_ = false;  // some peer's resync_due is set
+    std::set<std::string> partitioned_;  // fault injection: peers we are cut off from
 
     PollSet poll_;                                       // rebuilt every iteration
     std::vector<Link*> polled_links_;                    // in poll_ order, after the fixed slots

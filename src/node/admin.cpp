@@ -142,6 +142,7 @@ std::string AdminService::handle(const std::vector<std::string>& frames) {
         if (cmd == "stats") return stats().dump();
         if (cmd == "view") return view().dump();
         if (cmd == "test-inject") return inject(request).dump();
+        if (cmd == "fault") return fault(request).dump();
     } catch (const std::exception& e) {
         return error(std::string("failed: ") + e.what());
     }
@@ -296,6 +297,15 @@ json AdminService::view() const {
     }
     return json{{"ok", true}, {"node", core_.options.name}, {"creation", core_.creation},
                 {"origins", std::move(origins)}};
+}
+
+json AdminService::fault(const json& request) {
+    if (!core_.options.faults)
+        return json{{"ok", false}, {"error", "fault injection is off: start the node with --faults (faults = true)"}};
+    if (!on_fault_) return json{{"ok", false}, {"error", "fault injection is not available"}};
+    const auto args = request.contains("args") ? request["args"] : json::object();
+    if (!args.is_object()) return json{{"ok", false}, {"error", "\"args\" is not an object"}};
+    return on_fault_(args);
 }
 
 json AdminService::inject(const json& request) {

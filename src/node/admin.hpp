@@ -10,6 +10,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ public:
 
     // Largest request accepted.
     static constexpr std::size_t max_request_bytes = 1 << 20;
+    // What a proven {"cmd":"fault","args":{...}} does, when Options::faults
+    // is on: set by the I/O thread's actor, called on that thread.
+    void on_fault(std::function<nlohmann::json(const nlohmann::json& args)> handler) { on_fault_ = std::move(handler); }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -43,6 +47,7 @@ private:
     nlohmann::json stats() const;
     nlohmann::json view() const;
     nlohmann::json inject(const nlohmann::json& request);
+    nlohmann::json fault(const nlohmann::json& request);
 
     NodeCore& core_;
     // Challenges are stateless: a nonce carries when it was issued and a tag
@@ -52,6 +57,7 @@ private:
     std::array<std::uint8_t, 32> secret_{};            // random, per node start
     const Clock::time_point epoch_ = Clock::now();     // nonce times count from here
     std::map<wire::Nonce, Clock::time_point> used_;    // proven requests' nonces, until they expire
+    std::function<nlohmann::json(const nlohmann::json&)> on_fault_;
 };
 
 }  // namespace liminal::detail

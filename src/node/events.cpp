@@ -30,6 +30,7 @@ const char* to_string(DownReason reason) noexcept {
     case DownReason::restarted: return "restarted";
     case DownReason::revoked: return "revoked";
     case DownReason::slow_consumer: return "slow_consumer";
+    case DownReason::partitioned: return "partitioned";
     }
     return "?";
 }

@@ -42,6 +42,7 @@ void Actor::on_handshake(const std::string& identity, const Connection& connecti
         return;
     }
     if (stop_requested_) return;  // stopping: no new sessions (the peer's link retries, and meets what comes next)
+    if (partitioned_.contains(hello.name)) return;  // a fault injected: as if it never arrived
     if (hello.protocol != wire::protocol_version) {
         reject(hello.name, fmt::format("HELLO speaks protocol {} (this node speaks {})", hello.protocol,
                                        wire::protocol_version));
@@ -121,6 +122,7 @@ void Actor::tell_leaving(const std::string& identity, const std::string& name) {
 
 void Actor::learn(const wire::PeerAddress& address) {
     if (stop_requested_) return;  // stopping: no new links
+    if (partitioned_.contains(address.name)) return;  // a fault injected: healed by reopening it
     if (address.name == core_.options.name || !valid_identity(address.name, address.creation)) return;
     if (address.router.rfind("tcp://", 0) != 0) return;
     if (std::find(ignored_endpoints_.begin(), ignored_endpoints_.end(), address.router) != ignored_endpoints_.end())

@@ -76,7 +76,14 @@ std::size_t ZapHandler::answer_waiting() {
         const auto name = well_formed ? admits(parts[2].to_string(), parts[5].to_string(),
                                                parts.size() > 6 ? &parts[6] : nullptr)
                                       : std::nullopt;
-        const bool admitted = name.has_value();
+        bool admitted = name.has_value();
+        bool partitioned = false;  // refused on purpose: not counted
+        // Only a name its key proves (node keys) can be refused here: the
+        // request's identity frame is libzmq's own, not the peer's.
+        if (admitted && !name->empty() && partitioned_.contains(*name)) {
+            admitted = false;
+            partitioned = true;
+        }
         const std::string request_id = parts.size() > 1 ? parts[1].to_string() : std::string();
         std::string user_id;
         if (admitted) user_id = std::to_string(++serial_) + (name->empty() ? "" : " " + *name);
@@ -88,7 +95,7 @@ std::size_t ZapHandler::answer_waiting() {
                      zmq::send_flags::sndmore);
         socket_.send(zmq::buffer(user_id), zmq::send_flags::sndmore);
         socket_.send(zmq::message_t(), zmq::send_flags::none);
-        if (!admitted) ++refused;
+        if (!admitted && !partitioned) ++refused;
     }
     return refused;  // more may wait: the socket stays touched, so the next poll asks it again
 }

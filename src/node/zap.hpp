@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -48,8 +49,15 @@ public:
     zmq::socket_t& socket() noexcept { return socket_; }
     Watch& watch() noexcept { return watch_; }
 
-    // Answers the requests waiting (up to a bound per call); returns how many it refused.
+    // Answers the requests waiting (up to a bound per call); returns how many
+    // it refused (not counting those of partitioned names).
     std::size_t answer_waiting();
+
+    // Fault injection (Options::faults): connections whose key proves `name`
+    // (node keys) are refused, until healed. With the cluster secret no name
+    // is known here; the actor ignores such a node's HELLOs instead.
+    void partition(const std::string& name) { partitioned_.insert(name); }
+    void heal(const std::string& name) { partitioned_.erase(name); }
 
 private:
     // The node name a request's credentials speak as ("" when no name is
@@ -63,6 +71,7 @@ private:
     zmq::socket_t socket_;
     Watch watch_{socket_};
     std::uint64_t serial_ = 0;
+    std::set<std::string> partitioned_;
 };
 
 }  // namespace liminal::detail

@@ -1,5 +1,6 @@
 // liminal-cli status, peers, groups, members, stats, verify and top: what an
-// operator asks a running node through its admin endpoint.
+// operator asks a running node through its admin endpoint; and fault, which
+// a test injects into a node started with --faults.
 
 #include "commands.hpp"
 #include "table.hpp"
@@ -53,6 +54,14 @@ std::string since(std::int64_t unix_ms) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, seconds < 120 ? "%.0fs ago" : "%.0fm ago", seconds < 120 ? seconds : seconds / 60);
     return buffer;
+}
+
+int print_faults(const json& r) {
+    std::string partitioned;
+    for (const auto& name : r["partitioned"]) partitioned += (partitioned.empty() ? "" : ", ") + name.get<std::string>();
+    std::printf("partitioned from: %s\n", partitioned.empty() ? "none" : partitioned.c_str());
+    std::printf("incoming gossip dropped: %.0f%%\n", r.value("gossip_drop_rate", 0.0) * 100);
+    return exit_ok;
 }
 
 int print_status(const json& r) {
@@ -399,8 +408,24 @@ void AdminCommands::add(CLI::App& app) {
     verify->footer("Exit 0 when all views agree, 1 when they differ (the differences are listed) or a node is unreachable.");
     auto* top = app.add_subcommand("top", "A live view of a node, refreshed every second (q or Ctrl-C quits)");
     add_common(top, false);
+    auto* fault = app.add_subcommand("fault", "Inject a fault into a node started with --faults (for tests)");
+    fault->require_subcommand(1);
+    fault->footer("The node must run with --faults (faults = true); others refuse. A partition cuts the node off\n"
+                  "from one peer as a network split between the two would: the pair see each other down, third\n"
+                  "nodes still see both. No root or firewall is needed.");
+    auto* partition = fault->add_subcommand("partition", "Cut the node off from --peer until healed");
+    partition->add_option("--peer", flags.peer, "The peer's node name, name@host")->required();
+    auto* heal = fault->add_subcommand("heal", "End a partition (--peer), or every fault, gossip drops included");
+    heal->add_option("--peer", flags.peer, "Only the partition from this peer");
+    auto* drop = fault->add_subcommand("drop-gossip", "Drop this share of incoming gossip frames");
+    drop->add_option("--rate", flags.rate, "From 0 (none) to 1 (all)")->required()->check(CLI::Range(0.0, 1.0));
+    for (auto* cmd : {partition, heal, drop}) {
+        add_common(cmd, false);
+        with_json(cmd);
+        cmd->callback([this, cmd] { flags.fault = cmd->get_name(); });
+    }
     commands = {{Kind::status, status}, {Kind::peers, peers},   {Kind::groups, groups}, {Kind::members, members},
-                {Kind::stats, stats},   {Kind::verify, verify}, {Kind::top, top}};
+                {Kind::stats, stats},   {Kind::verify, verify}, {Kind::top, top},       {Kind::fault, fault}};
 }
 
 std::optional<AdminCommands::Kind> AdminCommands::chosen() const {
@@ -425,6 +450,13 @@ int AdminCommands::run(Kind kind) {
             request = {{"cmd", "members"}, {"args", {{"scope", flags.scope.empty() ? "default" : flags.scope}, {"group", flags.group}}}};
             break;
         case Kind::stats: request = {{"cmd", "stats"}}; break;
+        case Kind::fault: {
+            json args = {{"action", flags.fault}};
+            if (!flags.peer.empty()) args["peer"] = flags.peer;
+            if (flags.fault == "drop-gossip") args["rate"] = flags.rate;
+            request = {{"cmd", "fault"}, {"args", args}};
+            break;
+        }
         default: break;
         }
         const json reply = ask(flags, endpoint, request);
@@ -438,6 +470,7 @@ int AdminCommands::run(Kind kind) {
         case Kind::groups: return print_groups(reply);
         case Kind::members: return print_members(reply);
         case Kind::stats: return flags.prometheus ? print_prometheus(reply) : print_stats(reply);
+        case Kind::fault: return print_faults(reply);
         default: return exit_usage;
         }
     } catch (const Refused& e) {

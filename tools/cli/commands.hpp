@@ -78,7 +78,7 @@ namespace liminal::cli {
 // The operator commands that talk to admin endpoints: status, peers, groups,
 // members, stats, verify, top.
 struct AdminCommands {
-    enum class Kind { status, peers, groups, members, stats, verify, top };
+    enum class Kind { status, peers, groups, members, stats, verify, top, fault };
     struct Flags {
         std::vector<std::string> admin;
         ClusterFlags cluster;
@@ -87,6 +87,9 @@ struct AdminCommands {
         bool prometheus = false;
         std::string scope;
         std::string group;
+        std::string fault;  // fault: partition, heal or drop-gossip
+        std::string peer;
+        double rate = 0;
     };
 
     std::vector<std::pair<Kind, CLI::App*>> commands;

@@ -26,6 +26,11 @@ std::int64_t read_int(const toml::node& node, const std::string& key, std::int64
     return value;
 }
 
+bool read_bool(const toml::node& node, const std::string& key) {
+    if (!node.is_boolean()) fail(key, "expected true or false");
+    return *node.value<bool>();
+}
+
 std::string read_choice(const toml::node& node, const std::string& key, const std::set<std::string>& choices) {
     const std::string value = read_string(node, key);
     if (!choices.contains(value)) {
@@ -45,6 +50,7 @@ void load_cluster(NodeSettings& s, const toml::table& table) {
         else if (name == "gossip") s.gossip = read_string(node, key);
         else if (name == "advertise") s.advertise = read_string(node, key);
         else if (name == "source") s.source = read_string(node, key);
+        else if (name == "faults") s.faults = read_bool(node, key);
         else if (name == "admin") s.admin = read_string(node, key);
         else if (name == "cookie") s.cookie = read_string(node, key);
         else if (name == "cookie_file") s.cookie_file = read_string(node, key);

@@ -24,6 +24,7 @@ struct NodeSettings {
     std::string gossip;
     std::string advertise;
     std::string source;  // Options::source_address
+    bool faults = false; // Options::faults: liminal-cli fault is accepted
     std::string admin;
     std::vector<std::string> seeds;
     std::string cookie;

@@ -96,6 +96,9 @@ CLI::App* NodeCommand::add(CLI::App& app) {
     cmd->add_option("--monitor", monitor,
                     "Print the groups of SCOPE (repeatable; channels are scope 'channels') and every change: "
                     "'group-join|group-leave <scope> <group> <node> <pid>...'");
+    flags.push_back(cmd->add_flag("--faults", s.faults,
+                                  "Accept liminal-cli fault partition|heal|drop-gossip on the admin endpoint "
+                                  "(an application's tests split a cluster without root; off by default)"));
     cmd->add_flag("--test-hooks", test_hooks, "Let the admin endpoint corrupt this node's view (tests of verify only)")
         ->group("");
     cmd->footer(
@@ -133,6 +136,7 @@ int NodeCommand::run() {
     if (given("--gossip")) merged.gossip = from_flags.gossip;
     if (given("--advertise")) merged.advertise = from_flags.advertise;
     if (given("--source")) merged.source = from_flags.source;
+    if (given("--faults")) merged.faults = from_flags.faults;
     if (given("--seed")) merged.seeds = from_flags.seeds;
     if (given("--admin")) merged.admin = from_flags.admin;
     if (given("--key-file")) merged.key_file = from_flags.key_file;
@@ -170,6 +174,7 @@ int NodeCommand::run() {
     options.gossip = merged.gossip.empty() ? "tcp://" + host_of(merged.listen) + ":*" : merged.gossip;
     options.advertise_host = merged.advertise;
     options.source_address = merged.source;
+    options.faults = merged.faults;
     options.seeds = merged.seeds;
     options.admin = merged.admin;
     options.heartbeat_interval = std::chrono::milliseconds(merged.heartbeat_ms);
