@@ -478,6 +478,48 @@ detail::wire::Welcome authenticate(zmq::socket_t& dealer, const detail::wire::He
 }
 }  // namespace
 
+TEST_CASE("a node of a later protocol version, whose messages carry fields this one does not know, is spoken to",
+          "[cluster][compat]") {
+    Node a(node_options("a@127.0.0.1"));
+    auto target = a.spawn();
+    zmq::context_t context;
+    zmq::socket_t later =
+        raw_dealer(context, a.router_endpoint(), Holder::member, 5s, detail::routing_id("later@127.0.0.1", 5));
+    using namespace liminal::detail::wire;
+    // What a version 4 encoder would write: its version in HELLO, and a
+    // field appended to each message (fields are only ever appended).
+    const auto appended = [](std::string frame, const std::string& extra) {
+        frame[1] = static_cast<char>(frame[1] + 1);  // a fixarray one field longer
+        return frame + extra;
+    };
+    const Hello hello{protocol_version + 1, "later@127.0.0.1", 5, "tcp://127.0.0.1:1", "tcp://127.0.0.1:2", make_nonce()};
+    const std::string hello_frame = appended(encode_frame(hello), "\x92\x01\xa1x");
+    later.send(zmq::buffer(hello_frame));
+    zmq::message_t reply;
+    REQUIRE(later.recv(reply));
+    std::vector<WireMessage> decoded;
+    REQUIRE(decode_frame(reply.to_string(), decoded) == DecodeError::none);
+    const auto welcome = std::get<Welcome>(decoded.at(0));
+    const Answerer node{welcome.name, welcome.creation, welcome.router, welcome.pub};
+    later.send(zmq::buffer(appended(encode_frame(Auth{make_proof(cluster_keys(liminal::test::test_cookie).proof,
+                                                                 ProofRole::client, hello.nonce, welcome.nonce,
+                                                                 hello_frame.substr(1), node)}),
+                                    "\xc3")));
+    later.send(zmq::buffer(appended(encode_frame(Send{a.creation(), target.pid().id, 1, {}, "from the future"}),
+                                    "\x81\xa1k\xa1v")));
+    const auto message = target.receive(5s);
+    REQUIRE(message);
+    CHECK(message->payload() == "from the future");
+    CHECK(message->from().node == "later@127.0.0.1");
+    CHECK(a.stats().malformed_frames == 0);
+
+    // A HELLO below the lowest version this node speaks is rejected.
+    zmq::socket_t older = raw_dealer(context, a.router_endpoint(), Holder::member, 1s, detail::routing_id("older@127.0.0.1", 5));
+    older.send(zmq::buffer(encode_frame(Hello{min_protocol_version - 1, "older@127.0.0.1", 5, "tcp://127.0.0.1:1",
+                                              "tcp://127.0.0.1:2", make_nonce()})));
+    CHECK(wait_until([&] { return a.stats().rejected_peers >= 1; }, 5s));
+}
+
 TEST_CASE("an authenticated peer's frame is refused whole when it carries anything but data", "[cluster][bad-input][trust]") {
     Node a(node_options("a@127.0.0.1"));
     auto target = a.spawn();

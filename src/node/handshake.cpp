@@ -43,9 +43,9 @@ void Actor::on_handshake(const std::string& identity, const Connection& connecti
     }
     if (stop_requested_) return;  // stopping: no new sessions (the peer's link retries, and meets what comes next)
     if (partitioned_.contains(hello.name)) return;  // a fault injected: as if it never arrived
-    if (hello.protocol != wire::protocol_version) {
-        reject(hello.name, fmt::format("HELLO speaks protocol {} (this node speaks {})", hello.protocol,
-                                       wire::protocol_version));
+    if (hello.protocol < wire::min_protocol_version) {
+        reject(hello.name, fmt::format("HELLO speaks protocol {} (this node speaks {} to {})", hello.protocol,
+                                       wire::min_protocol_version, wire::protocol_version));
         return;
     }
     if (!valid_identity(hello.name, hello.creation)) {

@@ -49,10 +49,15 @@ void pack_message(P& p, const T& m) {
 
 template <typename T>
 bool read_message(Reader& r, std::uint64_t type, std::uint32_t fields, std::vector<WireMessage>& out) {
-    if (fields != Codec<T>::fields) return r.fail();
+    if (fields < Codec<T>::fields) return r.fail();
     T message{};
     if constexpr (std::is_same_v<T, Delta>) message.join = type == static_cast<std::uint8_t>(Codec<Delta>::type);
     if (!Codec<T>::read(r, message)) return false;
+    // Fields a later protocol version appended (fields are only ever
+    // appended, never reordered): stepped over.
+    for (std::uint32_t extra = fields - Codec<T>::fields; extra > 0; --extra) {
+        if (!r.skip()) return false;
+    }
     out.emplace_back(std::move(message));
     return true;
 }

@@ -20,9 +20,15 @@ namespace liminal::detail::wire {
 
 // First byte of every frame.
 inline constexpr std::uint8_t frame_version = 1;
-// Carried in HELLO; peers with another protocol version are rejected.
+// Carried in HELLO: the highest protocol version the sender speaks. Two
+// nodes speak the lower of their two versions; a HELLO below
+// min_protocol_version is rejected. A later version only appends fields to
+// known messages (stepped over by older decoders) and adds message types
+// that it sends only to peers that speak them.
 // 2: the cookie proofs also bind the answering node's identity.
+// 3: LEAVING.
 inline constexpr std::uint64_t protocol_version = 3;
+inline constexpr std::uint64_t min_protocol_version = 3;
 
 // Message type ids. NEVER renumber: retire an id instead of reusing it.
 enum class MessageType : std::uint8_t {

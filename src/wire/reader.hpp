@@ -28,6 +28,10 @@ public:
     bool bin(std::string_view& value) noexcept;
     // A bin of exactly `size` bytes, copied into `out`.
     bool fixed_bin(std::uint8_t* out, std::size_t size) noexcept;
+    // Steps over one value of any msgpack type, nested ones included (a
+    // field a later protocol version appended), without recursing or
+    // allocating: at most one step per input byte.
+    bool skip() noexcept;
 
     bool at_end() const noexcept { return pos_ == end_; }
     std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
@@ -142,6 +146,50 @@ inline bool Reader::bin(std::string_view& value) noexcept {
     const std::uint8_t* p = nullptr;
     if (!take(size, p)) return false;
     value = std::string_view(reinterpret_cast<const char*>(p), size);
+    return true;
+}
+
+inline bool Reader::skip() noexcept {
+    std::uint64_t pending = 1;  // values still to step over
+    while (pending > 0) {
+        --pending;
+        const std::uint8_t* tag = nullptr;
+        if (!take(1, tag)) return false;
+        const std::uint8_t t = *tag;
+        std::uint64_t n = 0;
+        const std::uint8_t* unused = nullptr;
+        if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) continue;  // fixints, nil, bools
+        if ((t & 0xf0) == 0x80) {
+            pending += 2u * (t & 0x0fu);  // fixmap
+        } else if ((t & 0xf0) == 0x90) {
+            pending += t & 0x0fu;  // fixarray
+        } else if ((t & 0xe0) == 0xa0) {
+            if (!take(t & 0x1fu, unused)) return false;  // fixstr
+        } else {
+            switch (t) {
+            case 0xc4: case 0xd9: if (!be(1, n) || !take(n, unused)) return false; break;  // bin8, str8
+            case 0xc5: case 0xda: if (!be(2, n) || !take(n, unused)) return false; break;
+            case 0xc6: case 0xdb: if (!be(4, n) || !take(n, unused)) return false; break;
+            case 0xc7: if (!be(1, n) || !take(n + 1, unused)) return false; break;  // ext8: a type byte, then data
+            case 0xc8: if (!be(2, n) || !take(n + 1, unused)) return false; break;
+            case 0xc9: if (!be(4, n) || !take(n + 1, unused)) return false; break;
+            case 0xca: case 0xce: case 0xd2: if (!take(4, unused)) return false; break;  // float32, (u)int32
+            case 0xcb: case 0xcf: case 0xd3: if (!take(8, unused)) return false; break;
+            case 0xcc: case 0xd0: if (!take(1, unused)) return false; break;
+            case 0xcd: case 0xd1: if (!take(2, unused)) return false; break;
+            case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:  // fixext 1, 2, 4, 8, 16
+                if (!take(1 + (std::size_t{1} << (t - 0xd4)), unused)) return false;
+                break;
+            case 0xdc: if (!be(2, n)) return false; pending += n; break;  // array16
+            case 0xdd: if (!be(4, n)) return false; pending += n; break;
+            case 0xde: if (!be(2, n)) return false; pending += 2 * n; break;  // map16
+            case 0xdf: if (!be(4, n)) return false; pending += 2 * n; break;
+            default: return fail();  // 0xc1: never used
+            }
+        }
+        // Every value takes at least one byte: more than the input holds is a lie.
+        if (pending > remaining()) return fail(ReadError::truncated);
+    }
     return true;
 }
 
