@@ -212,6 +212,9 @@ private:
     // Node keys: trusts `keys` from now on; nodes whose key went are revoked.
     void on_command(const command::TrustKeys& trust);
     void revoke(const std::string& name);
+    // Closes every connection with `name` (ours and its, gossip included)
+    // and reports it down: revoke, and fault injection's partition.
+    void cut_off(const std::string& name, DownReason reason, const std::string& detail);
 
     // Links, events, shutdown (actor.cpp).
     // Null when node keys are in use and `name` has no trusted key.

@@ -11,8 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <sys/socket.h>
-
 namespace liminal::detail {
 
 using json = nlohmann::json;
@@ -58,20 +56,7 @@ void Actor::partition(const std::string& name) {
     // refused outright): its links to us go down, ours to it are closed, and
     // neither comes back until the fault is healed.
     zap_.partition(name);
-    for (const int fd : sessions_.erase_name(name)) {
-        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-    }
-    if (const auto it = subscriber_fds_.find(name); it != subscriber_fds_.end()) {
-        if (it->second >= 0) ::shutdown(it->second, SHUT_RDWR);
-        subscriber_fds_.erase(it);
-    }
-    std::vector<Link*> links;
-    for (auto& [endpoint, link] : links_) {
-        if (link->peer_name() == name || link->expected() == name) links.push_back(link.get());
-    }
-    peer_down(name, DownReason::partitioned, "fault injected: partitioned");
-    for (Link* link : links) close_link(*link);
-    if (Peer* peer = peers_.find(name)) disconnect_sub(*peer);
+    cut_off(name, DownReason::partitioned, "fault injected: partitioned");
 }
 
 void Actor::heal(const std::string& name) {

@@ -359,7 +359,9 @@ void Actor::on_command(const command::TrustKeys& trust) {
     }
 }
 
-void Actor::revoke(const std::string& name) {
+void Actor::revoke(const std::string& name) { cut_off(name, DownReason::revoked, "its key is no longer trusted"); }
+
+void Actor::cut_off(const std::string& name, DownReason reason, const std::string& detail) {
     // Its connections to our ROUTER: forgotten, and closed under libzmq (which
     // has no call to drop one peer of a bound socket; the descriptor is the
     // connection's, from the message metadata).
@@ -375,7 +377,7 @@ void Actor::revoke(const std::string& name) {
     for (auto& [endpoint, link] : links_) {
         if (link->peer_name() == name || link->expected() == name) links.push_back(link.get());
     }
-    peer_down(name, DownReason::revoked, "its key is no longer trusted");
+    peer_down(name, reason, detail);
     for (Link* link : links) close_link(*link);
     if (Peer* peer = peers_.find(name)) disconnect_sub(*peer);
 }
