@@ -1088,8 +1088,12 @@ TEST_CASE("a gap found just after a resync is asked for again once the backoff h
         return resyncs >= 1;
     }));
     origin.gossip({Delta{true, origin.name, RawPeer::creation, 3, "s", "g", {3}}});
-    count_resyncs(1500ms);
-    CHECK(resyncs >= 2);
+    CHECK(wait_until(
+        [&] {
+            count_resyncs(50ms);
+            return resyncs >= 2;
+        },
+        2s));
 }
 
 // pg_SUITE's thundering_herd: a node with 10,000 groups, flooded by a peer
