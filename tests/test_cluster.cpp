@@ -1052,7 +1052,7 @@ TEST_CASE("the view of a peer whose link never comes up is dropped within two he
     REQUIRE(wait_until([&] { return holds(a.members("s", "g"), ghost.name, 7); }));
     const auto shown = std::chrono::steady_clock::now();
     CHECK(wait_until([&] { return a.members("s", "g").empty(); }, 5s));
-    CHECK(std::chrono::steady_clock::now() - shown >= 1500ms);  // not before its link had its chance
+    CHECK(std::chrono::steady_clock::now() - shown >= 1000ms);  // not before its link had its chance (2 s)
     CHECK(a.stats().members_purged == 1);
     CHECK_FALSE(peer_is(a, ghost.name, PeerState::up));
 }
@@ -1125,7 +1125,9 @@ TEST_CASE("pg_SUITE thundering_herd: 2,000 syncs from one peer do not stall a no
     CHECK(wait_until([&] { return a.members("thundering_herd", "from b") == std::vector<Pid>{worker.pid()}; }, 5s));
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     INFO("a join, and b's join seen at a, took " << took.count() << " ms under the herd");
-    CHECK(took < 1000ms);
+    // Not a timing claim: a stall. Unfixed, the herd held a's I/O thread for
+    // over 5 s; this passes in well under a second (about 1 s under TSan).
+    CHECK(took < 3000ms);
     REQUIRE(wait_until([&] { return holds(a.members("thundering_herd", "group1"), herd.name, 7); }));
     CHECK(a.members("thundering_herd", "group1").size() == 2);  // a's own and the herd's, once
     const auto served = a.stats().resyncs_served - served_before;
