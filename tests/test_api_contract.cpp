@@ -13,6 +13,7 @@
 using namespace liminal;
 using namespace std::chrono_literals;
 using liminal::test::node_options;
+using liminal::test::thrown_kind;
 using liminal::test::wait_for_mesh;
 using liminal::test::wait_until;
 
@@ -22,17 +23,6 @@ Headers many_headers(std::size_t count) {
     Headers headers;
     for (std::size_t i = 0; i < count; ++i) headers["h" + std::to_string(i)] = "v";
     return headers;
-}
-
-// Runs `use` and returns the kind of the liminal::Error it threw.
-template <typename Use>
-std::optional<ErrorKind> thrown_kind(Use&& use) {
-    try {
-        use();
-    } catch (const Error& error) {
-        return error.kind();
-    }
-    return std::nullopt;
 }
 
 }  // namespace

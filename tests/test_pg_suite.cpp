@@ -16,6 +16,7 @@
 using namespace liminal;
 using namespace std::chrono_literals;
 using liminal::test::node_options;
+using liminal::test::thrown_kind;
 using liminal::test::wait_for_mesh;
 using liminal::test::wait_until;
 
@@ -35,15 +36,6 @@ std::unique_ptr<Node> node(const std::string& name, const Node* seed = nullptr) 
 }
 
 std::set<Pid> as_set(const std::vector<Pid>& pids) { return {pids.begin(), pids.end()}; }
-
-std::optional<ErrorKind> thrown_kind(const std::function<void()>& use) {
-    try {
-        use();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    return std::nullopt;
-}
 
 // The next event of `monitor` is `kind` on `group` for exactly `pids`.
 bool next_is(Monitor& monitor, GroupEvent::Kind kind, const std::string& group, const std::vector<Pid>& pids) {

@@ -3,6 +3,7 @@
 
 #include "support/wait.hpp"
 
+#include <liminal/error.hpp>
 #include <liminal/node.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,17 @@ inline Options node_options(const std::string& name, std::vector<std::string> se
     options.seeds = std::move(seeds);
     options.logger = test_logger();
     return options;
+}
+
+// Runs `use` and returns the kind of the liminal::Error it threw, if any.
+template <typename Use>
+std::optional<ErrorKind> thrown_kind(Use&& use) {
+    try {
+        use();
+    } catch (const Error& error) {
+        return error.kind();
+    }
+    return std::nullopt;
 }
 
 inline const PeerInfo* find_peer(const std::vector<PeerInfo>& peers, const std::string& name) {
