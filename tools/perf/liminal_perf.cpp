@@ -378,6 +378,30 @@ int churn(std::size_t nodes, std::size_t seconds, std::size_t groups) {
 
 // ---- purge ----------------------------------------------------------------
 
+// True once `node` holds the victim's whole view (memberships / 100 groups
+// of 100 pids) and its own link to the victim is up. Killing the victim
+// before then would time how long a node takes to drop a view it never
+// linked to (two heartbeat timeouts), or a purge of nothing.
+bool holds_victim(const liminal::Node& node, std::size_t memberships) {
+    std::string victim;
+    for (std::size_t g = 0; g < memberships / 100; ++g) {
+        const auto members = node.remote_members("purge", group_name(g));
+        if (members.size() != 100) return false;
+        victim = members.front().node;
+    }
+    for (const auto& peer : node.peers())
+        if (peer.name == victim) return peer.state == liminal::PeerState::up;
+    return false;
+}
+
+void wait_for_victim(liminal::Node& node, std::size_t memberships, const char* who) {
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (!holds_victim(node, memberships)) {
+        if (Clock::now() > deadline) fail(std::string(who) + ": the victim's view was not held within 60 s");
+        node.next_event(std::chrono::milliseconds(5));  // a peer event wakes it at once
+    }
+}
+
 int purge_member(liminal::Node& node, Control& control, const liminal::Pid& parent, std::size_t index,
                  std::size_t memberships, bool victim) {
     std::vector<liminal::Process> processes;
@@ -392,6 +416,7 @@ int purge_member(liminal::Node& node, Control& control, const liminal::Pid& pare
         control.next(std::chrono::seconds(120), "the end");  // SIGKILL comes first
         return 0;
     }
+    wait_for_victim(node, memberships, "survivor");
     control.tell(parent, "ready " + std::to_string(index));
     // Purged once every membership of the victim is gone.
     const auto deadline = Clock::now() + std::chrono::seconds(120);
@@ -419,6 +444,7 @@ int purge(std::size_t nodes, std::size_t memberships) {
     }
     control.collect("ready", nodes, std::chrono::seconds(120));
     if (!node.sync_membership(std::chrono::seconds(60)).ok) fail("no convergence");
+    wait_for_victim(node, memberships, "observer");
     const auto killed = now_us();
     children.back()->kill(SIGKILL);
     children.back()->reap();
