@@ -172,7 +172,7 @@ TEST_CASE("admin: malformed and unproven requests get an error reply, never a cr
     CHECK_THROWS_WITH(liminal::Node(bad), Catch::Contains("not a loopback address"));
 }
 
-TEST_CASE("admin: the endpoint is parsed; only this host can reach it", "[admin][trust]") {
+TEST_CASE("admin: the endpoint is parsed, only this host can reach it", "[admin][trust]") {
     // Refused before anything binds, naming the option.
     for (const std::string endpoint :
          {"tcp://127.0.0.1:5555;0.0.0.0:5555", "tcp://127.0.0.1:*;[::]:*", "tcp://0.0.0.0:*", "tcp://*:*",

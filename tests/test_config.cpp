@@ -121,7 +121,7 @@ TEST_CASE("unknown keys and bad values are rejected with the key named", "[confi
     CHECK_THAT(error_of("[cluster\n"), Catch::Contains("line 1"));
 }
 
-TEST_CASE("a file that cannot be read is named; TOML text loads as a file does", "[config]") {
+TEST_CASE("a file that cannot be read is named, TOML text loads as a file does", "[config]") {
     NodeSettings settings;
     CHECK_THROWS_WITH(load_toml(settings, "/nonexistent/liminal.toml"),
                       "/nonexistent/liminal.toml: cannot read the file");
@@ -173,7 +173,7 @@ TEST_CASE("merged settings must name the node, an endpoint and one cookie", "[co
     CHECK_THROWS_WITH(check(s), Catch::StartsWith("cluster.forget_after_ms: must be at least"));
 }
 
-TEST_CASE("cluster.security defaults to the cluster secret; plaintext only when spelled out", "[config][trust]") {
+TEST_CASE("cluster.security defaults to the cluster secret, plaintext only when spelled out", "[config][trust]") {
     NodeSettings defaults;
     CHECK(defaults.security == liminal::Security::cluster_secret);
     TempToml plain("[cluster]\nsecurity = \"insecure-plaintext\"\n");

@@ -107,7 +107,7 @@ TEST_CASE("deltas apply in seq order and duplicates are ignored", "[membership]"
     CHECK(state.origin_status("b@h").applied == 2);
 }
 
-TEST_CASE("a gap holds the delta and asks for a resync; the snapshot fills it", "[membership]") {
+TEST_CASE("a gap holds the delta and asks for a resync, the snapshot fills it", "[membership]") {
     State state = receiver();
     Effects fx;
     state.on_delta(delta(true, 1, "g", {1}), fx);
@@ -126,7 +126,7 @@ TEST_CASE("a gap holds the delta and asks for a resync; the snapshot fills it", 
     CHECK(fx.resyncs.empty());
 }
 
-TEST_CASE("deltas older than the snapshot are dropped; reordered ones are sorted out", "[membership]") {
+TEST_CASE("deltas older than the snapshot are dropped, reordered ones are sorted out", "[membership]") {
     State state("a@h", 1);
     Effects fx;
     state.on_peer_up("b@h", 7, fx);

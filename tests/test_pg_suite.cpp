@@ -100,7 +100,7 @@ TEST_CASE("pg_SUITE single: joins are counted, a member is listed once, a closed
     CHECK(a->leave(scope, group, self.pid()));
 }
 
-TEST_CASE("pg_SUITE process_owner_check: only this node's processes join; a non-pid is invalid", "[pg]") {
+TEST_CASE("pg_SUITE process_owner_check: only this node's processes join, a non-pid is invalid", "[pg]") {
     auto a = node("a");
     auto b = node("b", a.get());
     REQUIRE(wait_for_mesh({a.get(), b.get()}));
