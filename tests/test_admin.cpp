@@ -512,3 +512,65 @@ TEST_CASE("admin: liminal-cli fault partitions a pair while a third node sees bo
     const auto unknown = fault(a, {"partition", "--peer", "not a name"});
     CHECK(unknown.code == 1);
 }
+
+namespace {
+// `node`'s partial partitions as its status reports them: peer -> who can reach it.
+std::map<std::string, std::vector<std::string>> partial_at(const CliNode& node) {
+    const json reply = json::parse(liminal::admin_request(node.admin, cookie, R"({"cmd":"status"})", 5s));
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& p : reply["partial_partitions"]) out[p["peer"]] = p["seen_up_by"];
+    return out;
+}
+}  // namespace
+
+TEST_CASE("admin: status and verify say who cannot reach whom in a partial partition, and a hung node is not one",
+          "[admin][cli][faults]") {
+    auto a = start("a@127.0.0.1", {"--faults"});
+    auto b = start("b@127.0.0.1", {"--seed", a.router});
+    auto c = start("c@127.0.0.1", {"--seed", a.router});
+    const std::vector<const CliNode*> nodes{&a, &b, &c};
+    REQUIRE(liminal::test::wait_until(
+        [&] {
+            for (const CliNode* n : nodes) {
+                for (const CliNode* other : nodes) {
+                    if (n != other && state_at(*n, other->name) != "up") return false;
+                }
+            }
+            return true;
+        },
+        10s));
+    const std::vector<std::string> verify_all = {cli,     "verify", "--admin", a.admin, "--admin",
+                                                 b.admin, "--admin", c.admin,  "--cookie", cookie};
+
+    const auto cut = run_command({cli, "fault", "partition", "--peer", b.name, "--admin", a.admin, "--cookie", cookie}, 20s);
+    REQUIRE(cut.code == 0);
+    using Partial = std::map<std::string, std::vector<std::string>>;
+    CHECK(liminal::test::wait_until(
+        [&] { return partial_at(a) == Partial{{b.name, {c.name}}} && partial_at(b) == Partial{{a.name, {c.name}}}; },
+        10s));
+    CHECK(partial_at(c).empty());
+    const auto status = run_command({cli, "status", "--admin", a.admin, "--cookie", cookie}, 20s);
+    CHECK_THAT(status.out, Catch::Contains("cannot reach b@127.0.0.1; c@127.0.0.1 can"));
+    const auto differ = run_command(verify_all, 20s);
+    CHECK(differ.code == 1);
+    CHECK_THAT(differ.out, Catch::Contains("partial partition: a@127.0.0.1 cannot reach b@127.0.0.1; c@127.0.0.1 can"));
+    CHECK_THAT(differ.out, Catch::Contains("partial partition: b@127.0.0.1 cannot reach a@127.0.0.1; c@127.0.0.1 can"));
+    const json stats = run_json({"stats", "--admin", a.admin});
+    CHECK(stats["counters"]["partial_partitions"] == 1);
+
+    const auto healed = run_command({cli, "fault", "heal", "--admin", a.admin, "--cookie", cookie}, 20s);
+    REQUIRE(healed.code == 0);
+    CHECK(liminal::test::wait_until([&] { return partial_at(a).empty() && partial_at(b).empty(); }, 15s));
+    CHECK(liminal::test::wait_until([&] { return run_command(verify_all, 20s).code == 0; }, 10s));
+
+    // A hung node is seen down by both others, each within about a heartbeat
+    // interval of the other: the grace keeps that from being called a partial
+    // partition.
+    ::kill(c.child->pid(), SIGSTOP);
+    CHECK(liminal::test::wait_until([&] { return state_at(a, c.name) == "down" && state_at(b, c.name) == "down"; }, 10s));
+    CHECK_FALSE(liminal::test::wait_until([&] { return !partial_at(a).empty() || !partial_at(b).empty(); },
+                                          3s));  // wait-ok: two grace periods and more, with a digest in each
+    CHECK(run_json({"stats", "--admin", a.admin})["counters"]["partial_partitions"] == 1);
+    CHECK(run_json({"stats", "--admin", b.admin})["counters"]["partial_partitions"] == 1);
+    ::kill(c.child->pid(), SIGCONT);
+}

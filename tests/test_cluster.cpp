@@ -735,6 +735,78 @@ bool holds(const std::vector<Pid>& pids, const std::string& node, std::uint64_t 
 }
 }  // namespace
 
+TEST_CASE("a partial partition is reported only past the grace, and only for a known peer that did not leave",
+          "[cluster][faults][trust]") {
+    Options options = node_options("a@127.0.0.1");
+    options.heartbeat_interval = 100ms;
+    options.heartbeat_timeout = 500ms;  // the grace: two intervals, 200 ms
+    Node a(options);
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    // A witness with credentials that says what it likes about who it sees:
+    // the victim, b, and 4,000 names a never heard of.
+    RawPeer witness(context, a.router_endpoint(), "witness@127.0.0.1");
+    witness.join(a);
+    auto victim = std::make_unique<RawPeer>(context, a.router_endpoint(), "victim@127.0.0.1");
+    victim->join(a);
+    std::vector<std::string> reach = {"victim@127.0.0.1", "b@127.0.0.1"};
+    for (int i = 0; i < 4000; ++i) reach.push_back("stranger" + std::to_string(i) + "@10.9.9.9");
+    const auto say = [&] { witness.pub.send(zmq::buffer(frame_of({Digest{witness.name, RawPeer::creation, 0, 0, reach}})), zmq::send_flags::dontwait); };
+    const auto seen_up_by = [&](const std::string& name) {
+        const auto peers = a.peers();
+        const auto* peer = liminal::test::find_peer(peers, name);
+        return peer == nullptr ? std::vector<std::string>{"(no record)"} : peer->seen_up_by;
+    };
+    // Says it until `done`, at most every 20 ms.
+    const auto saying = [&](auto done, std::chrono::milliseconds timeout) {
+        auto last = std::chrono::steady_clock::now() - 1s;
+        return wait_until([&] {
+            if (std::chrono::steady_clock::now() - last >= 20ms) {
+                say();
+                last = std::chrono::steady_clock::now();
+            }
+            return done();
+        }, timeout);
+    };
+
+    victim.reset();  // its connections close: a sees it down at once
+    REQUIRE(wait_until([&] { return peer_is(a, "victim@127.0.0.1", PeerState::down); }));
+    const auto down = std::chrono::steady_clock::now();
+    // The witness's word right after is no evidence yet: a peer that died is
+    // seen down by the others a little later.
+    const auto digests = a.stats().digests_in;
+    say();
+    REQUIRE(wait_until([&] { return a.stats().digests_in > digests; }));
+    const bool within_grace = std::chrono::steady_clock::now() - down < 150ms;
+    if (within_grace) CHECK(a.stats().partial_partitions == 0);
+    // Said past the grace, it is: a cannot reach the victim, the witness can.
+    REQUIRE(saying([&] { return seen_up_by("victim@127.0.0.1") == std::vector<std::string>{witness.name}; }, 5s));
+    CHECK(std::chrono::steady_clock::now() - down >= 200ms);
+    const auto event = wait_event(a, [](const PeerEvent& e) { return e.kind == PeerEventKind::partial_partition; });
+    REQUIRE(event);
+    CHECK(event->name == "victim@127.0.0.1");
+    CHECK(event->detail == "witness@127.0.0.1 sees it up");
+    // The names a never heard of made no record and no report.
+    CHECK(a.peers().size() == 3);
+
+    // b leaves with BYE: however long the witness says it sees b, b is gone.
+    b.stop();
+    REQUIRE(wait_until([&] { return peer_is(a, "b@127.0.0.1", PeerState::down); }));
+    const auto left = std::chrono::steady_clock::now();
+    const auto before = a.stats().digests_in;
+    CHECK_FALSE(saying([&] { return !seen_up_by("b@127.0.0.1").empty(); }, 1s));  // wait-ok: five graces of digests
+    CHECK(std::chrono::steady_clock::now() - left >= 1s);
+    CHECK(a.stats().digests_in >= before + 10);
+    CHECK(a.stats().partial_partitions == 1);
+
+    // Once no up peer lists the victim, the report ends.
+    reach = {};
+    CHECK(saying([&] { return seen_up_by("victim@127.0.0.1").empty(); }, 5s));
+    CHECK(a.stats().partial_partitions == 1);
+}
+
 // Found by tools/soak: short-lived nodes that said BYE came back as links
 // that reconnected forever (three sockets each), when a peer that had not
 // heard of the BYE yet told of them in PEERS.
@@ -981,7 +1053,7 @@ TEST_CASE("a peer's gossip is applied only for that peer as its origin", "[clust
     liar.gossip({Delta{false, "b@127.0.0.1", b.creation(), b_seq + 1, "s", "g", {worker.pid().id}}});
     liar.gossip({Delta{true, liar.name, RawPeer::creation, 2, "s", "g", {8}},
                  Delta{true, "b@127.0.0.1", b.creation(), b_seq + 2, "s", "g", {99}}});
-    liar.gossip({Digest{"b@127.0.0.1", b.creation(), 1000, 1}});
+    liar.gossip({Digest{"b@127.0.0.1", b.creation(), 1000, 1, {}}});
     REQUIRE(wait_until([&] { return a.stats().forged_gossip >= 3; }));
     liar.gossip({Delta{true, liar.name, RawPeer::creation, 2, "s", "g", {9}}});
     REQUIRE(wait_until([&] { return holds(a.members("s", "g"), liar.name, 9); }));

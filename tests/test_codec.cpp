@@ -120,7 +120,7 @@ const std::vector<std::pair<WireMessage, std::string>>& golden() {
          "01 99 11 a26368 07 c410" + repeat_hex("44", 16) + "03 cd03e8 80 c401 78 91 c410" + repeat_hex("55", 16)},
         {Delta{true, "a@h", 2, 9, "s", "g", {1, 300}}, "01 97 20 a3614068 02 09 a173 a167 92 01 cd012c"},
         {Delta{false, "a@h", 2, 9, "s", "g", {1, 300}}, "01 97 21 a3614068 02 09 a173 a167 92 01 cd012c"},
-        {Digest{"a@h", 2, 9, 0xdeadbeef}, "01 95 22 a3614068 02 09 cedeadbeef"},
+        {Digest{"a@h", 2, 9, 0xdeadbeef, {"b@h"}}, "01 96 22 a3614068 02 09 cedeadbeef 91 a3624068"},
         {Resync{}, "01 91 23"},
         {Snapshot{9, 0, true, {{"s", "g", {1, 2}}}}, "01 95 24 09 00 01 91 93 a173 a167 92 01 02"},
         {DigestAck{2, 9}, "01 93 25 02 09"},
@@ -314,6 +314,21 @@ TEST_CASE("a PEERS with too many peers is refused", "[codec][bad-input]") {
     CHECK(decode_frame(encode_frame(peers), out) == DecodeError::malformed);
     peers.peers.resize(max_peers_in_hello);
     CHECK(decode_frame(encode_frame(peers), out) == DecodeError::none);
+}
+
+TEST_CASE("a DIGEST from a version 3 origin has no reach, a version 4 reach is bounded", "[codec][compat][bad-input]") {
+    std::vector<WireMessage> out;
+    // Version 3 wrote four fields: the reach is empty, not an error.
+    REQUIRE(decode_frame(from_hex("01 95 22 a3614068 02 09 cedeadbeef"), out) == DecodeError::none);
+    CHECK(std::get<Digest>(out.at(0)) == Digest{"a@h", 2, 9, 0xdeadbeef, {}});
+    // A name list that claims more names than its bytes hold: refused before allocating.
+    CHECK(decode_frame(from_hex("01 96 22 a3614068 02 09 00 dd 00000fff a162"), out) == DecodeError::truncated);
+    CHECK(decode_frame(from_hex("01 96 22 a3614068 02 09 00 91 a0 a0"), out) == DecodeError::malformed);  // an empty name
+    CHECK(decode_frame(from_hex("01 96 22 a3614068 02 09 00 91 01 01"), out) == DecodeError::malformed);  // not a str
+    Digest many{"a@h", 2, 9, 0, std::vector<std::string>(max_peers_in_hello + 1, "n")};
+    CHECK(decode_frame(encode_frame(many), out) == DecodeError::malformed);
+    many.reach.resize(max_peers_in_hello);
+    CHECK(decode_frame(encode_frame(many), out) == DecodeError::none);
 }
 
 TEST_CASE("a HELLO fits in a handshake frame", "[codec]") {

@@ -194,28 +194,42 @@ TEST_CASE("pg_SUITE exchange: two nodes split from a third exchange everything j
     CHECK(views_agree({a.get(), b1.get(), b2.get()}));
 }
 
-TEST_CASE("a partial cut: the two cut apart see each other down, a third still sees both, and all agree after",
+TEST_CASE("a partial cut: the two cut apart see each other down and report it within two heartbeat timeouts, a "
+          "third still sees both, and all agree after",
           "[partition]") {
     LIMINAL_REQUIRE_FIREWALL();
     Firewall firewall;
-    auto a = host(2);
-    auto b = host(3, a->router);
-    auto c = host(4, a->router);
+    // The defaults' shape: a digest every heartbeat interval.
+    const liminal::test::HostTimings timings{200, 1000, 200};
+    auto a = host(2, "", timings);
+    auto b = host(3, a->router, timings);
+    auto c = host(4, a->router, timings);
     REQUIRE(all_see({a.get(), b.get(), c.get()}, "up"));
     const std::string pa = a->join("g", "pa");
     const std::string pb = b->join("g", "pb");
     REQUIRE(wait_until([&] { return c->members("g") == sorted({pa, pb}); }));
+    CHECK(a->partial().empty());
 
+    const auto cut = std::chrono::steady_clock::now();
     firewall.cut(a->address, b->address);
-    REQUIRE(wait_until([&] { return a->peer_state(b->name) == "down" && b->peer_state(a->name) == "down"; }));
+    // Each of the pair says who it cannot reach and who can.
+    const std::map<std::string, std::string> a_reports{{b->name, c->name}}, b_reports{{a->name, c->name}};
+    REQUIRE(wait_until([&] { return a->partial() == a_reports && b->partial() == b_reports; }, 10s));
+    const auto reported = std::chrono::steady_clock::now() - cut;
+    CHECK(reported <= 2 * std::chrono::milliseconds(timings.heartbeat_timeout_ms));
+    CHECK(a->peer_state(b->name) == "down");
+    CHECK(b->peer_state(a->name) == "down");
     CHECK(a->members("g") == std::vector<std::string>{pa});
     CHECK(b->members("g") == std::vector<std::string>{pb});
     CHECK(c->peer_state(a->name) == "up");
     CHECK(c->peer_state(b->name) == "up");
     CHECK(c->members("g") == sorted({pa, pb}));
+    CHECK(c->partial().empty());
+    CHECK_THAT(a->ask("stats"), Catch::Contains("partial_partitions=1"));
 
     firewall.heal();
     REQUIRE(all_see({a.get(), b.get(), c.get()}, "up"));
+    CHECK(wait_until([&] { return a->partial().empty() && b->partial().empty(); }));
     REQUIRE(a->sync());
     REQUIRE(b->sync());
     CHECK(views_agree({a.get(), b.get(), c.get()}));

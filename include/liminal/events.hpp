@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace liminal {
 
@@ -21,6 +22,11 @@ enum class PeerEventKind {
     // local process's mailbox (`name`: this node, `detail` names the pid).
     // Once per episode; the drops are counted (Stats, PeerInfo).
     slow_consumer,
+    // A partial partition: `name` is down for this node, yet up peers still
+    // see it up (`detail` names them). Reported once per episode, after
+    // they have gone on seeing it for a grace that a peer that really died
+    // would not outlast; PeerInfo::seen_up_by says whether it still holds.
+    partial_partition,
 };
 
 enum class DownReason {
@@ -55,6 +61,9 @@ struct PeerInfo {
     std::uint64_t bytes_in = 0;
     std::uint64_t messages_dropped = 0;  // messages for it dropped from its queue (slow consumer)
     std::uint64_t slow_consumers = 0;    // times its queue filled up
+    // Non-empty while this node cannot reach the peer but these up peers
+    // report it up: a partial partition (PeerEventKind::partial_partition).
+    std::vector<std::string> seen_up_by;
 };
 
 const char* to_string(PeerState state) noexcept;

@@ -69,6 +69,7 @@ struct Stats {
 
     std::uint64_t peers_up = 0;                 // peer-up events so far
     std::uint64_t peers_down = 0;               // peer-down events so far
+    std::uint64_t partial_partitions = 0;       // partial_partition events so far
     std::uint64_t links = 0;                    // gauge: our DEALERs to peers (up, connecting or reconnecting)
     std::uint64_t sessions = 0;                 // gauge: connections to our ROUTER with a session (handshaking or authenticated)
     std::uint64_t events_dropped = 0;           // peer events lost because nobody read the queue

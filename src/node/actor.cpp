@@ -147,6 +147,10 @@ void Actor::emit(PeerEvent event) {
     case PeerEventKind::slow_consumer:
         log_.warn("slow consumer: {} ({})", event.name, event.detail);
         break;
+    case PeerEventKind::partial_partition:
+        bump(core_.counters.partial_partitions);
+        log_.warn("partial partition: cannot reach {}, yet {}", event.name, event.detail);
+        break;
     }
     if (core_.options.on_peer_event) {
         try {

@@ -190,6 +190,13 @@ private:
     void membership_peer_up(const std::string& name, std::uint64_t creation, bool again);
     // `name`'s incarnation `creation` is gone (State::any_creation: whichever).
     void membership_peer_down(const std::string& name, std::uint64_t creation);
+    // Partial partitions (reach.cpp). The peers this node sees up, sorted (its DIGEST's reach).
+    std::vector<std::string> reach() const;
+    // A DIGEST from `from` said which peers it sees up.
+    void on_reach(const std::string& from, std::vector<std::string>& reach);
+    // Which peers that are down for us are up for others (Peer::seen_up_by):
+    // an event when such an episode begins, a log line when it ends.
+    void check_reach(Clock::time_point now);
     // Fault injection (faults.cpp): an admin "fault" request's args, its reply.
     nlohmann::json fault(const nlohmann::json& args);
     void partition(const std::string& name);

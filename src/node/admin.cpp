@@ -149,6 +149,15 @@ std::string AdminService::handle(const std::vector<std::string>& frames) {
     return error("unknown command: " + cmd);
 }
 
+// The peers this node cannot reach while others can: [{peer, seen_up_by}].
+json AdminService::partial_partitions() const {
+    json list = json::array();
+    for (const auto& peer : core_.directory.snapshot()) {
+        if (!peer.seen_up_by.empty()) list.push_back({{"peer", peer.name}, {"seen_up_by", peer.seen_up_by}});
+    }
+    return list;
+}
+
 json AdminService::status() const {
     std::size_t up = 0, down = 0, connecting = 0;
     for (const auto& peer : core_.directory.snapshot()) {
@@ -177,6 +186,7 @@ json AdminService::status() const {
                 {"pub", core_.pub_endpoint},
                 {"admin", core_.admin_endpoint},
                 {"peers", {{"up", up}, {"down", down}, {"connecting", connecting}}},
+                {"partial_partitions", partial_partitions()},
                 {"membership", {{"seq", seq}, {"groups", groups}, {"local", local}, {"remote", remote}}},
                 {"counters",
                  {{"sends_remote", stats.sends_remote},
@@ -187,6 +197,7 @@ json AdminService::status() const {
                   {"in_flight", stats.in_flight_peers + stats.in_flight_mailboxes},
                   {"resyncs_requested", stats.resyncs_requested},
                   {"members_purged", stats.members_purged},
+                  {"partial_partitions", stats.partial_partitions},
                   {"malformed_frames", stats.malformed_frames},
                   {"rejected_peers", stats.rejected_peers}}}};
 }
@@ -209,7 +220,8 @@ json AdminService::peers() const {
                         {"messages_in", peer.messages_in},
                         {"bytes_in", peer.bytes_in},
                         {"messages_out", peer.messages_out},
-                        {"bytes_out", peer.bytes_out}});
+                        {"bytes_out", peer.bytes_out},
+                        {"seen_up_by", peer.seen_up_by}});
     }
     return json{{"ok", true}, {"node", core_.options.name}, {"peers", std::move(list)}};
 }
@@ -279,6 +291,7 @@ json AdminService::stats() const {
 }
 
 json AdminService::view() const {
+    json partial = partial_partitions();  // before the membership lock: the directory has its own
     json origins = json::array();
     std::shared_lock lock(core_.membership->mutex);
     const auto& state = core_.membership->state;
@@ -296,7 +309,7 @@ json AdminService::view() const {
         add(origin, status.creation, status.applied, status.hash);
     }
     return json{{"ok", true}, {"node", core_.options.name}, {"creation", core_.creation},
-                {"origins", std::move(origins)}};
+                {"origins", std::move(origins)}, {"partial_partitions", std::move(partial)}};
 }
 
 json AdminService::fault(const json& request) {

@@ -41,6 +41,7 @@ private:
     // and not used by a proven request yet.
     bool fresh(const wire::Nonce& nonce);
     nlohmann::json status() const;
+    nlohmann::json partial_partitions() const;
     nlohmann::json peers() const;
     nlohmann::json groups(const std::string& only_scope) const;
     nlohmann::json members(const std::string& scope, const std::string& group) const;

@@ -18,6 +18,7 @@ const char* to_string(PeerEventKind kind) noexcept {
     case PeerEventKind::down: return "down";
     case PeerEventKind::rejected: return "rejected";
     case PeerEventKind::slow_consumer: return "slow_consumer";
+    case PeerEventKind::partial_partition: return "partial_partition";
     }
     return "?";
 }

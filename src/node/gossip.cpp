@@ -34,7 +34,7 @@ constexpr auto resync_backoff = std::chrono::milliseconds(250);  // between two 
 
 void Actor::gossip(bool with_digest) {
     std::vector<membership::OwnDelta> deltas;
-    wire::Digest digest{core_.options.name, core_.creation, 0, 0};
+    wire::Digest digest{core_.options.name, core_.creation, 0, 0, with_digest ? reach() : std::vector<std::string>{}};
     {
         // One lock for both: the digest never runs ahead of the deltas
         // published before it.
@@ -126,6 +126,9 @@ void Actor::on_gossip_frame(zmq::message_t& frame, const std::string& from) {
         record_effects(*core_.membership, fx);
     }
     carry_out(fx);
+    for (auto& message : decoded_) {
+        if (auto* digest = std::get_if<wire::Digest>(&message)) on_reach(from, digest->reach);
+    }
 }
 
 // Runs with the membership lock held exclusively.

@@ -290,6 +290,8 @@ void Actor::peer_down(const std::string& name, DownReason reason, const std::str
     if (peer == nullptr || peer->state != PeerState::up) return;
     peer->state = PeerState::down;
     peer->since = std::chrono::system_clock::now();
+    peer->not_up_since = Clock::now();
+    peer->reach.clear();  // what it saw while we saw it; not evidence of anything now
     if (peer->link != nullptr) peer->link->went_down();
     peers_.publish(name, core_.directory);
     // Its members go first: whoever sees the event sees them gone.

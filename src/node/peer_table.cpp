@@ -50,6 +50,7 @@ void PeerTable::publish(const std::string& name, PeerDirectory& directory) const
     info.pub_endpoint = peer.pub;
     info.state = peer.state;
     info.since = peer.since;
+    info.seen_up_by = peer.seen_up_by;
     directory.set(info, peer.counters);
 }
 

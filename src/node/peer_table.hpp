@@ -52,6 +52,10 @@ struct Peer {
     bool serve_due = false;               // it asked again within the backoff: served once it has passed
     std::optional<Clock::time_point> departed;  // said BYE: forgotten a while after
     std::uint64_t departed_creation = 0;  // the incarnation that said it (never linked to again)
+    Clock::time_point not_up_since = Clock::now();  // when it last went down (or the record was made)
+    std::vector<std::string> reach;       // the peers it said it sees up, sorted (its last DIGEST; reach.cpp)
+    Clock::time_point reach_at{};         // when that DIGEST came
+    std::vector<std::string> seen_up_by;  // down for us but up for these peers: a partial partition
 
     // Our link to it, if it is up and so is the link.
     Link* up_link() const { return state == PeerState::up && link != nullptr && link->up() ? link : nullptr; }

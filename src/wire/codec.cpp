@@ -41,9 +41,18 @@ void append_bounded(std::string& out, std::size_t bound, Pack&& pack) {
     out.resize(static_cast<std::size_t>(sink.at - out.data()));
 }
 
+// The fields a later protocol version appended to T (Codec<T>::appended).
+template <typename T>
+constexpr std::uint32_t appended_fields() {
+    if constexpr (requires { Codec<T>::appended; })
+        return Codec<T>::appended;
+    else
+        return 0;
+}
+
 template <typename P, typename T>
 void pack_message(P& p, const T& m) {
-    pack_header(p, type_of(m), Codec<T>::fields);
+    pack_header(p, type_of(m), Codec<T>::fields + appended_fields<T>());
     Codec<T>::pack(p, m);
 }
 
@@ -53,9 +62,15 @@ bool read_message(Reader& r, std::uint64_t type, std::uint32_t fields, std::vect
     T message{};
     if constexpr (std::is_same_v<T, Delta>) message.join = type == static_cast<std::uint8_t>(Codec<Delta>::type);
     if (!Codec<T>::read(r, message)) return false;
+    std::uint32_t extra = fields - Codec<T>::fields;
+    if constexpr (appended_fields<T>() > 0) {
+        const std::uint32_t present = std::min(extra, appended_fields<T>());
+        if (!Codec<T>::read_appended(r, message, present)) return false;
+        extra -= present;
+    }
     // Fields a later protocol version appended (fields are only ever
     // appended, never reordered): stepped over.
-    for (std::uint32_t extra = fields - Codec<T>::fields; extra > 0; --extra) {
+    for (; extra > 0; --extra) {
         if (!r.skip()) return false;
     }
     out.emplace_back(std::move(message));

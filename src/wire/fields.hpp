@@ -58,6 +58,12 @@ void pack_peers(P& p, const std::vector<PeerAddress>& peers) {
 }
 
 template <typename P>
+void pack_names(P& p, const std::vector<std::string>& names) {
+    p.pack_array(static_cast<std::uint32_t>(names.size()));
+    for (const auto& name : names) pack_str(p, name);
+}
+
+template <typename P>
 void pack_ids(P& p, const std::vector<std::uint64_t>& ids) {
     p.pack_array(static_cast<std::uint32_t>(ids.size()));
     for (const auto id : ids) p.pack_uint64(id);
@@ -114,6 +120,16 @@ inline bool read_peers(Reader& r, std::vector<PeerAddress>& out) {
         if (fields != 4) return in.fail();
         return read_string(in, peer.name) && in.uint(peer.creation) && read_string(in, peer.router) &&
                read_string(in, peer.pub);
+    });
+}
+
+// Node names (DIGEST's reach): at most max_peers_in_hello, none empty.
+inline bool read_names(Reader& r, std::vector<std::string>& out) {
+    std::uint32_t count = 0;
+    if (!r.array(count)) return false;
+    if (count > max_peers_in_hello) return r.fail();
+    return read_list(r, count, 2, out, [](Reader& in, std::string& name) {
+        return read_string(in, name) && (!name.empty() || in.fail());
     });
 }
 

@@ -14,7 +14,10 @@ namespace liminal::detail::wire {
 // The message table: for each message its type id, its number of fields
 // after the type id, and how those fields are packed and read, in the same
 // order (docs/PROTOCOL.md lists the same fields). pack() writes the fields
-// only; read() reads them and checks every limit.
+// only; read() reads them and checks every limit. A message that a later
+// protocol version extended also has `appended` fields, packed after the
+// others and read by read_appended() as far as the sender wrote them (an
+// older sender writes none).
 template <typename T>
 struct Codec;
 
@@ -194,15 +197,20 @@ template <>
 struct Codec<Digest> {
     static constexpr MessageType type = MessageType::digest;
     static constexpr std::uint32_t fields = 4;
+    static constexpr std::uint32_t appended = 1;  // protocol 4: reach
     template <typename P>
     static void pack(P& p, const Digest& m) {
         pack_str(p, m.origin);
         p.pack_uint64(m.creation);
         p.pack_uint64(m.seq);
         p.pack_uint64(m.hash);
+        pack_names(p, m.reach);
     }
     static bool read(Reader& r, Digest& m) {
         return read_string(r, m.origin) && r.uint(m.creation) && r.uint(m.seq) && r.uint(m.hash);
+    }
+    static bool read_appended(Reader& r, Digest& m, std::uint32_t present) {
+        return present == 0 || read_names(r, m.reach);
     }
 };
 

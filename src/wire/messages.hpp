@@ -27,7 +27,8 @@ inline constexpr std::uint8_t frame_version = 1;
 // that it sends only to peers that speak them.
 // 2: the cookie proofs also bind the answering node's identity.
 // 3: LEAVING.
-inline constexpr std::uint64_t protocol_version = 3;
+// 4: DIGEST carries the peers its origin sees up (partial partitions).
+inline constexpr std::uint64_t protocol_version = 4;
 inline constexpr std::uint64_t min_protocol_version = 3;
 
 // Message type ids. NEVER renumber: retire an id instead of reusing it.
@@ -63,7 +64,7 @@ enum class Path : std::uint8_t {
 // message over any of them, and the API refuses to send one (so that no bad
 // message can poison the frame it is packed into); the codec's table
 // (codec.cpp) says which message has which field.
-inline constexpr std::size_t max_peers_in_hello = 4096;  // peer lists (PEERS)
+inline constexpr std::size_t max_peers_in_hello = 4096;  // peer lists (PEERS, DIGEST's reach)
 inline constexpr std::size_t max_headers = 256;          // headers: SEND, PUBLISH
 inline constexpr std::size_t max_parents = 64;           // causal parents: PUBLISH
 inline constexpr std::size_t max_name_bytes = 255;       // names (scope, group, channel): non-empty, at most this
@@ -197,6 +198,9 @@ struct Digest {
     std::uint64_t creation = 0;
     std::uint64_t seq = 0;
     std::uint64_t hash = 0;  // of the origin's whole local membership (docs/PROTOCOL.md)
+    // Protocol 4, appended: the peers the origin sees up, by name (at most
+    // max_peers_in_hello). Empty from a version 3 origin.
+    std::vector<std::string> reach;
     friend bool operator==(const Digest&, const Digest&) = default;
 };
 

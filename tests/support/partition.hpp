@@ -129,20 +129,14 @@ public:
     }
     std::string view() { return after("view ", ask("view")); }
     // Each peer's state: "up", "down" or "connecting".
-    std::map<std::string, std::string> peers() {
-        std::istringstream in(after("peers", ask("peers")));
-        std::map<std::string, std::string> out;
-        for (std::string item; in >> item;) {
-            const auto equals = item.find('=');
-            out[item.substr(0, equals)] = item.substr(equals + 1);
-        }
-        return out;
-    }
+    std::map<std::string, std::string> peers() { return pairs(after("peers", ask("peers"))); }
     std::string peer_state(const std::string& peer) {
         const auto all = peers();
         const auto it = all.find(peer);
         return it == all.end() ? "unknown" : it->second;
     }
+    // The peers this host cannot reach while others can, each with who can ("O1,O2").
+    std::map<std::string, std::string> partial() { return pairs(after("partial", ask("partial"))); }
     bool sync(int timeout_ms = 5000) {
         return ask("sync " + std::to_string(timeout_ms), std::chrono::milliseconds(timeout_ms + 5000)) == "sync ok";
     }
@@ -156,6 +150,16 @@ private:
         std::istringstream in(text);
         std::vector<std::string> out;
         for (std::string word; in >> word;) out.push_back(word);
+        return out;
+    }
+    // "k1=v1 k2=v2" as a map.
+    static std::map<std::string, std::string> pairs(const std::string& text) {
+        std::istringstream in(text);
+        std::map<std::string, std::string> out;
+        for (std::string item; in >> item;) {
+            const auto equals = item.find('=');
+            out[item.substr(0, equals)] = item.substr(equals + 1);
+        }
         return out;
     }
     static std::string after(const std::string& prefix, const std::string& line) {

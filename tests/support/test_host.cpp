@@ -126,6 +126,15 @@ int main(int argc, char** argv) {
             std::string out = "peers";
             for (const auto& peer : node.peers()) out += " " + peer.name + "=" + state_name(peer.state);
             answer(out);
+        } else if (command == "partial") {
+            // Each peer this node cannot reach while others can: P=O1,O2.
+            std::string out = "partial";
+            for (const auto& peer : node.peers()) {
+                if (peer.seen_up_by.empty()) continue;
+                out += " " + peer.name + "=";
+                for (std::size_t i = 0; i < peer.seen_up_by.size(); ++i) out += (i ? "," : "") + peer.seen_up_by[i];
+            }
+            answer(out);
         } else if (command == "sync") {
             const auto result = node.sync_membership(std::chrono::milliseconds(std::stoi(arg.empty() ? "5000" : arg)));
             std::string out = result.ok ? "sync ok" : "sync lagging";
@@ -134,7 +143,8 @@ int main(int argc, char** argv) {
         } else if (command == "stats") {
             const auto s = node.stats();
             answer("stats members_purged=" + std::to_string(s.members_purged) + " purges=" + std::to_string(s.purges) +
-                   " resyncs_requested=" + std::to_string(s.resyncs_requested));
+                   " resyncs_requested=" + std::to_string(s.resyncs_requested) +
+                   " partial_partitions=" + std::to_string(s.partial_partitions));
         } else {
             answer("error " + line);
         }

@@ -64,6 +64,17 @@ int print_faults(const json& r) {
     return exit_ok;
 }
 
+// "cannot reach P; O1, O2 can", one line per peer of a node's partial_partitions.
+std::vector<std::string> unreachable(const json& partial) {
+    std::vector<std::string> lines;
+    for (const auto& p : partial) {
+        std::string by;
+        for (const auto& name : p["seen_up_by"]) by += (by.empty() ? "" : ", ") + name.get<std::string>();
+        lines.push_back("cannot reach " + str(p["peer"]) + "; " + by + " can");
+    }
+    return lines;
+}
+
 int print_status(const json& r) {
     std::vector<std::vector<std::string>> rows = {
         {"name", str(r["name"])},
@@ -77,6 +88,8 @@ int print_status(const json& r) {
         {"membership", "seq " + str(r["membership"]["seq"]) + ", " + str(r["membership"]["groups"]) + " groups, " +
                            str(r["membership"]["local"]) + " local and " + str(r["membership"]["remote"]) +
                            " remote members"}};
+    for (const auto& line : unreachable(r.value("partial_partitions", json::array())))
+        rows.push_back({"partial partition", line});
     for (const auto& [key, value] : r["counters"].items()) rows.push_back({key, str(value)});
     std::fputs(format_table({"FIELD", "VALUE"}, rows).c_str(), stdout);
     return exit_ok;
@@ -216,15 +229,17 @@ std::string pids(const std::string& origin, std::uint64_t creation, const std::v
 
 int verify(const AdminCommands::Flags& flags) {
     std::map<std::string, std::map<std::string, View>> views;  // node -> origin -> view
+    std::vector<std::string> problems;
     for (const auto& endpoint : flags.admin) {
         const json reply = ask(flags, endpoint, {{"cmd", "view"}});
         views[reply["node"]] = parse_views(reply);
+        for (const auto& line : unreachable(reply.value("partial_partitions", json::array())))
+            problems.push_back("partial partition: " + str(reply["node"]) + " " + line);
     }
     std::set<std::string> origins;
     for (const auto& [node, by_origin] : views) {
         for (const auto& [origin, view] : by_origin) origins.insert(origin);
     }
-    std::vector<std::string> problems;
     std::size_t memberships = 0;
     for (const auto& origin : origins) {
         // The reference is the origin's own view when it was asked, else the first node's.

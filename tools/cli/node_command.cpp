@@ -30,6 +30,8 @@ std::string describe(const PeerEvent& event) {
         return "peer-rejected " + event.endpoint + " " + event.detail;
     case PeerEventKind::slow_consumer:
         return "slow-consumer " + event.name + " " + event.detail;
+    case PeerEventKind::partial_partition:
+        return "partial-partition " + event.name + " " + event.detail;
     }
     return "";
 }
