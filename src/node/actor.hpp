@@ -196,7 +196,7 @@ private:
     void on_reach(const std::string& from, std::vector<std::string>& reach);
     // Which peers that are down for us are up for others (Peer::seen_up_by):
     // an event when such an episode begins, a log line when it ends.
-    void check_reach(Clock::time_point now);
+    void check_reach();
     // Fault injection (faults.cpp): an admin "fault" request's args, its reply.
     nlohmann::json fault(const nlohmann::json& args);
     void partition(const std::string& name);

@@ -146,7 +146,7 @@ void Actor::sweep() {
     peers_.forget_departed(now, departed_retention, core_.directory);
     forget_unreachable(now);
     drop_unlinked_views(now);
-    check_reach(now);
+    check_reach();
     std::vector<Link*> expired;
     for (auto& [endpoint, link] : links_) {
         if (link->close_at() && *link->close_at() <= now) expired.push_back(link.get());

@@ -36,15 +36,15 @@ void Actor::on_reach(const std::string& from, std::vector<std::string>& reach) {
     std::sort(reach.begin(), reach.end());
     peer->reach = std::move(reach);
     peer->reach_at = Clock::now();
-    check_reach(peer->reach_at);
+    check_reach();
 }
 
-void Actor::check_reach(Clock::time_point now) {
+void Actor::check_reach() {
     const auto grace = std::min<Clock::duration>(core_.options.heartbeat_timeout, 2 * core_.options.heartbeat_interval);
     std::vector<std::string> began;
     for (auto& [name, peer] : peers_) {
         std::vector<std::string> witnesses;
-        if (peer.state != PeerState::up && !peer.departed && now - peer.not_up_since >= grace) {
+        if (peer.state != PeerState::up && !peer.departed) {
             for (const auto& [other, witness] : peers_) {
                 if (witness.state == PeerState::up && witness.reach_at - peer.not_up_since >= grace &&
                     std::binary_search(witness.reach.begin(), witness.reach.end(), name))
