@@ -4,11 +4,12 @@
 //
 // A peer P that went down for us at time t is reported partially
 // partitioned when an up peer O's reach, received after t + grace, still
-// lists P. A P that really died is seen down by every peer within about a
-// heartbeat timeout, and most often at once (its connections reset), so a
-// grace of two heartbeat intervals, at most a heartbeat timeout, keeps a
-// death from being reported while a real cut is reported within about two
-// heartbeat timeouts of happening: one to see P down, the grace, and the
+// lists P. A P that really died is seen down by its peers within about a
+// heartbeat interval of each other (at once when its connections reset, else
+// when each one's heartbeat times out), so a grace of two heartbeat
+// intervals, at most a heartbeat timeout, keeps a death from being reported,
+// while a real cut is reported within about two heartbeat timeouts of
+// happening: one (and up to an interval) to see P down, the grace, and the
 // next digest. The report ends when P is up again or no up peer lists it.
 // Runs on the I/O thread.
 
