@@ -1129,6 +1129,27 @@ TEST_CASE("the view of a peer whose link never comes up is dropped within two he
     CHECK_FALSE(peer_is(a, ghost.name, PeerState::up));
 }
 
+// Found by the purge benchmark: a node killed while a peer's own link to it
+// was still coming up (its view had come as its backfill) was purged there
+// only two heartbeat timeouts later, not at once as everywhere else.
+TEST_CASE("the view of a peer whose connection closes before our link to it is up is dropped at once",
+          "[cluster][faults]") {
+    Options options = node_options("a@127.0.0.1");
+    options.heartbeat_timeout = 5000ms;  // the fallback would take 10 s
+    Node a(options);
+    zmq::context_t context;
+    using namespace liminal::detail::wire;
+    auto ghost = std::make_unique<RawPeer>(context, a.router_endpoint(), "ghost@127.0.0.1");
+    ghost->connect_to_node();
+    ghost->dealer.send(zmq::buffer(frame_of({Snapshot{1, 0, true, {{"s", "g", {7}}}}})));
+    REQUIRE(wait_until([&] { return holds(a.members("s", "g"), "ghost@127.0.0.1", 7); }));
+    const auto closed = std::chrono::steady_clock::now();
+    ghost.reset();  // killed: its connections close, and it never answered a's HELLO
+    CHECK(wait_until([&] { return a.members("s", "g").empty(); }, 5s));
+    CHECK(std::chrono::steady_clock::now() - closed < 2s);
+    CHECK(a.stats().members_purged == 1);
+}
+
 TEST_CASE("a gap found just after a resync is asked for again once the backoff has passed, not dropped",
           "[cluster][faults]") {
     Node a(node_options("a@127.0.0.1"));

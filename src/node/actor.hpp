@@ -111,6 +111,9 @@ private:
     // Drops the views of peers that sent a SNAPSHOT while our link to them
     // was not up, and whose link is still not up 2 heartbeat timeouts later.
     void drop_unlinked_views(Clock::time_point now);
+    // Ends the sessions whose connection closed (SessionTable::erase_disconnected),
+    // and drops a view whose origin's connection it was while our link to it is not up.
+    void end_disconnected_sessions();
     void on_router();
     // Connections the ZAP handler or the CurveZMQ handshake refused.
     void on_zap();

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -383,6 +385,21 @@ void Actor::drop_unlinked_views(Clock::time_point now) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(bound).count());
         membership_peer_down(name, membership::State::any_creation);
         unlinked_views_.erase(name);
+    }
+}
+
+// A node's own connection to us closed while our link to it is not up: a
+// view it sent (a backfill that came first) is nobody's to keep, and is
+// dropped now rather than two heartbeat timeouts later. A node killed while
+// our link to it was still coming up is purged here as fast as elsewhere.
+void Actor::end_disconnected_sessions() {
+    for (const auto& hello : sessions_.erase_disconnected()) {
+        if (!unlinked_views_.contains(hello.name) || peers_.up_link(hello.name) != nullptr) continue;
+        const auto open = sessions_.authenticated();  // it may have connected again already
+        if (std::any_of(open.begin(), open.end(), [&](const auto& session) { return session.second == hello.name; }))
+            continue;
+        log_.info("dropping the view of {}: its connection closed before our link to it came up", hello.name);
+        membership_peer_down(hello.name, hello.creation);
     }
 }
 

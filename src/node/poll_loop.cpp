@@ -156,7 +156,7 @@ void Actor::sweep() {
     // An idle ROUTER is not read again, so the sessions of connections that
     // closed while it was idle end here.
     router_watch_.touched = true;  // ZMQ_EVENTS read below: the next poll asks the socket again
-    if ((router_.get(zmq::sockopt::events) & ZMQ_POLLIN) == 0) sessions_.erase_disconnected();
+    if ((router_.get(zmq::sockopt::events) & ZMQ_POLLIN) == 0) end_disconnected_sessions();
     retry_handshakes();
 }
 
@@ -211,7 +211,7 @@ void Actor::on_router() {
         zmq::message_t identity;
         if (!router_.recv(identity, zmq::recv_flags::dontwait)) {
             // Everything a closed connection sent before it closed has been read.
-            sessions_.erase_disconnected();
+            end_disconnected_sessions();
             return router_watch_.drained();
         }
         if (!identity.more()) {

@@ -76,8 +76,14 @@ void SessionTable::disconnect(int fd) {
     }
 }
 
-void SessionTable::erase_disconnected() {
-    std::erase_if(sessions_, [](const auto& entry) { return entry.second.disconnected(); });
+std::vector<wire::Hello> SessionTable::erase_disconnected() {
+    std::vector<wire::Hello> ended;
+    std::erase_if(sessions_, [&](const auto& entry) {
+        if (!entry.second.disconnected()) return false;
+        if (entry.second.authenticated()) ended.push_back(entry.second.hello());
+        return true;
+    });
+    return ended;
 }
 
 void SessionTable::expire(Session::Clock::time_point now) {

@@ -97,8 +97,8 @@ public:
     // it sent before has been read (erase_disconnected).
     void disconnect(int fd);
     // Ends the sessions whose connection closed. Call it when the ROUTER has
-    // nothing left to read.
-    void erase_disconnected();
+    // nothing left to read. Returns the HELLOs of the authenticated ones.
+    std::vector<wire::Hello> erase_disconnected();
     std::size_t size() const noexcept { return sessions_.size(); }
     // The routing id and node name of every authenticated session.
     std::vector<std::pair<std::string, std::string>> authenticated() const;
