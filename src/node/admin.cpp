@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 
 namespace liminal::detail {
 namespace {
@@ -46,6 +47,14 @@ std::string arg(const json& request, const char* name, const std::string& fallba
     if (args == request.end() || !args->is_object()) return fallback;
     const auto value = args->find(name);
     return value != args->end() && value->is_string() ? value->get<std::string>() : fallback;
+}
+
+// args[name] as a uint64; throws (an error reply) for anything else. A JSON
+// number is not checked by nlohmann's get<>: a float out of range is UB.
+std::uint64_t uint_arg(const json& args, const char* name) {
+    const auto& value = args.at(name);
+    if (!value.is_number_unsigned()) throw std::invalid_argument(std::string("\"") + name + "\" is not an unsigned integer");
+    return value.get<std::uint64_t>();
 }
 
 json counters_json(const Stats& stats) {
@@ -325,9 +334,10 @@ json AdminService::inject(const json& request) {
     if (!core_.testing.admin_test_hooks) return json{{"ok", false}, {"error", "test hooks are off"}};
     const auto& args = request.at("args");
     Membership::Write lock(*core_.membership);
-    core_.membership->state.inject_for_test(args.at("origin").get<std::string>(), args.at("creation").get<std::uint64_t>(),
-                                           args.at("scope").get<std::string>(), args.at("group").get<std::string>(),
-                                           args.at("id").get<std::uint64_t>());
+    const auto creation = uint_arg(args, "creation");
+    const auto id = uint_arg(args, "id");
+    core_.membership->state.inject_for_test(args.at("origin").get<std::string>(), creation,
+                                           args.at("scope").get<std::string>(), args.at("group").get<std::string>(), id);
     return json{{"ok", true}};
 }
 

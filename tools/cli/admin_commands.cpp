@@ -35,6 +35,12 @@ json ask(const AdminCommands::Flags& flags, const std::string& endpoint, json re
     return reply;
 }
 
+// A count in a node's reply (get<> would convert a float out of range as UB).
+std::uint64_t count_of(const json& value) {
+    if (!value.is_number_unsigned()) throw Refused("the reply holds " + value.dump() + " where a count belongs");
+    return value.get<std::uint64_t>();
+}
+
 std::string str(const json& value) {
     if (value.is_string()) return value.get<std::string>();
     if (value.is_number_float()) {
@@ -214,7 +220,7 @@ std::map<std::string, View> parse_views(const json& reply) {
         view.creation = o["creation"];
         for (const auto& g : o["groups"]) {
             auto& ids = view.groups[{g["scope"], g["group"]}];
-            for (const auto& id : g["ids"]) ids.insert(id.get<std::uint64_t>());
+            for (const auto& id : g["ids"]) ids.insert(count_of(id));
         }
         out[o["origin"]] = std::move(view);
     }
@@ -335,7 +341,7 @@ std::string top_screen(const json& status, const json& stats, const json* previo
     const auto& counters = stats["counters"];
     std::uint64_t dropped = 0;
     for (const auto& [key, value] : counters.items()) {
-        if (key.rfind("dropped_", 0) == 0) dropped += value.get<std::uint64_t>();
+        if (key.rfind("dropped_", 0) == 0) dropped += count_of(value);
     }
     out += "dropped " + std::to_string(dropped) + "  malformed " + str(counters["malformed_frames"]) + "  resyncs " +
            str(counters["resyncs_requested"]) + "  purged " + str(counters["members_purged"]) + "\n";
