@@ -467,6 +467,24 @@ std::string state_at(const CliNode& node, const std::string& peer) {
     }
     return "";
 }
+
+// Whether every node reports every other one up.
+bool all_up(const std::vector<const CliNode*>& nodes) {
+    for (const CliNode* n : nodes) {
+        for (const CliNode* other : nodes) {
+            if (n != other && state_at(*n, other->name) != "up") return false;
+        }
+    }
+    return true;
+}
+
+// `node`'s partial partitions as its status reports them: peer -> who can reach it.
+std::map<std::string, std::vector<std::string>> partial_at(const CliNode& node) {
+    const json reply = json::parse(liminal::admin_request(node.admin, cookie, R"({"cmd":"status"})", 5s));
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& p : reply["partial_partitions"]) out[p["peer"]] = p["seen_up_by"];
+    return out;
+}
 }  // namespace
 
 TEST_CASE("admin: liminal-cli fault partitions a pair while a third node sees both, heals it, and needs --faults",
@@ -475,15 +493,7 @@ TEST_CASE("admin: liminal-cli fault partitions a pair while a third node sees bo
     auto b = start("b@127.0.0.1", {"--seed", a.router});
     auto c = start("c@127.0.0.1", {"--seed", a.router});
     const std::vector<const CliNode*> nodes{&a, &b, &c};
-    const auto all_up = [&] {
-        for (const CliNode* n : nodes) {
-            for (const CliNode* other : nodes) {
-                if (n != other && state_at(*n, other->name) != "up") return false;
-            }
-        }
-        return true;
-    };
-    REQUIRE(liminal::test::wait_until(all_up, 10s));
+    REQUIRE(liminal::test::wait_until([&] { return all_up(nodes); }, 10s));
     const auto fault = [&](const CliNode& on, std::vector<std::string> args) {
         std::vector<std::string> argv = {cli, "fault"};
         argv.insert(argv.end(), args.begin(), args.end());
@@ -514,7 +524,7 @@ TEST_CASE("admin: liminal-cli fault partitions a pair while a third node sees bo
     INFO(healed.out);
     CHECK(healed.code == 0);
     CHECK_THAT(healed.out, Catch::Contains("partitioned from: none"));
-    CHECK(liminal::test::wait_until(all_up, 15s));
+    CHECK(liminal::test::wait_until([&] { return all_up(nodes); }, 15s));
 
     const auto dropping = fault(a, {"drop-gossip", "--rate", "1"});
     CHECK(dropping.code == 0);
@@ -525,32 +535,12 @@ TEST_CASE("admin: liminal-cli fault partitions a pair while a third node sees bo
     CHECK(unknown.code == 1);
 }
 
-namespace {
-// `node`'s partial partitions as its status reports them: peer -> who can reach it.
-std::map<std::string, std::vector<std::string>> partial_at(const CliNode& node) {
-    const json reply = json::parse(liminal::admin_request(node.admin, cookie, R"({"cmd":"status"})", 5s));
-    std::map<std::string, std::vector<std::string>> out;
-    for (const auto& p : reply["partial_partitions"]) out[p["peer"]] = p["seen_up_by"];
-    return out;
-}
-}  // namespace
-
 TEST_CASE("admin: status and verify say who cannot reach whom in a partial partition, and a hung node is not one",
           "[admin][cli][faults]") {
     auto a = start("a@127.0.0.1", {"--faults"});
     auto b = start("b@127.0.0.1", {"--seed", a.router});
     auto c = start("c@127.0.0.1", {"--seed", a.router});
-    const std::vector<const CliNode*> nodes{&a, &b, &c};
-    REQUIRE(liminal::test::wait_until(
-        [&] {
-            for (const CliNode* n : nodes) {
-                for (const CliNode* other : nodes) {
-                    if (n != other && state_at(*n, other->name) != "up") return false;
-                }
-            }
-            return true;
-        },
-        10s));
+    REQUIRE(liminal::test::wait_until([&] { return all_up({&a, &b, &c}); }, 10s));
     const std::vector<std::string> verify_all = {cli,     "verify", "--admin", a.admin, "--admin",
                                                  b.admin, "--admin", c.admin,  "--cookie", cookie};
 
