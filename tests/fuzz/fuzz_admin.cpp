@@ -20,7 +20,7 @@ using namespace liminal::detail;
 
 namespace {
 
-// A node's shared state with a little membership in it, built once: the
+// A node's shared state, built once (its keys cost an Argon2id run): the
 // admin service reads it as it reads a running node's.
 NodeCore& core() {
     static NodeCore* core = [] {
@@ -30,13 +30,18 @@ NodeCore& core() {
         c->creation = 42;
         c->keys = &wire::cluster_keys(c->options.cookie);
         c->testing.admin_test_hooks = true;
-        c->membership = std::make_unique<Membership>(c->options.name, c->creation);
-        membership::Effects fx;
-        c->membership->state.join("default", "workers", {1, 2}, fx);
-        c->membership->state.inject_for_test("b@h", 7, "default", "workers", 3);
         return c;
     }();
     return *core;
+}
+
+// A little membership, afresh for each input: test-inject adds to it, and
+// what one input added must not slow down (or steer) the next.
+void reset_membership(NodeCore& c) {
+    c.membership = std::make_unique<Membership>(c.options.name, c.creation);
+    membership::Effects fx;
+    c.membership->state.join("default", "workers", {1, 2}, fx);
+    c.membership->state.inject_for_test("b@h", 7, "default", "workers", 3);
 }
 
 void check_reply(const std::string& reply) {
@@ -50,6 +55,7 @@ void check_reply(const std::string& reply) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     const std::string rest(liminal::fuzz::bytes(data + 1, size - 1));
+    reset_membership(core());
     AdminService service(core());  // a fresh one: proven nonces are single-use and remembered
     std::vector<std::string> frames;
     switch (data[0] % 4) {
