@@ -426,7 +426,8 @@ void AdminCommands::add(CLI::App& app) {
     auto* verify = app.add_subcommand("verify", "Check that every node's membership view agrees with every other's");
     add_common(verify, true);
     with_json(verify);
-    verify->footer("Exit 0 when all views agree, 1 when they differ (the differences are listed) or a node is unreachable.");
+    verify->footer("Exit 0 when all views agree, 1 when they differ (the differences are listed), a node reports a partial "
+                   "partition (who cannot reach whom), or a node is unreachable.");
     auto* top = app.add_subcommand("top", "A live view of a node, refreshed every second (q or Ctrl-C quits)");
     add_common(top, false);
     auto* fault = app.add_subcommand("fault", "Inject a fault into a node started with --faults (for tests)");
