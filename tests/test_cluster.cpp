@@ -1150,6 +1150,28 @@ TEST_CASE("the view of a peer whose connection closes before our link to it is u
     CHECK(a.stats().members_purged == 1);
 }
 
+TEST_CASE("a cookie holder that connects as a linked peer and hangs up does not get that peer's view dropped",
+          "[cluster][faults][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto worker = b.spawn();
+    b.join("s", "g", worker.pid());
+    REQUIRE(wait_until([&] { return holds(a.members("s", "g"), "b@127.0.0.1", worker.pid().id); }));
+    zmq::context_t context;
+    {
+        // b's name and creation, so b's routing id: it takes b's session over, then closes.
+        RawPeer impostor(context, a.router_endpoint(), "b@127.0.0.1", b.creation());
+        impostor.connect_to_node();
+    }
+    // b still reaches a (reconnecting if it was pushed out), and a still holds b's member.
+    auto target = a.spawn();
+    REQUIRE(wait_until([&] { return b.send(target.pid(), "after") == SendResult::queued && target.receive(100ms); }, 10s));
+    CHECK(holds(a.members("s", "g"), "b@127.0.0.1", worker.pid().id));
+    CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
+    CHECK(a.stats().members_purged == 0);
+}
+
 TEST_CASE("a gap found just after a resync is asked for again once the backoff has passed, not dropped",
           "[cluster][faults]") {
     Node a(node_options("a@127.0.0.1"));
