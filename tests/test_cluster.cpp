@@ -13,12 +13,14 @@
 
 #include <zmq.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 using namespace liminal;
 using namespace std::chrono_literals;
@@ -93,6 +95,48 @@ TEST_CASE("directed sends between every pair arrive exactly once and in order", 
         CHECK(stats.delivered_remote == 2 * per_pair);
         CHECK(stats.dropped_node_down + stats.dropped_backpressure + stats.malformed_frames == 0);
     }
+}
+
+// A message that starts a burst while the sender's I/O thread sleeps is sent
+// by its sender's thread (CommandQueue::io_lock); within a burst, by the I/O
+// thread. Both, from several threads at once, and the receiver's replies
+// sent from its I/O thread must keep each sender's order.
+TEST_CASE("senders on several threads, alone and in bursts, and replies from the I/O thread keep their order",
+          "[cluster]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto echo = b.spawn();
+    const Pid echo_pid = echo.pid();
+    echo.on_message([&](Message message) { b.send(echo_pid, message.from(), message.payload()); },
+                    Process::CallbackThread::delivering);
+    constexpr int senders = 4, per_sender = 300;
+    std::vector<Process> procs;
+    for (int s = 0; s < senders; ++s) procs.push_back(a.spawn());
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int s = 0; s < senders; ++s) {
+        threads.emplace_back([&, s] {
+            for (int i = 0; i < per_sender; ++i) {
+                // wait-ok: pacing, so that every tenth message starts a burst
+                if (i % 10 == 0) std::this_thread::sleep_for(200us);
+                if (a.send(procs[s].pid(), echo_pid, std::to_string(i)) != SendResult::queued) ++failures;
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(failures == 0);
+    for (auto& proc : procs) {
+        for (int i = 0; i < per_sender; ++i) {
+            const auto message = proc.receive(5s);
+            REQUIRE(message);
+            REQUIRE(message->payload() == std::to_string(i));
+        }
+        CHECK_FALSE(proc.try_receive());
+    }
+    CHECK(a.stats().sends_remote == senders * per_sender);
+    CHECK(b.stats().delivered_remote == senders * per_sender);
+    CHECK(a.stats().delivered_remote == senders * per_sender);
 }
 
 TEST_CASE("frames wait for a receiver whose I/O thread is blocked, then all arrive in order", "[cluster]") {

@@ -91,8 +91,14 @@ Actor::~Actor() = default;
 void Actor::run() {
     log_.info("node up: creation={} router={} pub={}", core_.creation, core_.router_endpoint, core_.pub_endpoint);
     core_.commands.set_consumer();
+    io_ = std::unique_lock(core_.commands.io_lock());
+    core_.commands.set_flusher([this] { return send_queued_here(); });
     while (!stop_requested_) poll_once(next_timeout());
+    // From here on everything goes through this thread: BYE must be the last
+    // a link sends.
+    core_.commands.set_flusher(nullptr);
     shutdown();
+    io_.unlock();
 }
 
 std::string Actor::server_key(const std::string& name) const {

@@ -12,6 +12,12 @@
 // Per-peer state: Link (our DEALER to it), Session (its DEALER to our
 // ROUTER), Peer in the PeerTable (both joined under its name).
 //
+// The I/O lock (CommandQueue::io_lock) is held by this thread except while it
+// sleeps in poll. Then, and only for send_queued_here, a sender's thread
+// holding it may run the actor: ZeroMQ allows a socket to change threads
+// across a full memory barrier, which the lock gives. Nothing else of the
+// actor runs elsewhere.
+//
 // Each message's handler, by the path it travels (wire::Path):
 //   handshake (ROUTER)  HELLO, AUTH      on_handshake       handshake.cpp
 //   reply (DEALER)      WELCOME, BYE_ACK, LEAVING  on_reply handshake.cpp
@@ -58,6 +64,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -215,6 +222,11 @@ private:
     // What the API threads queued (commands.cpp): sends the queued messages,
     // then carries out the typed commands; `doorbell`: it rang (clear it).
     void on_commands(bool doorbell);
+    // Runs on a sender's thread, holding the I/O lock while this thread
+    // sleeps in poll: sends the queued messages as on_commands would. False
+    // when this thread must look after all (commands wait, a link has input
+    // or frames waiting, or a slow consumer to report).
+    bool send_queued_here();
     void on_command(const command::Stop&);
     void on_command(const command::Gossip&);
     void on_command(const command::PublishDigest&);
@@ -289,6 +301,7 @@ private:
     std::vector<Link*> polled_links_;                    // in poll_ order, after the fixed slots
     std::vector<Subscription*> polled_subs_;             // in poll_ order, after the links
 
+    std::unique_lock<std::mutex> io_;                    // CommandQueue::io_lock: held but in poll
     OutgoingBatch outgoing_;                             // drained from the API threads, reused
     Outbound outbound_{core_.counters, peers_};          // packs it into the links
     std::vector<wire::WireMessage> decoded_;             // the frame being handled, reused

@@ -32,6 +32,39 @@ void CommandQueue::ring_doorbell() {
     [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
 }
 
+void CommandQueue::wake() {
+    // Only a sender that starts a new burst sends itself: within a burst,
+    // the doorbell lets messages gather while the I/O thread wakes, so they
+    // leave packed in few frames (CurveZMQ encrypts per frame).
+    const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    const std::int64_t last = last_wake_.exchange(now, std::memory_order_relaxed);
+    if (now - last > burst_gap_.count() && !on_consumer_thread()) {
+        std::unique_lock io(io_lock_, std::try_to_lock);
+        if (io && flusher_) {
+            try {
+                if (flusher_()) return;
+            } catch (...) {
+                ring_doorbell();  // whatever the flusher left, the I/O thread sends
+                throw;
+            }
+        }
+    }
+    ring_doorbell();
+}
+
+bool CommandQueue::drain_messages(OutgoingBatch& out) {
+    out.clear();
+    {
+        std::lock_guard lock(mutex_);
+        if (!queue_.commands.empty()) return false;
+        std::swap(out, queue_);
+        pending_.store(false, std::memory_order_relaxed);
+        queued_bytes_.store(0, std::memory_order_relaxed);
+    }
+    if (block_) room_.notify_all();
+    return true;
+}
+
 void CommandQueue::drain(OutgoingBatch& out, bool doorbell) {
     if (doorbell) {
         std::uint64_t count = 0;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,7 +55,8 @@ struct OutgoingBatch {
 // before it carries out its commands (so a send accepted before stop() goes
 // out ahead of BYE). The eventfd doorbell is rung only when the queue goes
 // from empty to non-empty: the I/O thread takes it whole on each wake, and
-// both sides keep their buffers' capacity.
+// both sides keep their buffers' capacity. A message that starts a burst
+// while the I/O thread sleeps is sent by its sender instead (io_lock()).
 class CommandQueue {
 public:
     CommandQueue();
@@ -102,7 +104,7 @@ public:
                 throw;
             }
         }
-        if (ring) ring_doorbell();
+        if (ring) wake();
         return true;
     }
     // Queues a typed command (never refused: commands are small, and a
@@ -122,6 +124,21 @@ public:
     // Something is queued (a hint: read without the lock).
     bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
 
+    // The I/O thread holds io_lock() whenever it is not asleep in poll. A
+    // sender that queues into an empty queue, after a pause of more than
+    // `burst_gap` since the last such message, and finds the lock free sends
+    // what waits itself with `flusher` (set and cleared by the I/O thread
+    // under io_lock()): a message then costs one thread wake-up fewer. The
+    // flusher returns false when the I/O thread must look after all (typed
+    // commands wait, or a socket wants it): the doorbell rings then.
+    std::mutex& io_lock() noexcept { return io_lock_; }
+    void set_flusher(std::function<bool()> flusher) { flusher_ = std::move(flusher); }
+    void set_burst_gap(std::chrono::nanoseconds gap) noexcept { burst_gap_ = gap; }  // before any push
+    // Runs under io_lock(), on whichever thread holds it: swaps the queued
+    // messages into `out` (cleared first); false, with nothing taken, when
+    // typed commands wait too (only the I/O thread carries those out).
+    bool drain_messages(OutgoingBatch& out);
+
     // Bytes of the messages waiting (a gauge, read without the lock).
     std::size_t queued_bytes() const noexcept { return queued_bytes_.load(std::memory_order_relaxed); }
 
@@ -132,8 +149,17 @@ private:
     // The I/O thread itself (a callback answering) needs no doorbell: it
     // looks at the queue before it polls again.
     void ring_doorbell();
+    // After queuing into an empty queue: sends it on this thread if the I/O
+    // thread sleeps and the message starts a burst, else rings the doorbell.
+    void wake();
 
     int fd_ = -1;
+    std::mutex io_lock_;
+    std::function<bool()> flusher_;  // guarded by io_lock_
+    // When wake() last ran (steady_clock ticks), and the pause after which a
+    // message starts a new burst.
+    std::atomic<std::int64_t> last_wake_{0};
+    std::chrono::nanoseconds burst_gap_ = std::chrono::microseconds(50);
     std::mutex mutex_;
     OutgoingBatch queue_;
     std::atomic<bool> pending_{false};

@@ -15,6 +15,23 @@ void Actor::on_commands(bool doorbell) {
     for (const auto& command : outgoing_.commands) std::visit([this](const auto& c) { on_command(c); }, command);
 }
 
+bool Actor::send_queued_here() {
+    if (!core_.commands.drain_messages(outgoing_)) return false;
+    outbound_.pack(outgoing_);
+    outgoing_.routes.clear();
+    bool quiet = true;
+    for (auto& [endpoint, link] : links_) {
+        link->flush();
+        if (!link->dealer_watch().touched) continue;  // not sent on here
+        // Sending may have consumed the descriptor's signal for input that
+        // came meanwhile: the poll would not see it.
+        if (link->waiting() || link->needs_report() ||
+            (link->dealer().get(zmq::sockopt::events) & ZMQ_POLLIN) != 0)
+            quiet = false;
+    }
+    return quiet;
+}
+
 void Actor::on_command(const command::Stop&) { stop_requested_ = true; }
 
 void Actor::on_command(const command::Gossip&) { gossip(false); }

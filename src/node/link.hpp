@@ -3,7 +3,7 @@
 // handshake of the current connection, and everything waiting to be sent on
 // it. A Link owns its sending: messages are packed into frames, frames go
 // straight to the DEALER or wait (bounded in bytes) until it is writable.
-// Runs on the I/O thread only.
+// Runs on the I/O thread, or a sender holding the I/O lock (actor.hpp).
 
 #include "node/counters.hpp"
 #include "node/node_keys.hpp"
@@ -102,6 +102,8 @@ public:
     // reconnects (reconnect()).
     bool cut_off() const noexcept { return cut_off_; }
     void reconnect();
+    // A slow-consumer report or a cut-off waits for the actor (check_slow_links).
+    bool needs_report() const noexcept { return slow_report_ || cut_off_; }
     // A slow-consumer episode began since the last call (reported once: the
     // next only after the queue drained below a quarter of its limit).
     bool take_slow_report() noexcept { return std::exchange(slow_report_, false); }

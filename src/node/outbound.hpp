@@ -3,7 +3,7 @@
 // and PUBLISH of a batch is packed into the links of the peers it goes to
 // (a PUBLISH into every node of its channel's route), so a batch leaves as
 // one frame per peer. What cannot go (peer unknown, down, restarted) is
-// counted. Runs on the I/O thread.
+// counted. Runs on the I/O thread, or a sender holding the I/O lock.
 
 #include "node/command_queue.hpp"
 #include "node/counters.hpp"

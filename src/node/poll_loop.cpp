@@ -37,7 +37,7 @@ std::chrono::milliseconds Actor::next_timeout() const {
 
 bool Actor::poll_once(std::chrono::milliseconds timeout) {
     build_poll_set();
-    bool ready = poll_.wait(timeout);
+    bool ready = poll_.wait(timeout, io_);
     dispatch_ready();
     if (admin_reply_) on_admin();
 

@@ -14,7 +14,7 @@ std::size_t PollSet::add(zmq::socket_t& socket, Watch& watch, short want) {
     return entries_.size() - 1;
 }
 
-bool PollSet::wait(std::chrono::milliseconds timeout) {
+bool PollSet::wait(std::chrono::milliseconds timeout, std::unique_lock<std::mutex>& io) {
     // A touched socket may be ready without its descriptor saying so: ask it
     // first, and sleep only if none is.
     bool ready = false;
@@ -25,7 +25,14 @@ bool PollSet::wait(std::chrono::milliseconds timeout) {
         entry.ready = static_cast<short>(entry.socket->get(zmq::sockopt::events) & entry.want);
         ready = ready || entry.ready != 0;
     }
-    if (::poll(fds_.data(), fds_.size(), ready ? 0 : static_cast<int>(timeout.count())) < 0) {
+    const int wait_ms = ready ? 0 : static_cast<int>(timeout.count());
+    // While this thread sleeps, a sender may take the lock and send on the
+    // sockets itself (CommandQueue::io_lock); it rings the doorbell if it
+    // leaves anything for this thread to look at.
+    if (wait_ms > 0) io.unlock();
+    const int polled = ::poll(fds_.data(), fds_.size(), wait_ms);
+    if (wait_ms > 0) io.lock();
+    if (polled < 0) {
         for (auto& fd : fds_) fd.revents = 0;  // EINTR: nothing signalled
     }
     ready = ready || doorbell_rang();

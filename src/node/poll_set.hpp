@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <vector>
 
 namespace liminal::detail {
@@ -25,7 +26,8 @@ public:
     std::size_t add(zmq::socket_t& socket, Watch& watch, short want);
     // Waits up to `timeout` (not at all when a touched socket is ready already)
     // and records what each socket is ready for. True when anything is.
-    bool wait(std::chrono::milliseconds timeout);
+    // `io` (the I/O lock, held) is let go only while the thread sleeps in poll.
+    bool wait(std::chrono::milliseconds timeout, std::unique_lock<std::mutex>& io);
     bool doorbell_rang() const noexcept { return (fds_[0].revents & POLLIN) != 0; }
     // Whether socket `index` is ready for `event`. If so it counts as touched:
     // its handler will send or receive on it.
