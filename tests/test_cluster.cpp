@@ -856,6 +856,47 @@ TEST_CASE("a partial partition is reported only past the grace, and only for a k
 // Found by tools/soak: short-lived nodes that said BYE came back as links
 // that reconnected forever (three sockets each), when a peer that had not
 // heard of the BYE yet told of them in PEERS.
+// A node that says BYE while our HELLO to it is on its way may still answer
+// that HELLO: its WELCOME crossed its BYE, and must not bring it back up.
+TEST_CASE("a WELCOME that crossed its sender's BYE does not bring the sender back up", "[cluster][peers][trust]") {
+    zmq::context_t context;
+    const std::string a_endpoint = liminal::test::reserved_endpoint();
+    RawPeer leaver(context, a_endpoint, "leaver@127.0.0.1");
+    // A seed: once it leaves, a links to whatever runs there next, so a link survives the BYE.
+    auto options = node_options("a@127.0.0.1", {leaver.router_endpoint});
+    options.listen = a_endpoint;
+    Node a(options);
+    using namespace liminal::detail::wire;
+    const auto next_message = [&] {
+        zmq::message_t id, body;
+        REQUIRE(leaver.router.recv(id));  // within its 5 s receive timeout
+        REQUIRE(leaver.router.recv(body));
+        std::vector<WireMessage> decoded;
+        REQUIRE(decode_frame(body.to_string(), decoded) == DecodeError::none);
+        REQUIRE(decoded.size() == 1);
+        return decoded[0];
+    };
+    const auto next_hello = [&] { REQUIRE(std::holds_alternative<Hello>(next_message())); };
+    next_hello();  // a's HELLO to its seed, left unanswered for now
+    leaver.connect_to_node();
+    leaver.dealer.send(zmq::buffer(frame_of({Bye{leaver.name, RawPeer::creation}})));
+    zmq::message_t ack;
+    REQUIRE(leaver.dealer.recv(ack));
+    std::vector<WireMessage> decoded;
+    REQUIRE(decode_frame(ack.to_string(), decoded) == DecodeError::none);
+    REQUIRE(std::holds_alternative<ByeAck>(decoded.at(0)));
+    // a let its link go and says HELLO on a fresh one; the incarnation that
+    // said BYE answers it with a WELCOME whose proof holds.
+    leaver.answer_node();
+    // a answers with its AUTH (its own proof, sent before it looks at who
+    // answered), then refuses the peer: that link goes too, and a fresh one
+    // says HELLO again.
+    REQUIRE(std::holds_alternative<Auth>(next_message()));
+    next_hello();
+    CHECK_FALSE(peer_is(a, leaver.name, PeerState::up));
+    CHECK(a.stats().peers_up == 0);
+}
+
 TEST_CASE("a node that said BYE is not linked to again when a peer tells of it late", "[cluster][peers]") {
     Node a(node_options("a@127.0.0.1"));
     auto target = a.spawn();
