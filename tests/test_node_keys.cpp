@@ -119,7 +119,10 @@ TEST_CASE("node keys: a node must prove the key of the name it was expected as",
 
 TEST_CASE("node keys: removing a node's key cuts it off at once", "[node-keys][trust]") {
     Keys keys({"a@127.0.0.1", "b@127.0.0.1", "c@127.0.0.1"});
-    Node a(keys.options("a@127.0.0.1"));
+    auto a_options = keys.options("a@127.0.0.1");
+    a_options.heartbeat_interval = 200ms;  // a partial-partition grace of 400 ms
+    a_options.heartbeat_timeout = 1000ms;
+    Node a(a_options);
     Node b(keys.options("b@127.0.0.1", {seed(a)}));
     auto c_options = keys.options("c@127.0.0.1", {seed(a)});
     c_options.heartbeat_interval = 200ms;
@@ -147,6 +150,11 @@ TEST_CASE("node keys: removing a node's key cuts it off at once", "[node-keys][t
     CHECK_FALSE(target.receive(300ms));
     CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
     CHECK_FALSE(peer_is(a, "c@127.0.0.1", PeerState::up));
+    // b has not reloaded, so it still sees c up: a reports the split, and why.
+    const auto split = wait_event(a, [](const PeerEvent& e) { return e.kind == PeerEventKind::partial_partition; });
+    REQUIRE(split);
+    CHECK(split->name == "c@127.0.0.1");
+    CHECK(split->detail == "b@127.0.0.1 sees it up; its key is not trusted here");
 }
 
 TEST_CASE("node keys: a bad start is refused, naming what is wrong", "[node-keys]") {

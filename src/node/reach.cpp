@@ -66,8 +66,12 @@ void Actor::check_reach() {
         const Peer& peer = *peers_.find(name);
         std::string witnesses;
         for (const auto& witness : peer.seen_up_by) witnesses += (witnesses.empty() ? "" : ", ") + witness;
+        // A node whose key this node no longer trusts, while others still do,
+        // is cut off on purpose here: the report says so.
+        const bool untrusted = core_.options.security == Security::node_keys && key_of(trusted_, name).empty();
         emit(PeerEvent{PeerEventKind::partial_partition, name, peer.creation, peer.router, DownReason::none,
-                       witnesses + (peer.seen_up_by.size() == 1 ? " sees it up" : " see it up")});
+                       witnesses + (peer.seen_up_by.size() == 1 ? " sees it up" : " see it up") +
+                           (untrusted ? "; its key is not trusted here" : "")});
     }
 }
 
