@@ -222,6 +222,8 @@ private:
     // What the API threads queued (commands.cpp): sends the queued messages,
     // then carries out the typed commands; `doorbell`: it rang (clear it).
     void on_commands(bool doorbell);
+    // Packs the drained messages (outgoing_) into their links and flushes them.
+    void send_outgoing();
     // Runs on a sender's thread, holding the I/O lock while this thread
     // sleeps in poll: sends the queued messages as on_commands would. False
     // when this thread must look after all (commands wait, a link has input

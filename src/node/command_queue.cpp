@@ -53,16 +53,7 @@ void CommandQueue::wake() {
 }
 
 bool CommandQueue::drain_messages(OutgoingBatch& out) {
-    out.clear();
-    {
-        std::lock_guard lock(mutex_);
-        if (!queue_.commands.empty()) return false;
-        std::swap(out, queue_);
-        pending_.store(false, std::memory_order_relaxed);
-        queued_bytes_.store(0, std::memory_order_relaxed);
-    }
-    if (block_) room_.notify_all();
-    return true;
+    return take(out, [this] { return queue_.commands.empty(); });
 }
 
 void CommandQueue::drain(OutgoingBatch& out, bool doorbell) {
@@ -70,14 +61,21 @@ void CommandQueue::drain(OutgoingBatch& out, bool doorbell) {
         std::uint64_t count = 0;
         [[maybe_unused]] const auto read = ::read(fd_, &count, sizeof count);
     }
+    take(out, [] { return true; });
+}
+
+template <typename Whether>
+bool CommandQueue::take(OutgoingBatch& out, Whether&& whether) {
     out.clear();
     {
         std::lock_guard lock(mutex_);
+        if (!whether()) return false;
         std::swap(out, queue_);
         pending_.store(false, std::memory_order_relaxed);
         queued_bytes_.store(0, std::memory_order_relaxed);
     }
     if (block_) room_.notify_all();
+    return true;
 }
 
 }  // namespace liminal::detail

@@ -149,6 +149,10 @@ private:
     // The I/O thread itself (a callback answering) needs no doorbell: it
     // looks at the queue before it polls again.
     void ring_doorbell();
+    // Swaps everything queued into `out` (cleared first) if `whether()`,
+    // asked under the queue's lock; false when it said no.
+    template <typename Whether>
+    bool take(OutgoingBatch& out, Whether&& whether);
     // After queuing into an empty queue: sends it on this thread if the I/O
     // thread sleeps and the message starts a burst, else rings the doorbell.
     void wake();

@@ -8,20 +8,22 @@ namespace liminal::detail {
 
 void Actor::on_commands(bool doorbell) {
     core_.commands.drain(outgoing_, doorbell);
+    send_outgoing();
+    for (const auto& command : outgoing_.commands) std::visit([this](const auto& c) { on_command(c); }, command);
+}
+
+void Actor::send_outgoing() {
     outbound_.pack(outgoing_);
     outgoing_.routes.clear();  // nothing may point at the batch's routes after this
     // Everything queued for a peer in this batch leaves as one frame.
     for (auto& [endpoint, link] : links_) link->flush();
-    for (const auto& command : outgoing_.commands) std::visit([this](const auto& c) { on_command(c); }, command);
 }
 
 bool Actor::send_queued_here() {
     if (!core_.commands.drain_messages(outgoing_)) return false;
-    outbound_.pack(outgoing_);
-    outgoing_.routes.clear();
+    send_outgoing();
     bool quiet = true;
     for (auto& [endpoint, link] : links_) {
-        link->flush();
         if (!link->dealer_watch().touched) continue;  // not sent on here
         // Sending may have consumed the descriptor's signal for input that
         // came meanwhile: the poll would not see it.
