@@ -139,6 +139,58 @@ TEST_CASE("senders on several threads, alone and in bursts, and replies from the
     CHECK(wait_until([&] { return a.stats().delivered_remote == senders * per_sender; }));
 }
 
+// Leader/follower receive (src/node/leadership.hpp): a thread waiting in
+// receive() runs b's poll loop itself, so it also runs what that loop runs,
+// here another process's delivering callback; once it stops waiting, b's I/O
+// thread takes the loop back.
+TEST_CASE("a thread waiting in receive() runs its node's poll loop, and the I/O thread takes it back after",
+          "[cluster]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto waiter = b.spawn();
+    auto watched = b.spawn();
+    std::mutex mutex;
+    std::thread::id last_caller;
+    std::atomic<int> calls{0};
+    watched.on_message([&](Message) {
+        std::lock_guard lock(mutex);
+        last_caller = std::this_thread::get_id();
+        ++calls;
+    }, Process::CallbackThread::delivering);
+    const auto caller = [&] {
+        std::lock_guard lock(mutex);
+        return last_caller;
+    };
+    auto sender = a.spawn();
+    // A ping to `watched`, answered by its callback on whichever thread runs b's loop.
+    const auto ping = [&] {
+        const int before = calls;
+        REQUIRE(a.send(sender.pid(), watched.pid(), "ping") == SendResult::queued);
+        REQUIRE(wait_until([&] { return calls > before; }));
+    };
+    std::atomic<bool> received{false};
+    std::thread::id waiting_thread;
+    std::thread waiting([&] {
+        if (waiter.receive(20s)) received = true;
+    });
+    waiting_thread = waiting.get_id();
+    // It leads once b's I/O thread has parked: a ping soon runs on it.
+    CHECK(wait_until([&] {
+        ping();
+        return caller() == waiting_thread;
+    }));
+    REQUIRE(a.send(sender.pid(), waiter.pid(), "for the waiter") == SendResult::queued);
+    waiting.join();
+    CHECK(received);
+    // Nobody waits now: within a lease the I/O thread is back, and runs the callback.
+    CHECK(wait_until([&] {
+        ping();
+        return caller() != waiting_thread;
+    }));
+    CHECK(wait_until([&] { return b.stats().delivered_remote == static_cast<std::uint64_t>(calls) + 1; }));
+}
+
 TEST_CASE("frames wait for a receiver whose I/O thread is blocked, then all arrive in order", "[cluster]") {
     // The receiver's I/O thread blocks in a callback, so it stops reading its
     // ROUTER. With high-water marks of one frame, ~20 MB cannot all fit in

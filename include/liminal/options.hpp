@@ -146,10 +146,12 @@ struct Options {
     // private stderr logger at level `info` (spdlog's global registry is left alone).
     std::shared_ptr<spdlog::logger> logger;
 
-    // Called on the node's I/O thread for every peer event, in order. It must
-    // return quickly and must not call back into the node's blocking functions
-    // (it is the one callback that runs on the I/O thread without asking:
-    // prefer Node::next_event() from a thread of your own).
+    // Called on the thread running the node's poll loop (its I/O thread, or
+    // a thread waiting in Process::receive() that runs it meanwhile) for
+    // every peer event, in order. It must return quickly and must not call
+    // back into the node's blocking functions (it is the one callback that
+    // runs there without asking: prefer Node::next_event() from a thread of
+    // your own).
     // Events also go to the queue read by Node::next_event().
     std::function<void(const PeerEvent&)> on_peer_event;
 };

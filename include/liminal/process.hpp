@@ -34,6 +34,14 @@ public:
 
     // Waits up to `timeout` for a message. Returns nullopt on timeout or once
     // the process is closed and its mailbox is empty.
+    //
+    // While it waits, the calling thread may run the node's poll loop in the
+    // I/O thread's place (one waiting thread at a time), so that a message
+    // wakes it straight from the socket: one thread hand-off fewer each way.
+    // It then also runs what the I/O thread would: other processes'
+    // CallbackThread::delivering handlers and Options::on_peer_event. Those
+    // must return quickly anyway; one that does not delays this return past
+    // `timeout` too.
     std::optional<Message> receive(std::chrono::milliseconds timeout);
     // Takes a message if one is waiting.
     std::optional<Message> try_receive();
@@ -50,10 +58,12 @@ public:
     // running handler to return (unless called from it).
     //
     // CallbackThread::delivering is the low-latency opt-in: the handler runs
-    // on whichever thread delivers (the node's I/O thread for remote senders,
-    // the sender's thread for local ones), with no queue and no hand-off. It
-    // must not block: while it runs, the node reads nothing from any peer. A
-    // handler that sends to its own pid is then called again, nested.
+    // on whichever thread delivers (for remote senders the thread running
+    // the node's poll loop: its I/O thread, or a thread waiting in another
+    // process's receive(); the sender's thread for local ones), with no
+    // queue and no hand-off. It must not block: while it runs, the node reads
+    // nothing from any peer. A handler that sends to its own pid is then
+    // called again, nested.
     enum class CallbackThread { own, delivering };
     void on_message(std::function<void(Message)> handler, CallbackThread thread = CallbackThread::own);
 

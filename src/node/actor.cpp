@@ -93,12 +93,35 @@ void Actor::run() {
     core_.commands.set_consumer();
     io_ = std::unique_lock(core_.commands.io_lock());
     core_.commands.set_flusher([this] { return send_queued_here(); });
-    while (!stop_requested_) poll_once(next_timeout());
+    Leadership& leadership = core_.commands.leadership();
+    leadership.open([this](Clock::time_point deadline, const std::function<bool()>& done) {
+        return lead(deadline, done);
+    });
+    while (!stop_requested_) {
+        poll_once(next_timeout());
+        if (!stop_requested_ && leadership.wanted()) leadership.park([this] { io_.unlock(); }, [this] { io_.lock(); });
+    }
     // From here on everything goes through this thread: BYE must be the last
     // a link sends.
+    leadership.close();
     core_.commands.set_flusher(nullptr);
     shutdown();
     io_.unlock();
+}
+
+bool Actor::lead(Clock::time_point deadline, const std::function<bool()>& done) noexcept {
+    io_.lock();
+    const auto io_thread = core_.commands.consumer();
+    core_.commands.set_consumer();
+    while (!stop_requested_ && !done()) {
+        const auto now = Clock::now();
+        if (now >= deadline) break;
+        poll_once(std::min(std::chrono::ceil<std::chrono::milliseconds>(deadline - now), next_timeout()));
+    }
+    core_.commands.set_consumer(io_thread);
+    const bool running = !stop_requested_;
+    io_.unlock();
+    return running;
 }
 
 std::string Actor::server_key(const std::string& name) const {

@@ -12,11 +12,13 @@
 // Per-peer state: Link (our DEALER to it), Session (its DEALER to our
 // ROUTER), Peer in the PeerTable (both joined under its name).
 //
-// The I/O lock (CommandQueue::io_lock) is held by this thread except while it
-// sleeps in poll. Then, and only for send_queued_here, a sender's thread
-// holding it may run the actor: ZeroMQ allows a socket to change threads
-// across a full memory barrier, which the lock gives. Nothing else of the
-// actor runs elsewhere.
+// The I/O lock (CommandQueue::io_lock) is held by whichever thread runs the
+// actor, except while it sleeps in poll. That is this thread, or while it is
+// parked a receiver leading in its place (lead(), Leadership: the whole poll
+// loop, on the thread waiting in Process::receive()). While the poller
+// sleeps, a sender's thread may take the lock for send_queued_here only.
+// ZeroMQ allows a socket to change threads across a full memory barrier,
+// which the lock gives. Nothing else of the actor runs elsewhere.
 //
 // Each message's handler, by the path it travels (wire::Path):
 //   handshake (ROUTER)  HELLO, AUTH      on_handshake       handshake.cpp
@@ -83,6 +85,12 @@ public:
 
     // The I/O thread's body: returns once command::Stop came and BYE is done.
     void run();
+    // A receiver leading in the I/O thread's place (Leadership, while the
+    // I/O thread is parked): runs the poll loop on the calling thread until
+    // `done()` or `deadline`. False once the node is stopping.
+    // noexcept: what escapes the poll loop ends the process, as on the I/O
+    // thread (it would leave the I/O lock held, and the actor half-way).
+    bool lead(std::chrono::steady_clock::time_point deadline, const std::function<bool()>& done) noexcept;
 
 private:
     using Clock = std::chrono::steady_clock;

@@ -10,6 +10,7 @@ namespace liminal::detail {
 
 CommandQueue::CommandQueue() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    leadership_ = std::make_shared<Leadership>(fd_);
 }
 
 CommandQueue::~CommandQueue() { ::close(fd_); }
@@ -30,6 +31,7 @@ void CommandQueue::ring_doorbell() {
     const std::uint64_t one = 1;
     // A full eventfd counter (EAGAIN) still means "readable": nothing is lost.
     [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
+    leadership_->nudge();  // a parked I/O thread looks now, not after its lease
 }
 
 void CommandQueue::wake() {

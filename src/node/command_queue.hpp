@@ -3,6 +3,7 @@
 // path) and typed commands, in one queue.
 
 #include "node/commands.hpp"
+#include "node/leadership.hpp"
 
 #include <liminal/options.hpp>
 
@@ -111,7 +112,13 @@ public:
     // caller of join or monitor waits for nothing).
     void post(Command command);
     // Runs on the I/O thread: the calling thread becomes the consumer.
-    void set_consumer() { consumer_.store(std::this_thread::get_id(), std::memory_order_relaxed); }
+    void set_consumer() { set_consumer(std::this_thread::get_id()); }
+    // A receiver leading (Leadership) is the consumer while it leads.
+    void set_consumer(std::thread::id id) { consumer_.store(id, std::memory_order_relaxed); }
+    std::thread::id consumer() const noexcept { return consumer_.load(std::memory_order_relaxed); }
+    // Who may lead in the I/O thread's place; the doorbell ends its lease.
+    Leadership& leadership() noexcept { return *leadership_; }
+    const std::shared_ptr<Leadership>& shared_leadership() const noexcept { return leadership_; }
     // The caller is the I/O thread (a callback on the delivering thread),
     // which must never wait for room: only it could make the room.
     bool on_consumer_thread() const noexcept {
@@ -158,6 +165,7 @@ private:
     void wake();
 
     int fd_ = -1;
+    std::shared_ptr<Leadership> leadership_;  // polls fd_ too
     std::mutex io_lock_;
     std::function<bool()> flusher_;  // guarded by io_lock_
     // When wake() last ran (steady_clock ticks), and the pause after which a

@@ -1,5 +1,7 @@
 #include "node/mailbox.hpp"
 
+#include "node/leadership.hpp"
+
 namespace liminal::detail {
 
 std::size_t message_cost(const Message& message) noexcept {
@@ -99,6 +101,7 @@ PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped, b
                 lock.unlock();
                 ready_.notify_all();
                 room_.notify_all();
+                wake_leader();
                 if (on_full_) on_full_(true);
                 return PushResult::cut_off;
             }
@@ -120,6 +123,7 @@ PushResult Mailbox::push(Message message, bool may_wait, std::size_t* dropped, b
             lock.unlock();
             // Outside the lock: a woken consumer does not block on it at once.
             if (wake) ready_.notify_one();
+            if (result != PushResult::full) wake_leader();
             if (report && on_full_) on_full_(false);
             return result;
         }
@@ -258,12 +262,45 @@ std::optional<Message> Mailbox::take_one() {
     return message;
 }
 
+void Mailbox::lead_until(std::chrono::steady_clock::time_point deadline) {
+    // Without take_mutex_: the I/O thread may close this mailbox (taking it)
+    // while it holds the I/O lock, which a leader takes. So another consumer
+    // may take what arrives meanwhile; pop() then waits on as usual.
+    const auto arrived = [this] {
+        std::lock_guard lock(mutex_);
+        return !queue_.empty() || closed_;
+    };
+    if (arrived()) return;
+    leading_.fetch_add(1);
+    try {
+        leadership_->lead(deadline, arrived);
+    } catch (...) {
+        leading_.fetch_sub(1);
+        throw;
+    }
+    leading_.fetch_sub(1);
+}
+
+void Mailbox::wake_leader() {
+    // Sequentially consistent with lead_until's increment: either the
+    // leader's check under mutex_ (before each poll) sees what was pushed,
+    // or this sees it leading, and the doorbell wakes its poll.
+    if (leading_.load() > 0) leadership_->ring();
+}
+
 std::optional<Message> Mailbox::pop(std::chrono::milliseconds timeout) {
+    using Clock = std::chrono::steady_clock;
+    // A wait of a year or more is forever (and would overflow the clock).
+    const auto deadline = timeout >= std::chrono::hours(24 * 365) ? Clock::time_point::max() : Clock::now() + timeout;
+    if (leadership_ != nullptr && taken_count_.load(std::memory_order_acquire) == 0) lead_until(deadline);
     std::lock_guard take(take_mutex_);
     if (taken_.empty()) {
         std::unique_lock lock(mutex_);
         ++waiters_;
-        ready_.wait_for(lock, timeout, [this] { return !queue_.empty() || closed_; });
+        if (deadline == Clock::time_point::max())
+            ready_.wait(lock, [this] { return !queue_.empty() || closed_; });
+        else
+            ready_.wait_until(lock, deadline, [this] { return !queue_.empty() || closed_; });
         --waiters_;
         taken_all_locked();
     }
@@ -329,6 +366,7 @@ void Mailbox::close(bool join) {
     }
     ready_.notify_all();
     room_.notify_all();
+    wake_leader();  // a leading consumer sleeps in poll, not on ready_
     {
         // A waiting consumer has woken (closed_) and let go of take_mutex_.
         // What it did not take now never will be: dropped, counted.
@@ -371,7 +409,7 @@ std::pair<std::uint64_t, std::shared_ptr<Mailbox>> ProcessTable::create(const Ma
     const std::uint64_t id = next_id_++;
     auto on_full = on_full_ ? std::function<void(bool)>([hook = on_full_, id](bool cut) { hook(id, cut); })
                             : std::function<void(bool)>();
-    auto mailbox = std::make_shared<Mailbox>(limits, std::move(on_full), counters_);
+    auto mailbox = std::make_shared<Mailbox>(limits, std::move(on_full), counters_, leadership_);
     processes_.emplace(id, mailbox);
     return {id, mailbox};
 }

@@ -22,6 +22,8 @@
 
 namespace liminal::detail {
 
+class Leadership;
+
 enum class PushResult : std::uint8_t {
     delivered,
     displaced,  // delivered; older waiting messages were dropped for it (drop_oldest)
@@ -57,8 +59,12 @@ public:
     // pushed is taken in flight (in_flight_mailboxes) under the mailbox's
     // lock, before any consumer can see it, and leaves it when received,
     // evicted, cut off or dropped unread at close. Null: not counted.
-    Mailbox(MailboxLimits limits, std::function<void(bool cut)> on_full, Counters* counters = nullptr)
-        : limits_(limits), on_full_(std::move(on_full)), counters_(counters) {}
+    //
+    // `leadership`: the node's (leadership.hpp): a receiver that would wait
+    // runs the poll loop itself meanwhile. Null: it waits.
+    Mailbox(MailboxLimits limits, std::function<void(bool cut)> on_full, Counters* counters = nullptr,
+            std::shared_ptr<Leadership> leadership = nullptr)
+        : limits_(limits), on_full_(std::move(on_full)), counters_(counters), leadership_(std::move(leadership)) {}
     ~Mailbox();
     Mailbox(const Mailbox&) = delete;
     Mailbox& operator=(const Mailbox&) = delete;
@@ -104,6 +110,12 @@ public:
 private:
     using Handler = std::function<void(Message)>;
 
+    // After a push from outside the poll loop, or a close: a consumer that
+    // leads the node's poll loop (leadership_) sleeps in poll, not on ready_.
+    void wake_leader();
+    // A consumer that would wait runs the node's poll loop meanwhile, if it
+    // may, until something arrives, the mailbox closes or `deadline`.
+    void lead_until(std::chrono::steady_clock::time_point deadline);
     // Consumer side, with take_mutex_ held.
     std::optional<Message> take_one();
     // Counts the messages taken since the last call as received.
@@ -121,6 +133,8 @@ private:
     const MailboxLimits limits_;
     const std::function<void(bool)> on_full_;
     Counters* counters_;                 // guarded by both take_mutex_ and mutex_ (null once detached)
+    const std::shared_ptr<Leadership> leadership_;
+    std::atomic<int> leading_{0};        // consumers in lead_until (pushes from elsewhere ring for them)
     std::size_t uncounted_received_ = 0;  // guarded by take_mutex_: taken, not yet counted (a batch at a time)
     std::mutex take_mutex_;              // consumers: one at a time
     std::deque<Message> taken_;          // guarded by take_mutex_: moved out of queue_ in one go
@@ -151,8 +165,9 @@ class ProcessTable {
 public:
     // `on_full(id, cut)`: Mailbox's on_full, for the process `id`.
     // `counters`: the node's, for every mailbox (null: not counted).
-    ProcessTable(MailboxLimits limits, std::function<void(std::uint64_t, bool)> on_full, Counters* counters = nullptr)
-        : limits_(limits), on_full_(std::move(on_full)), counters_(counters) {}
+    ProcessTable(MailboxLimits limits, std::function<void(std::uint64_t, bool)> on_full, Counters* counters = nullptr,
+                 std::shared_ptr<Leadership> leadership = nullptr)
+        : limits_(limits), on_full_(std::move(on_full)), counters_(counters), leadership_(std::move(leadership)) {}
 
     // Called (outside the table's lock) with the id of every process removed.
     void on_remove(std::function<void(std::uint64_t)> hook) { on_remove_ = std::move(hook); }
@@ -174,6 +189,7 @@ private:
     const MailboxLimits limits_;
     const std::function<void(std::uint64_t, bool)> on_full_;
     Counters* const counters_;
+    const std::shared_ptr<Leadership> leadership_;  // every mailbox's
     std::function<void(std::uint64_t)> on_remove_;  // set before the first process exists
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::uint64_t, std::shared_ptr<Mailbox>> processes_;

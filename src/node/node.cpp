@@ -165,7 +165,7 @@ Node::Node(Options options, const detail::TestHooks& hooks) : impl_(std::make_un
     };
     core.processes = std::make_shared<detail::ProcessTable>(
         detail::MailboxLimits{limits.mailbox_capacity, limits.mailbox_bytes, limits.overflow, limits.block_timeout},
-        std::move(on_full), &core.counters);
+        std::move(on_full), &core.counters, core.commands.shared_leadership());
     core.membership = std::make_unique<detail::Membership>(core.options.name, core.creation);
     randombytes_buf(&core.message_id_prefix, sizeof core.message_id_prefix);
     core.processes->on_remove([weak = std::weak_ptr<detail::NodeCore>(impl_->core)](std::uint64_t id) {
