@@ -10,6 +10,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 using namespace liminal;
 using namespace std::chrono_literals;
 using liminal::test::node_options;
@@ -162,4 +165,40 @@ TEST_CASE("a moved-from Node, Process or Monitor throws ErrorKind::closed on eve
     CHECK(thrown_kind([&] { (void)m.pending(); }) == ErrorKind::closed);
     CHECK(thrown_kind([&] { (void)m.snapshot(); }) == ErrorKind::closed);
     CHECK(n.pending() == 0);
+}
+
+// stop() waits for the thread running the poll loop: from a callback on it
+// (the I/O thread, or a thread waiting in receive() that leads in its
+// place) it would wait for itself, so it throws and the node goes on.
+TEST_CASE("stop() from a delivering callback throws invalid_argument, and the node goes on", "[api]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto stopper = b.spawn();
+    std::atomic<int> refused{0};
+    std::atomic<int> calls{0};
+    stopper.on_message([&](Message message) {
+        if (thrown_kind([&] { b.stop(); }) == ErrorKind::invalid_argument) ++refused;
+        ++calls;
+        b.send(stopper.pid(), message.from(), "still here");
+    }, Process::CallbackThread::delivering);
+    auto sender = a.spawn();
+    // Once with b's I/O thread running the loop, once with a thread of b's
+    // waiting in receive() that may lead in its place.
+    REQUIRE(a.send(sender.pid(), stopper.pid(), "stop") == SendResult::queued);
+    auto answer = sender.receive(10s);
+    REQUIRE(answer);
+    CHECK(answer->payload() == "still here");
+    auto waiter = b.spawn();
+    std::thread waiting([&] { (void)waiter.receive(10s); });
+    REQUIRE(a.send(sender.pid(), stopper.pid(), "stop") == SendResult::queued);
+    answer = sender.receive(10s);
+    REQUIRE(b.send(waiter.pid(), "done") == SendResult::delivered);
+    waiting.join();
+    REQUIRE(answer);
+    CHECK(answer->payload() == "still here");
+    CHECK(calls == 2);
+    CHECK(refused == 2);
+    b.stop();  // from another thread, as it should be
+    CHECK(thrown_kind([&] { b.spawn(); }) == ErrorKind::closed);
 }

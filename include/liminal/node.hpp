@@ -144,7 +144,10 @@ public:
     std::optional<PeerEvent> next_event(std::chrono::milliseconds timeout);
 
     // Sends BYE to every peer, waits up to bye_grace for acknowledgements, then
-    // closes every socket and joins the I/O thread. Idempotent.
+    // closes every socket and joins the I/O thread. Idempotent. From a
+    // callback on the thread running the node's poll loop (a delivering
+    // callback, Options::on_peer_event), which it would wait for, it throws
+    // ErrorKind::invalid_argument and the node goes on.
     void stop();
 
 private:

@@ -195,6 +195,12 @@ void Node::stop() {
     if (!impl_) return;
     std::lock_guard lock(impl_->stop_mutex);
     if (!impl_->io) return;
+    // The thread running the poll loop (a delivering callback, on_peer_event)
+    // would wait for itself: the I/O thread to join, or a parked I/O thread
+    // for this leader to return.
+    if (impl_->core->commands.on_consumer_thread())
+        throw InvalidArgument("liminal::Node::stop: called from a callback on the thread running the node's poll "
+                              "loop (a delivering callback or on_peer_event); call it from another thread");
     impl_->core->stopping.store(true, std::memory_order_release);
     impl_->core->commands.post(detail::command::Stop{});
     impl_->io.reset();  // joins
