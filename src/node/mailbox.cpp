@@ -268,7 +268,7 @@ void Mailbox::lead_until(std::chrono::steady_clock::time_point deadline) {
     // may take what arrives meanwhile; pop() then waits on as usual.
     const auto arrived = [this] {
         std::lock_guard lock(mutex_);
-        return !queue_.empty() || closed_;
+        return arrived_locked();
     };
     if (arrived()) return;
     leading_.fetch_add(1);
@@ -298,9 +298,9 @@ std::optional<Message> Mailbox::pop(std::chrono::milliseconds timeout) {
         std::unique_lock lock(mutex_);
         ++waiters_;
         if (deadline == Clock::time_point::max())
-            ready_.wait(lock, [this] { return !queue_.empty() || closed_; });
+            ready_.wait(lock, [this] { return arrived_locked(); });
         else
-            ready_.wait_until(lock, deadline, [this] { return !queue_.empty() || closed_; });
+            ready_.wait_until(lock, deadline, [this] { return arrived_locked(); });
         --waiters_;
         taken_all_locked();
     }

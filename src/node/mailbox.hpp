@@ -116,6 +116,8 @@ private:
     // A consumer that would wait runs the node's poll loop meanwhile, if it
     // may, until something arrives, the mailbox closes or `deadline`.
     void lead_until(std::chrono::steady_clock::time_point deadline);
+    // What a waiting consumer wakes for (mutex_ held): something to take, or the close.
+    bool arrived_locked() const { return !queue_.empty() || closed_; }
     // Consumer side, with take_mutex_ held.
     std::optional<Message> take_one();
     // Counts the messages taken since the last call as received.
