@@ -379,14 +379,11 @@ TEST_CASE("an unreachable seed is retried until it comes up", "[cluster]") {
     REQUIRE(wait_for_mesh({&a, &b}, 15s));
 }
 
-TEST_CASE("garbage from a raw DEALER is counted and the node keeps serving", "[cluster][bad-input]") {
-    Node a(node_options("a@127.0.0.1"));
-    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
-    REQUIRE(wait_for_mesh({&a, &b}));
+namespace {
 
-    // A cookie holder that does not follow the protocol.
-    zmq::context_t context;
-    zmq::socket_t raw = raw_dealer(context, a.router_endpoint(), Holder::member);
+// Frames a cookie holder that does not follow the protocol sends a node's
+// ROUTER: 5 malformed, 3 unauthenticated (check_garbage_counted).
+void send_garbage(zmq::socket_t& raw) {
     const std::vector<std::string> garbage = {
         "",                                     // empty
         "\x07garbage",                          // wrong version
@@ -401,15 +398,32 @@ TEST_CASE("garbage from a raw DEALER is counted and the node keeps serving", "[c
     // A multipart message.
     raw.send(zmq::buffer(std::string("\x01\x91\x05", 3)), zmq::send_flags::sndmore);
     raw.send(zmq::buffer(std::string("\x01\x91\x05", 3)), zmq::send_flags::none);
+}
 
+// `delivered`: what the node had delivered from peers before the garbage.
+void check_garbage_counted(Node& node, std::uint64_t delivered = 0) {
     REQUIRE(wait_until([&] {
-        const auto s = a.stats();
+        const auto s = node.stats();
         return s.malformed_frames >= 5 && s.unauthenticated_frames >= 3;
     }));
-    const auto stats = a.stats();
+    const auto stats = node.stats();
     CHECK(stats.malformed_frames == 5);
     CHECK(stats.unauthenticated_frames == 3);
-    CHECK(stats.delivered_remote == 0);
+    CHECK(stats.delivered_remote == delivered);
+}
+
+}  // namespace
+
+TEST_CASE("garbage from a raw DEALER is counted and the node keeps serving", "[cluster][bad-input]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+
+    // A cookie holder that does not follow the protocol.
+    zmq::context_t context;
+    zmq::socket_t raw = raw_dealer(context, a.router_endpoint(), Holder::member);
+    send_garbage(raw);
+    check_garbage_counted(a);
 
     // Still serving: a real send crosses.
     auto target = a.spawn();
@@ -417,6 +431,49 @@ TEST_CASE("garbage from a raw DEALER is counted and the node keeps serving", "[c
     const auto message = target.receive(5s);
     REQUIRE(message);
     CHECK(message->payload() == "still here");
+}
+
+// The same garbage, read by a thread waiting in receive() that runs a's poll
+// loop in the I/O thread's place (leadership.hpp): counted the same, nothing
+// delivered, and the waiting thread still gets its own message.
+TEST_CASE("garbage read by a thread leading a node's poll loop is counted the same, and it still gets its message",
+          "[cluster][bad-input]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto target = a.spawn();
+    auto watched = a.spawn();
+    std::atomic<std::thread::id> caller{};
+    std::atomic<int> calls{0};
+    watched.on_message([&](Message) {
+        caller = std::this_thread::get_id();
+        ++calls;
+    }, Process::CallbackThread::delivering);
+    auto sender = b.spawn();
+    std::optional<Message> received;
+    std::thread waiting([&] { received = target.receive(20s); });
+    const auto waiting_thread = waiting.get_id();
+    // It leads once a's I/O thread has parked, and keeps leading while it waits.
+    REQUIRE(wait_until([&] {
+        const int before = calls;
+        if (b.send(sender.pid(), watched.pid(), "ping") != SendResult::queued) return false;
+        return wait_until([&] { return calls > before; }) && caller.load() == waiting_thread;
+    }));
+    const std::uint64_t delivered = a.stats().delivered_remote;
+    zmq::context_t context;
+    zmq::socket_t raw = raw_dealer(context, a.router_endpoint(), Holder::member);
+    send_garbage(raw);
+    check_garbage_counted(a, delivered);
+    // Still the leader after the garbage, so it read it (the I/O thread stays
+    // parked while a leader leads).
+    const int before = calls;
+    REQUIRE(b.send(sender.pid(), watched.pid(), "after") == SendResult::queued);
+    REQUIRE(wait_until([&] { return calls > before; }));
+    CHECK(caller.load() == waiting_thread);
+    REQUIRE(b.send(sender.pid(), target.pid(), "still here") == SendResult::queued);
+    waiting.join();
+    REQUIRE(received);
+    CHECK(received->payload() == "still here");
 }
 
 TEST_CASE("an oversized frame is dropped and counted", "[cluster][bad-input]") {
