@@ -454,7 +454,7 @@ TEST_CASE("garbage read by a thread leading a node's poll loop is counted the sa
     std::thread waiting([&] { received = target.receive(20s); });
     const auto waiting_thread = waiting.get_id();
     // It leads once a's I/O thread has parked, and keeps leading while it waits.
-    REQUIRE(wait_until([&] {
+    CHECK(wait_until([&] {
         const int before = calls;
         if (b.send(sender.pid(), watched.pid(), "ping") != SendResult::queued) return false;
         return wait_until([&] { return calls > before; }) && caller.load() == waiting_thread;

@@ -33,14 +33,15 @@ void Leadership::park(const std::function<void()>& unlock, const std::function<v
     changed_.notify_all();
     for (;;) {
         const auto now = Clock::now();
-        if (!leading_ && (lease_over_ || now - led_until_ >= lease_)) break;
+        // A receiver that asked is on its way: it may not be scheduled within a lease.
+        if (!leading_ && askers_ == 0 && (lease_over_ || now - led_until_ >= lease_)) break;
         if (leading_ && now - led_since_ >= recheck_) {
             // A receiver waits long: sleep until it returns (it says so).
             asleep_ = true;
             changed_.wait(lock, [&] { return !asleep_; });
             continue;
         }
-        if (leading_)
+        if (leading_ || askers_ > 0)
             changed_.wait_for(lock, recheck_);
         else
             changed_.wait_until(lock, led_until_ + lease_);
@@ -58,18 +59,28 @@ bool Leadership::lead(Clock::time_point deadline, const std::function<bool()>& d
     if (!parked_) {
         // Ask the I/O thread to park, and wait until it has (or until there
         // is no need: what we wait for came meanwhile).
+        // Counted as an asker until it leads or gives up, so that the I/O
+        // thread, once parked, waits for it however late it is scheduled.
+        ++askers_;
+        const auto give_up = [&](bool led) {
+            --askers_;
+            lock.unlock();
+            changed_.notify_all();
+            return led;
+        };
         want_.store(true, std::memory_order_relaxed);
         lock.unlock();
         ring();
         lock.lock();
         while (!parked_ || leading_) {
-            if (!lead_ || leading_) return false;
+            if (!lead_ || leading_) return give_up(false);
             lock.unlock();
             const bool finished = done();
             lock.lock();
-            if (finished || Clock::now() >= deadline) return true;
+            if (finished || Clock::now() >= deadline) return give_up(true);
             changed_.wait_until(lock, std::min(deadline, Clock::now() + recheck_));
         }
+        --askers_;
     }
     leading_ = true;
     lease_over_ = false;  // the leader polls the doorbell itself

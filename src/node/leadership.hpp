@@ -80,6 +80,7 @@ private:
     bool parked_ = false;            // guarded by mutex_
     bool asleep_ = false;            // guarded by mutex_: parked without a timeout (a leader polls)
     bool lease_over_ = false;        // guarded by mutex_: the doorbell rang, or a leader saw the node stop
+    int askers_ = 0;                 // guarded by mutex_: receivers that asked it to park and have not led yet
     Clock::time_point led_since_{};  // guarded by mutex_: when the current leader began
     Clock::time_point led_until_{};  // guarded by mutex_: when the last leader returned
     std::atomic<bool> want_{false};
