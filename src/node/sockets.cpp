@@ -4,6 +4,7 @@
 
 #include <liminal/node.hpp>
 
+#include <atomic>
 #include <cstring>
 
 namespace liminal::detail {
@@ -56,6 +57,11 @@ std::string connect_endpoint(const std::string& endpoint, const std::string& sou
     const std::string prefix = "tcp://";
     if (source.empty() || endpoint.rfind(prefix, 0) != 0) return endpoint;
     return prefix + source + ":0;" + endpoint.substr(prefix.size());
+}
+
+std::uint64_t Watch::next_serial() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 std::string routing_id(const std::string& name, std::uint64_t creation) {

@@ -68,12 +68,17 @@ std::optional<MonitorEvent> read_monitor_event(zmq::socket_t& monitor);
 struct Watch {
     explicit Watch(zmq::socket_t& socket) : fd(socket.get(zmq::sockopt::fd)) {}
     zmq::fd_t fd;
+    // Never reused: tells a new socket from a closed one whose descriptor number it got (PollSet).
+    std::uint64_t serial = next_serial();
     bool touched = true;  // sent or received on since ZMQ_EVENTS was last read
     // A non-blocking receive that found nothing has processed the socket's
     // pending commands, as reading ZMQ_EVENTS would: the descriptor will
     // signal anything new. Call it only when that receive was the last
     // operation on the socket.
     void drained() { touched = false; }
+
+private:
+    static std::uint64_t next_serial() noexcept;
 };
 
 // A frame as a ZeroMQ message. A large one hands its buffer over (ZeroMQ
