@@ -191,6 +191,67 @@ TEST_CASE("a thread waiting in receive() runs its node's poll loop, and the I/O 
     CHECK(wait_until([&] { return b.stats().delivered_remote == static_cast<std::uint64_t>(calls) + 1; }));
 }
 
+TEST_CASE("a leading receiver returns once its message came, and the frames behind it are still read", "[cluster]") {
+    // No periodic digests: with nothing else to do, an I/O thread sleeps its
+    // longest (1 s) between looks, so frames left on the ROUTER without it
+    // knowing would wait that long.
+    auto a_options = node_options("a@127.0.0.1");
+    a_options.digest_interval = 60s;
+    Node a(a_options);
+    auto b_options = node_options("b@127.0.0.1", {a.router_endpoint()});
+    b_options.digest_interval = 60s;
+    Node b(b_options);
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto waiter = b.spawn();
+    auto watched = b.spawn();
+    std::mutex mutex;
+    std::thread::id last_caller;
+    std::vector<std::string> got;
+    watched.on_message([&](Message message) {
+        std::lock_guard lock(mutex);
+        last_caller = std::this_thread::get_id();
+        got.emplace_back(message.payload());
+    }, Process::CallbackThread::delivering);
+    const auto caller = [&] {
+        std::lock_guard lock(mutex);
+        return last_caller;
+    };
+    const auto count = [&] {
+        std::lock_guard lock(mutex);
+        return got.size();
+    };
+    auto sender = a.spawn();
+    std::atomic<bool> received{false};
+    std::thread waiting([&] {
+        if (waiter.receive(20s)) received = true;  // and it waits no more: only b's I/O thread is left to read
+    });
+    const auto waiting_thread = waiting.get_id();
+    // Pings until one runs on the waiting thread: it leads b's loop.
+    CHECK(wait_until([&] {
+        const auto before = count();
+        if (a.send(sender.pid(), watched.pid(), "ping") != SendResult::queued) return false;
+        return wait_until([&] { return count() > before; }) && caller() == waiting_thread;
+    }));
+    const auto pings = count();
+    // Its message, then frames it does not wait for, sent one by one.
+    constexpr std::size_t behind = 50;
+    REQUIRE(a.send(sender.pid(), waiter.pid(), "for the waiter") == SendResult::queued);
+    for (std::size_t i = 0; i < behind; ++i) {
+        REQUIRE(a.send(sender.pid(), watched.pid(), "behind " + std::to_string(i)) == SendResult::queued);
+    }
+    waiting.join();
+    CHECK(received);
+    // Whatever the leader left unread, the I/O thread reads once it is back
+    // (a lease later), not at its next look: every frame arrives, in order,
+    // and the last ones on the I/O thread.
+    const auto returned = std::chrono::steady_clock::now();
+    REQUIRE(wait_until([&] { return count() == pings + behind; }));
+    CHECK(std::chrono::steady_clock::now() - returned < 400ms);
+    CHECK(caller() != waiting_thread);
+    std::lock_guard lock(mutex);
+    for (std::size_t i = 0; i < behind; ++i) CHECK(got[pings + i] == "behind " + std::to_string(i));
+}
+
 TEST_CASE("frames wait for a receiver whose I/O thread is blocked, then all arrive in order", "[cluster]") {
     // The receiver's I/O thread blocks in a callback, so it stops reading its
     // ROUTER. With high-water marks of one frame, ~20 MB cannot all fit in

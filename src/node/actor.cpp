@@ -113,11 +113,13 @@ bool Actor::lead(Clock::time_point deadline, const std::function<bool()>& done) 
     io_.lock();
     const auto io_thread = core_.commands.consumer();
     core_.commands.set_consumer();
+    leader_done_ = &done;
     while (!stop_requested_ && !done()) {
         const auto now = Clock::now();
         if (now >= deadline) break;
         poll_once(std::min(std::chrono::ceil<std::chrono::milliseconds>(deadline - now), next_timeout()));
     }
+    leader_done_ = nullptr;
     core_.commands.set_consumer(io_thread);
     const bool running = !stop_requested_;
     io_.unlock();

@@ -322,6 +322,10 @@ private:
     Clock::time_point last_refusal_event_{};             // when refused() last emitted an event
     std::uint64_t drop_state_;                           // fault injection's random state
     bool stop_requested_ = false;                        // command::Stop came: leave the loop
+    // While a receiver leads (lead()): what it waits for. Once that came, the
+    // ROUTER's remaining input is left for the next poll (it stays touched):
+    // the receiver's message should not wait for the frames behind it.
+    const std::function<bool()>* leader_done_ = nullptr;
     std::vector<std::string> told_leaving_;              // stopping: sessions sent LEAVING (shutdown waits for them to close)
 };
 

@@ -231,6 +231,7 @@ void Actor::on_router() {
         const Connection connection{user_id == nullptr ? std::string_view() : user_id,
                                     zmq_msg_get(body.handle(), ZMQ_SRCFD)};
         on_router_frame(identity.to_string(), connection, std::move(body));
+        if (leader_done_ != nullptr && (*leader_done_)()) return;  // still touched: read on at the next poll
     }
 }
 
