@@ -21,7 +21,9 @@
 // commands never wait for one.
 //
 // Only the hand-off is here. What a leader runs (the poll loop, under the
-// I/O lock) is the Actor's; a mailbox says when its receiver is done.
+// I/O lock) is the Actor's; a mailbox says when its receiver is done. A
+// leader stops reading at the frame that brought what it waits for: the
+// frames behind it are the next poller's (Actor::on_router).
 
 #include <atomic>
 #include <chrono>
