@@ -27,13 +27,12 @@ bool Actor::send_queued_here() {
         if (!link->dealer_watch().touched) continue;  // not sent on here
         // Sending may have consumed the descriptor's signal for input that
         // came meanwhile: the poll would not see it.
-        if (link->waiting() || link->needs_report()) {
-            quiet = false;
-        } else if ((link->dealer().get(zmq::sockopt::events) & ZMQ_POLLIN) != 0) {
-            quiet = false;
-        } else {
+        if (!link->waiting() && !link->needs_report() &&
+            (link->dealer().get(zmq::sockopt::events) & ZMQ_POLLIN) == 0) {
             link->dealer_watch().drained();  // just asked: the descriptor signals what comes next
+            continue;
         }
+        quiet = false;
     }
     return quiet;
 }

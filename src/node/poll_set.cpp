@@ -105,7 +105,7 @@ bool PollSet::wait(std::chrono::milliseconds timeout, std::unique_lock<std::mute
     }
     ready = ready || doorbell_rang_;
     for (auto& entry : entries_) {
-        if (!entry.fired && (all_registered || registered({entry.watch->fd, entry.watch->serial}))) continue;
+        if (!entry.fired && (all_registered || registered({entry.fd, entry.watch->serial}))) continue;
         entry.ready = static_cast<short>(entry.ready | (entry.socket->get(zmq::sockopt::events) & entry.want));
         ready = ready || entry.ready != 0;
     }
