@@ -252,6 +252,61 @@ TEST_CASE("a leading receiver returns once its message came, and the frames behi
     for (std::size_t i = 0; i < behind; ++i) CHECK(got[pings + i] == "behind " + std::to_string(i));
 }
 
+TEST_CASE("a reply sent from a delivering callback leaves before the frames behind its message are read",
+          "[cluster]") {
+    // b's I/O thread is held in one callback while two frames queue behind:
+    // a ping for an echo, then a message whose callback holds the thread
+    // again. The echo's reply must leave between the two, not wait for the
+    // second callback to return.
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    std::mutex mutex;
+    std::condition_variable changed;
+    int entered = 0, released = 0;
+    auto gate = b.spawn();
+    gate.on_message([&](Message) {
+        std::unique_lock lock(mutex);
+        const int mine = ++entered;
+        changed.notify_all();
+        changed.wait_for(lock, 20s, [&] { return released >= mine; });  // bounded: never hangs the suite
+    }, Process::CallbackThread::delivering);
+    auto echo = b.spawn();
+    echo.on_message([&](Message message) { b.send(echo.pid(), message.from(), message.payload()); },
+                    Process::CallbackThread::delivering);
+    const auto release = [&](int upto) {
+        std::lock_guard lock(mutex);
+        released = upto;
+        changed.notify_all();
+    };
+    auto sender = a.spawn();
+    // Each message leaves a in a frame of its own: the next is sent once a has sent the last.
+    const auto send_alone = [&](const Pid& to, const std::string& payload) {
+        const auto before = a.stats().sends_remote;
+        REQUIRE(a.send(sender.pid(), to, payload) == SendResult::queued);
+        REQUIRE(wait_until([&] { return a.stats().sends_remote > before; }));
+    };
+    send_alone(gate.pid(), "hold");
+    REQUIRE(wait_until([&] {
+        std::lock_guard lock(mutex);
+        return entered == 1;
+    }));
+    send_alone(echo.pid(), "ping");
+    send_alone(gate.pid(), "hold again");
+    // No API shows what waits in b's ZeroMQ pipe: give both frames time to get there.
+    std::this_thread::sleep_for(100ms);  // wait-ok: the frames cross loopback into b's ROUTER
+    release(1);
+    const bool echoed = wait_until([&] { return sender.receive(0ms).has_value(); }, 5s);
+    bool held = false;
+    {
+        std::lock_guard lock(mutex);
+        held = entered == 2 && released == 1;
+    }
+    release(2);
+    CHECK(echoed);
+    CHECK(held);  // the echo came while the second callback still held b's I/O thread
+}
+
 TEST_CASE("frames wait for a receiver whose I/O thread is blocked, then all arrive in order", "[cluster]") {
     // The receiver's I/O thread blocks in a callback, so it stops reading its
     // ROUTER. With high-water marks of one frame, ~20 MB cannot all fit in

@@ -22,6 +22,7 @@ void CommandQueue::post(Command command) {
         ring = empty_locked();
         queue_.commands.push_back(std::move(command));
         pending_.store(true, std::memory_order_relaxed);
+        if (on_consumer_thread()) queued_by_consumer_.store(true, std::memory_order_relaxed);
     }
     if (ring) ring_doorbell();
 }
@@ -74,6 +75,7 @@ bool CommandQueue::take(OutgoingBatch& out, Whether&& whether) {
         if (!whether()) return false;
         std::swap(out, queue_);
         pending_.store(false, std::memory_order_relaxed);
+        queued_by_consumer_.store(false, std::memory_order_relaxed);
         queued_bytes_.store(0, std::memory_order_relaxed);
     }
     if (block_) room_.notify_all();

@@ -99,6 +99,7 @@ public:
                     Outgoing{route.get(), std::string(node), creation, offset, queue_.bytes.size() - offset});
                 queued_bytes_.store(bytes_locked(), std::memory_order_relaxed);
                 pending_.store(true, std::memory_order_relaxed);
+                if (on_consumer_thread()) queued_by_consumer_.store(true, std::memory_order_relaxed);
                 queued();
             } catch (...) {
                 queue_.bytes.resize(offset);  // nothing half-queued
@@ -130,6 +131,9 @@ public:
     int fd() const noexcept { return fd_; }
     // Something is queued (a hint: read without the lock).
     bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
+    // The consumer itself queued something (a callback on the delivering
+    // thread sent, or posted a command) since the queue was last taken.
+    bool queued_by_consumer() const noexcept { return queued_by_consumer_.load(std::memory_order_relaxed); }
 
     // The I/O thread holds io_lock() whenever it is not asleep in poll. A
     // sender that queues into an empty queue, after a pause of more than
@@ -175,6 +179,7 @@ private:
     std::mutex mutex_;
     OutgoingBatch queue_;
     std::atomic<bool> pending_{false};
+    std::atomic<bool> queued_by_consumer_{false};
     std::atomic<std::thread::id> consumer_{};
     std::condition_variable room_;  // drain() made room
     std::size_t limit_bytes_ = SIZE_MAX;

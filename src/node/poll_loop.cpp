@@ -231,6 +231,9 @@ void Actor::on_router() {
         const Connection connection{user_id == nullptr ? std::string_view() : user_id,
                                     zmq_msg_get(body.handle(), ZMQ_SRCFD)};
         on_router_frame(identity.to_string(), connection, std::move(body));
+        // What a callback on this thread sent in answer leaves now, not after
+        // the frames behind (whose callbacks may take long).
+        if (core_.commands.queued_by_consumer()) on_commands(false);
         if (leader_done_ != nullptr && (*leader_done_)()) return;  // still touched: read on at the next poll
     }
 }
