@@ -143,3 +143,26 @@ TEST_CASE("a sender never carries out typed commands: with one waiting, messages
     CHECK(batch.commands.size() == 1);
     CHECK(batch.bytes == "one");
 }
+
+TEST_CASE("the queue says when the I/O thread itself queued something, until it is taken", "[queue]") {
+    CommandQueue queue;
+    queue.set_consumer();  // this thread plays the I/O thread
+    OutgoingBatch out;
+    // An API thread's message: pending, but not the consumer's.
+    std::thread([&] { REQUIRE(push(queue, "from an API thread")); }).join();
+    CHECK(queue.pending());
+    CHECK_FALSE(queue.queued_by_consumer());
+    // A callback on the I/O thread answers.
+    REQUIRE(push(queue, "a reply"));
+    CHECK(queue.queued_by_consumer());
+    queue.drain(out, true);
+    CHECK(out.items.size() == 2);
+    CHECK_FALSE(queue.pending());
+    CHECK_FALSE(queue.queued_by_consumer());
+    // A typed command it posts counts the same.
+    queue.post(command::Gossip{});
+    CHECK(queue.queued_by_consumer());
+    queue.drain(out, false);
+    CHECK(out.commands.size() == 1);
+    CHECK_FALSE(queue.queued_by_consumer());
+}
