@@ -149,7 +149,9 @@ TEST_CASE("the queue says when the I/O thread itself queued something, until it 
     queue.set_consumer();  // this thread plays the I/O thread
     OutgoingBatch out;
     // An API thread's message: pending, but not the consumer's.
-    std::thread([&] { REQUIRE(push(queue, "from an API thread")); }).join();
+    bool pushed = false;
+    std::thread([&] { pushed = push(queue, "from an API thread"); }).join();
+    REQUIRE(pushed);
     CHECK(queue.pending());
     CHECK_FALSE(queue.queued_by_consumer());
     // A callback on the I/O thread answers.
