@@ -97,8 +97,8 @@ void Actor::dispatch_ready() {
     if (poll_.take(pub_monitor_slot, ZMQ_POLLIN)) on_server_monitor(pub_monitor_, pub_monitor_watch_, "PUB");
     if (poll_.take(router_slot, ZMQ_POLLIN)) {
         on_router();
-        // A callback that answered from this thread queued its reply: send
-        // it now rather than after another round through poll.
+        // What API threads queued while the ROUTER was read goes now, before
+        // the other sockets (this thread's own replies left frame by frame).
         if (core_.commands.pending()) on_commands(false);
     }
     if (poll_.take(pub_slot, ZMQ_POLLIN)) on_pub();
