@@ -1258,6 +1258,34 @@ TEST_CASE("LEAVING is taken from the peer its connection proved, and not before 
         leaver.router.send(zmq::buffer(encode_frame(Welcome{leaver.name, RawPeer::creation, leaver.router_endpoint,
                                                             leaver.pub_endpoint, nonce, proof})));
         REQUIRE(wait_until([&] { return peer_is(a, leaver.name, PeerState::up); }));
+        // Nothing is due on an up link's DEALER, and while the link sends, a
+        // does not poll it for input: what comes there unasked (a second
+        // WELCOME) is read all the same, counted and dropped, and changes
+        // nothing. a sends to the leaver all along (which never reads).
+        {
+            auto p = a.spawn();
+            const liminal::Pid nobody{leaver.name, RawPeer::creation, 1};
+            std::atomic<bool> sending{true};
+            std::thread sender([&] {
+                while (sending.load()) {
+                    a.send(p.pid(), nobody, "busy");
+                    std::this_thread::sleep_for(2ms);  // wait-ok: paces a load, waits for nothing
+                }
+            });
+            const auto sent = [&] { return a.stats().sends_remote; };
+            const auto before = sent();
+            const bool busy = wait_until([&] { return sent() >= before + 20; });
+            leaver.router.send(zmq::buffer(a_id), zmq::send_flags::sndmore);
+            leaver.router.send(zmq::buffer(encode_frame(Welcome{leaver.name, RawPeer::creation,
+                                                                leaver.router_endpoint, leaver.pub_endpoint, nonce,
+                                                                proof})));
+            const bool counted = wait_until([&] { return a.stats().malformed_frames == 2; });
+            sending = false;
+            sender.join();
+            REQUIRE(busy);
+            CHECK(counted);
+        }
+        CHECK(peer_is(a, leaver.name, PeerState::up));
         // Now proven: its LEAVING, still in b's name, says the leaver leaves.
         leaver.router.send(zmq::buffer(a_id), zmq::send_flags::sndmore);
         leaver.router.send(zmq::buffer(frame_of({Leaving{"b@127.0.0.1", b.creation()}})));
@@ -1267,7 +1295,7 @@ TEST_CASE("LEAVING is taken from the peer its connection proved, and not before 
     CHECK(peer_is(b, "a@127.0.0.1", PeerState::up));
     // Gone for good: a no longer links to it, however it is told of it.
     CHECK(wait_until([&] { return a.stats().links == 1; }));  // to b only
-    CHECK(a.stats().malformed_frames == 1);
+    CHECK(a.stats().malformed_frames == 2);
 }
 
 // Found by tools/soak: a node that died without BYE, or one a peer told of

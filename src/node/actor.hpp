@@ -308,8 +308,15 @@ private:
     std::set<std::string> partitioned_;  // fault injection: peers we are cut off from
 
     PollSet poll_;                                       // rebuilt every iteration
-    std::vector<Link*> polled_links_;                    // in poll_ order, after the fixed slots
-    std::vector<Subscription*> polled_subs_;             // in poll_ order, after the links
+    struct PolledLink {
+        Link* link;
+        std::size_t monitor;  // its slots in poll_
+        std::size_t dealer;   // no_slot: not polled (Link::input_swept, and no frame waits)
+    };
+    static constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
+    std::vector<PolledLink> polled_links_;               // after the fixed slots
+    std::vector<Subscription*> polled_subs_;             // in poll_ order, from first_sub_slot_
+    std::size_t first_sub_slot_ = 0;
 
     std::unique_lock<std::mutex> io_;                    // CommandQueue::io_lock: held but in poll
     OutgoingBatch outgoing_;                             // drained from the API threads, reused

@@ -177,6 +177,7 @@ void Link::reconnect() {
 }
 
 void Link::count_sent(std::size_t bytes, std::size_t messages, std::size_t publishes) {
+    sent_ = true;
     bump(counters_.frames_out);
     bump(counters_.bytes_out, bytes);
     if (messages != 0) {

@@ -120,6 +120,25 @@ public:
     void bye_acked() noexcept { bye_acked_ = true; }
     // Up, BYE sent, not acknowledged yet.
     bool awaiting_bye_ack() const noexcept { return up() && !bye_acked_; }
+    // Whether a reply is due on the DEALER: WELCOME or LEAVING answers our
+    // HELLO, BYE_ACK our BYE. Not up (connecting): a reply to an earlier
+    // HELLO may still be in the pipe. An up link that sent no BYE is due
+    // none; a stopping peer's LEAVING may still come unasked.
+    bool replies_due() const noexcept { return state_ != State::up || bye_sent_; }
+    // Whether the DEALER's input is left to Actor::sweep instead of the poll:
+    // nothing is due on it, and it sends. Its descriptor then fires for
+    // ZeroMQ's flow control every few frames sent (every send_hwm / 2),
+    // which would wake the poller for nothing.
+    bool input_swept() const noexcept { return !replies_due() && (sent_ || sent_before_); }
+    // A sweep period ends (Actor::sweep): a link sends while it sent in this one or the last.
+    void sweep_period_over() noexcept {
+        sent_before_ = sent_;
+        sent_ = false;
+    }
+    // What the poll set asked of the DEALER in its last iteration (the actor's):
+    // ZMQ_POLLIN and/or ZMQ_POLLOUT, or 0.
+    short polled() const noexcept { return polled_; }
+    void set_polled(short want) noexcept { polled_ = want; }
 
     // Input, for the poll loop: a frame or a monitor event, if one is waiting.
     std::optional<zmq::message_t> receive();
@@ -212,6 +231,9 @@ private:
     bool slow_report_ = false;
 
     bool closing_ = false;
+    short polled_ = 0;
+    bool sent_ = false;         // a frame went to the DEALER in this sweep period
+    bool sent_before_ = false;  // ... in the one before
     std::optional<Clock::time_point> close_at_;
     Clock::time_point last_retry_report_{};
     bool refused_ = false;

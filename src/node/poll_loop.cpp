@@ -27,10 +27,12 @@ std::chrono::milliseconds Actor::next_timeout() const {
     // Heartbeats run inside libzmq. The wake-up publishes the periodic digest,
     // expires half-done handshakes and closes rejected links.
     if (admin_reply_) return std::chrono::milliseconds(2);  // a reply waits for its client to read
+    auto until = std::min(next_digest_ - Clock::now(), until_resyncs_due());
     for (const auto& [endpoint, link] : links_) {
         if (link->close_at()) return std::chrono::milliseconds(100);
+        // Its input waits for the next sweep.
+        if (link->input_swept()) until = std::min(until, last_sweep_ + sweep_interval - Clock::now());
     }
-    const auto until = std::min(next_digest_ - Clock::now(), until_resyncs_due());
     return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) + std::chrono::milliseconds(1),
                       std::chrono::milliseconds(0), std::chrono::milliseconds(1000));
 }
@@ -77,14 +79,22 @@ void Actor::build_poll_set() {
         poll_.add(admin_monitor_, admin_monitor_watch_, ZMQ_POLLIN);
     }
     for (auto& [endpoint, link] : links_) {
-        poll_.add(link->dealer(), link->dealer_watch(), ZMQ_POLLIN | (link->waiting() ? ZMQ_POLLOUT : 0));
-        poll_.add(link->monitor(), link->monitor_watch(), ZMQ_POLLIN);
-        polled_links_.push_back(link.get());
+        PolledLink polled{link.get(), poll_.add(link->monitor(), link->monitor_watch(), ZMQ_POLLIN), no_slot};
+        const short want = static_cast<short>((link->input_swept() ? 0 : ZMQ_POLLIN) |
+                                              (link->waiting() ? ZMQ_POLLOUT : 0));
+        if (want != 0) {
+            // Its descriptor may have fired for this while nobody asked: ask the socket.
+            if ((want & ~link->polled()) != 0) link->dealer_watch().touched = true;
+            polled.dealer = poll_.add(link->dealer(), link->dealer_watch(), want);
+        }
+        link->set_polled(want);
+        polled_links_.push_back(polled);
     }
     polled_subs_.clear();
     for (auto& [name, peer] : peers_) {
         if (peer.sub == nullptr) continue;
-        poll_.add(peer.sub->socket, peer.sub->watch, ZMQ_POLLIN);
+        const std::size_t slot = poll_.add(peer.sub->socket, peer.sub->watch, ZMQ_POLLIN);
+        if (polled_subs_.empty()) first_sub_slot_ = slot;
         polled_subs_.push_back(peer.sub.get());
     }
 }
@@ -103,21 +113,19 @@ void Actor::dispatch_ready() {
     }
     if (poll_.take(pub_slot, ZMQ_POLLIN)) on_pub();
     const bool admin = !core_.admin_endpoint.empty();
-    const std::size_t fixed = admin ? admin_monitor_slot + 1 : admin_slot;
     if (admin && poll_.take(admin_monitor_slot, ZMQ_POLLIN))
         on_server_monitor(admin_monitor_, admin_monitor_watch_, "admin endpoint");
     if (admin && poll_.take(admin_slot, ZMQ_POLLIN)) on_admin();
-    for (std::size_t i = 0; i < polled_links_.size(); ++i) {
-        Link& link = *polled_links_[i];
-        const std::size_t dealer = fixed + 2 * i, monitor = dealer + 1;
+    for (const PolledLink& polled : polled_links_) {
+        Link& link = *polled.link;
         // Monitor first: a HANDSHAKE_SUCCEEDED must send HELLO before anything is read.
-        if (!link.closing() && poll_.take(monitor, ZMQ_POLLIN)) on_link_monitor(link);
-        if (!link.closing() && poll_.take(dealer, ZMQ_POLLIN)) on_link_input(link);
-        if (!link.closing() && poll_.take(dealer, ZMQ_POLLOUT)) link.on_writable();
+        if (!link.closing() && poll_.take(polled.monitor, ZMQ_POLLIN)) on_link_monitor(link);
+        if (polled.dealer == no_slot) continue;
+        if (!link.closing() && poll_.take(polled.dealer, ZMQ_POLLIN)) on_link_input(link);
+        if (!link.closing() && poll_.take(polled.dealer, ZMQ_POLLOUT)) link.on_writable();
     }
-    const std::size_t subs = fixed + 2 * polled_links_.size();
     for (std::size_t i = 0; i < polled_subs_.size(); ++i) {
-        if (!polled_subs_[i]->closed && poll_.take(subs + i, ZMQ_POLLIN)) on_sub(*polled_subs_[i]);
+        if (!polled_subs_[i]->closed && poll_.take(first_sub_slot_ + i, ZMQ_POLLIN)) on_sub(*polled_subs_[i]);
     }
 }
 
@@ -152,6 +160,22 @@ void Actor::sweep() {
         if (link->close_at() && *link->close_at() <= now) expired.push_back(link.get());
     }
     for (Link* link : expired) close_link(*link);
+    // A sending link's DEALER is not polled for input (Link::input_swept):
+    // a LEAVING a stopping peer sent unasked, or what a peer should not have
+    // sent there, is read here. The poll waits no longer than a sweep
+    // period meanwhile (next_timeout).
+    std::vector<Link*> swept;
+    for (auto& [endpoint, link] : links_) {
+        if ((link->polled() & ZMQ_POLLIN) == 0 && !link->closing()) swept.push_back(link.get());
+    }
+    for (Link* link : swept) {
+        // A read processes the socket's pending commands and takes its
+        // descriptor's signal: a link whose frames wait for POLLOUT must
+        // have ZMQ_EVENTS asked again, or it waits for a signal that is gone.
+        link->dealer_watch().touched = true;
+        on_link_input(*link);
+    }
+    for (auto& [endpoint, link] : links_) link->sweep_period_over();
     sessions_.expire(now);
     // An idle ROUTER is not read again, so the sessions of connections that
     // closed while it was idle end here.
