@@ -27,11 +27,12 @@ std::chrono::milliseconds Actor::next_timeout() const {
     // Heartbeats run inside libzmq. The wake-up publishes the periodic digest,
     // expires half-done handshakes and closes rejected links.
     if (admin_reply_) return std::chrono::milliseconds(2);  // a reply waits for its client to read
-    auto until = std::min(next_digest_ - Clock::now(), until_resyncs_due());
+    const auto now = Clock::now();
+    auto until = std::min(next_digest_ - now, until_resyncs_due());
     for (const auto& [endpoint, link] : links_) {
         if (link->close_at()) return std::chrono::milliseconds(100);
         // Its input waits for the next sweep.
-        if (link->input_swept()) until = std::min(until, last_sweep_ + sweep_interval - Clock::now());
+        if (link->input_swept()) until = std::min(until, last_sweep_ + sweep_interval - now);
     }
     return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) + std::chrono::milliseconds(1),
                       std::chrono::milliseconds(0), std::chrono::milliseconds(1000));
