@@ -25,22 +25,21 @@ bool Actor::send_queued_here() {
     bool quiet = true;
     for (auto& [endpoint, link] : links_) {
         if (!link->dealer_watch().touched) continue;  // not sent on here
-        if (!link->waiting() && !link->needs_report()) {
-            // Sending may have consumed the descriptor's signal for input
-            // that came meanwhile: the poll would not see it. Asking also
-            // processes the socket's pending commands, ZeroMQ's flow control
-            // among them: a DEALER that is not polled (Link::input_swept)
-            // would otherwise hear only about once a millisecond (when a
-            // send processes them) what its peer has taken. Without this ask
-            // the latency tool ran 20% slower.
-            const bool input = (link->dealer().get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
-            // Input on a DEALER that the poll does not ask for it is sweep()'s to read.
-            if (!input || (link->polled() & ZMQ_POLLIN) == 0) {
-                link->dealer_watch().drained();  // just asked: the descriptor signals what comes next
-                continue;
-            }
+        if (link->waiting() || link->needs_report()) {
+            quiet = false;
+            continue;
         }
-        quiet = false;
+        // A DEALER the poll does not read for input (Link::input_swept) is
+        // sweep()'s to read, and a send asks for ZeroMQ's flow control
+        // itself when it finds no room (Link::send_now): nothing to ask here.
+        if ((link->polled() & ZMQ_POLLIN) == 0) continue;
+        // Sending may have consumed the descriptor's signal for input that
+        // came meanwhile: the poll would not see it.
+        if ((link->dealer().get(zmq::sockopt::events) & ZMQ_POLLIN) != 0) {
+            quiet = false;
+            continue;
+        }
+        link->dealer_watch().drained();  // just asked: the descriptor signals what comes next
     }
     return quiet;
 }

@@ -93,7 +93,7 @@ void Link::send_frame(std::string bytes, std::size_t messages, std::size_t publi
     zmq::message_t message = to_message(std::move(bytes));
     if (pending_.empty()) {
         dealer_watch_.touched = true;
-        if (dealer_.send(message, zmq::send_flags::dontwait)) {
+        if (send_now(message)) {
             count_sent(size, messages, publishes);
             if (queued_bytes() * 4 < queue_limit_) uncongested();
             return;
@@ -215,6 +215,16 @@ bool Link::pack(std::string_view message, bool publish) {
     // Senders under OverflowPolicy::block wait from half the limit on.
     if (policy_ == OverflowPolicy::block && queued_bytes() * 2 >= queue_limit_) congested();
     return true;
+}
+
+bool Link::send_now(zmq::message_t& message) {
+    if (dealer_.send(message, zmq::send_flags::dontwait)) return true;
+    // The pipe may have room that ZeroMQ has not been told of: the peer's
+    // reads come back as commands (every send_hwm / 2 frames) that a send
+    // processes only about once a millisecond. Asking ZMQ_EVENTS processes
+    // them; nothing else on a sending path asks (Actor::send_queued_here).
+    if ((dealer_.get(zmq::sockopt::events) & ZMQ_POLLOUT) == 0) return false;
+    return dealer_.send(message, zmq::send_flags::dontwait).has_value();
 }
 
 void Link::flush(bool force) {

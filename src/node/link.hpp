@@ -183,6 +183,9 @@ private:
         std::size_t publishes = 0;  // of those, PUBLISH
     };
     void count_sent(std::size_t bytes, std::size_t messages, std::size_t publishes);
+    // Sends without waiting; false: the DEALER has no room even after
+    // ZeroMQ's flow-control commands were processed.
+    bool send_now(zmq::message_t& message);
     // Room for `bytes` more under the policy (dropping the oldest data frames
     // for drop_oldest); false: the new message is to be dropped.
     bool make_room(std::size_t bytes);
