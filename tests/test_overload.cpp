@@ -6,6 +6,8 @@
 #include "support/cluster.hpp"
 #include "support/sanitizers.hpp"
 
+#include "node/test_hooks.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -172,6 +174,62 @@ TEST_CASE("block: a publisher waits for a slow peer, gets would_block after the 
     for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == i);
     // And the publisher is free again.
     CHECK_FALSE(a.publish("flood", numbered(accepted)).would_block);
+}
+
+TEST_CASE("block: the outbound queue makes room only once what it gave up is in the peer's queue, so nothing is lost",
+          "[overload][policy]") {
+    // The I/O thread takes a batch from the outbound queue and then packs it
+    // into b's queue, which says "congested" only once the messages are in.
+    // A hook holds that moment open (as a descheduled I/O thread would) until
+    // the publisher has queued half the outbound queue again, or 300 ms pass.
+    // Were the room back on taking, the publisher would pass the congestion
+    // check with a whole queue more than b's hard limit allows for, and
+    // messages a accepted would be dropped there.
+    constexpr std::size_t outbound = 1u << 20;
+    std::atomic<std::size_t> published{0};
+    std::atomic<int> holds{0};
+    const auto publisher = std::this_thread::get_id();
+    liminal::detail::TestHooks hooks;
+    hooks.packing = [&](std::size_t bytes) {
+        if (std::this_thread::get_id() == publisher || bytes < outbound / 16) return;
+        holds.fetch_add(1);
+        const std::size_t before = published.load();
+        const auto until = std::chrono::steady_clock::now() + 300ms;
+        // A helper thread: no Catch2 assertions here, and a deadline instead of a sleep.
+        while (published.load() - before < outbound / 2 / 1024 && std::chrono::steady_clock::now() < until)
+            std::this_thread::yield();
+    };
+    auto a_options = patient(node_options("a@127.0.0.1"));
+    a_options.limits.peer_overflow = OverflowPolicy::block;
+    a_options.limits.block_timeout = 200ms;
+    a_options.limits.outbound_queue_bytes = outbound;
+    a_options.limits.peer_queue_bytes = outbound / 2;  // dropped above 1.5 MiB (peer queue + outbound queue)
+    Node a = liminal::detail::TestAccess::make_node(a_options, hooks);
+    Node b(receiver_options("b@127.0.0.1", a.router_endpoint()));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    auto sub = subscribe_flood(a, b);
+    StalledReceiver stalled(a, b);
+
+    // Until a publisher is told to wait too long: b reads nothing, so the
+    // kernel's buffers, then ZeroMQ's pipe, then b's queue fill.
+    std::size_t accepted = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!a.publish("flood", numbered(accepted)).would_block) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        ++accepted;
+        published.store(accepted);
+    }
+    INFO(accepted << " accepted; the hook held " << holds.load() << " batches");
+    CHECK(holds.load() >= 1);
+
+    // Once b reads again, everything a accepted arrives, in order, and a dropped nothing.
+    stalled.stall.release();
+    const auto got = drain(sub, accepted);
+    const auto stats = a.stats();
+    CHECK(stats.dropped_backpressure == 0);
+    CHECK(stats.dropped_queue_full == 0);
+    REQUIRE(got.size() == accepted);
+    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == i);
 }
 
 TEST_CASE("drop_newest and drop_oldest: a slow peer's queue stays bounded, and exactly the drops are missing",

@@ -77,9 +77,18 @@ bool CommandQueue::take(OutgoingBatch& out, Whether&& whether) {
         pending_.store(false, std::memory_order_relaxed);
         queued_by_consumer_.store(false, std::memory_order_relaxed);
         queued_bytes_.store(0, std::memory_order_relaxed);
+        if (block_) taken_bytes_ = out.bytes.size() + out.items.size() * sizeof(Outgoing);
     }
-    if (block_) room_.notify_all();
     return true;
+}
+
+void CommandQueue::packed() {
+    {
+        std::lock_guard lock(mutex_);
+        if (taken_bytes_ == 0) return;
+        taken_bytes_ = 0;
+    }
+    room_.notify_all();
 }
 
 }  // namespace liminal::detail

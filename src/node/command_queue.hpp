@@ -67,7 +67,8 @@ public:
 
     // The bound on what waits for the I/O thread, and what a full queue does:
     // under OverflowPolicy::block push() waits up to `timeout` for the I/O
-    // thread to take what waits; under any other it refuses at once.
+    // thread to take what waits and pack it (packed()); under any other it
+    // refuses at once.
     void limit(std::size_t bytes, OverflowPolicy policy, std::chrono::milliseconds timeout) {
         limit_bytes_ = bytes;
         block_ = policy == OverflowPolicy::block;
@@ -152,11 +153,21 @@ public:
 
     // Bytes of the messages waiting (a gauge, read without the lock).
     std::size_t queued_bytes() const noexcept { return queued_bytes_.load(std::memory_order_relaxed); }
+    // What drain() or drain_messages() took is in its peers' queues now.
+    // Under OverflowPolicy::block those bytes count against the bound until
+    // then: a full peer queue says so (Link::congested) only once its
+    // messages are in it, and room made before that would let senders past
+    // the congestion check a whole queue more than the peer's hard limit
+    // was sized for (a publisher flooding while the I/O thread was
+    // descheduled between taking and packing lost messages that way).
+    void packed();
 
 private:
     bool empty_locked() const { return queue_.items.empty() && queue_.commands.empty(); }
     // What the waiting messages cost: their bytes and their bookkeeping.
-    std::size_t bytes_locked() const { return queue_.bytes.size() + queue_.items.size() * sizeof(Outgoing); }
+    std::size_t bytes_locked() const {
+        return queue_.bytes.size() + queue_.items.size() * sizeof(Outgoing) + taken_bytes_;
+    }
     // The I/O thread itself (a callback answering) needs no doorbell: it
     // looks at the queue before it polls again.
     void ring_doorbell();
@@ -181,7 +192,8 @@ private:
     std::atomic<bool> pending_{false};
     std::atomic<bool> queued_by_consumer_{false};
     std::atomic<std::thread::id> consumer_{};
-    std::condition_variable room_;  // drain() made room
+    std::condition_variable room_;  // packed() made room
+    std::size_t taken_bytes_ = 0;   // under block: taken, not yet packed (guarded by mutex_)
     std::size_t limit_bytes_ = SIZE_MAX;
     bool block_ = false;
     std::chrono::milliseconds timeout_{0};

@@ -13,6 +13,13 @@ void Actor::on_commands(bool doorbell) {
 }
 
 void Actor::send_outgoing() {
+    // The batch's room in the command queue comes back once its messages are
+    // in their peers' queues, whatever happens here (CommandQueue::packed).
+    struct Packed {
+        CommandQueue& commands;
+        ~Packed() { commands.packed(); }
+    } packed{core_.commands};
+    if (core_.testing.packing) core_.testing.packing(outgoing_.bytes.size());
     outbound_.pack(outgoing_);
     outgoing_.routes.clear();  // nothing may point at the batch's routes after this
     // Everything queued for a peer in this batch leaves as one frame.

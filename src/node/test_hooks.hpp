@@ -7,6 +7,7 @@
 
 #include <liminal/node.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -20,6 +21,10 @@ struct TestHooks {
     // Called by Node::join once it has found every pid live and before it
     // inserts them, on the joining thread: a test closes a process there.
     std::function<void(std::uint64_t id)> joining;
+    // Called with a batch of messages (`bytes` long) taken from the outbound
+    // queue, before it is packed into its peers' queues, on the thread that
+    // packs it: a test holds that moment open.
+    std::function<void(std::size_t bytes)> packing;
 };
 
 struct TestAccess {
