@@ -222,7 +222,8 @@ bool Link::send_now(zmq::message_t& message) {
     // The pipe may have room that ZeroMQ has not been told of: the peer's
     // reads come back as commands (every send_hwm / 2 frames) that a send
     // processes only about once a millisecond. Asking ZMQ_EVENTS processes
-    // them; nothing else on a sending path asks (Actor::send_queued_here).
+    // them; a sender does not ask after sending on a DEALER the poll leaves
+    // out (Actor::send_queued_here), so a full pipe is where it is asked.
     if ((dealer_.get(zmq::sockopt::events) & ZMQ_POLLOUT) == 0) return false;
     return dealer_.send(message, zmq::send_flags::dontwait).has_value();
 }
