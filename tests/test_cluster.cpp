@@ -8,6 +8,7 @@
 #include "support/ports.hpp"
 #include "support/raw.hpp"
 #include "support/relay.hpp"
+#include "support/sanitizers.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -953,9 +954,12 @@ struct RawPeer {
     zmq::socket_t dealer;
     std::string router_endpoint, pub_endpoint;
 
+    // `router_send_hwm`: what the ROUTER a node's link connects to may queue
+    // for it (0: ZeroMQ's default).
     RawPeer(zmq::context_t& c, const std::string& target, std::string peer_name = "liar@127.0.0.1",
-            std::uint64_t peer_creation = creation)
-        : name(std::move(peer_name)), incarnation(peer_creation), context(c), router(raw_router(c, 5000ms, Holder::member)),
+            std::uint64_t peer_creation = creation, int router_send_hwm = 0)
+        : name(std::move(peer_name)), incarnation(peer_creation), context(c),
+          router(raw_router(c, 5000ms, Holder::member, router_send_hwm)),
           pub(c, zmq::socket_type::pub), dealer(raw_dealer(c, target, Holder::member, 5s, detail::routing_id(name, incarnation))) {
         const auto& keys = detail::wire::cluster_keys(liminal::test::test_cookie);
         pub.set(zmq::sockopt::linger, 0);
@@ -1661,6 +1665,96 @@ TEST_CASE("a peer cannot make a few kept messages pin its large frames in a mail
     REQUIRE(message);
     CHECK(message->payload() == "kept");
     CHECK(message->from().node == liar.name);
+}
+
+// A cookie holder that completes both handshakes, then floods the DEALER a
+// node sends to it on, where only replies (or a stopping peer's LEAVING)
+// may come. While the node sends there it does not poll that DEALER for
+// input (Link::input_swept): the flood is read at the sweep, counted and
+// dropped. Whatever the liar sends, the node holds no more of it than
+// ZeroMQ's receive high-water mark allows, and its other peers do not wait.
+TEST_CASE("a peer flooding the DEALER a node sends to it on is read, counted and dropped, and holds nobody up",
+          "[cluster][bounded][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    zmq::context_t context;
+    // The liar's own side holds little of the flood (4 frames), and a full
+    // pipe to a says so: every frame sent is one that a must read.
+    RawPeer liar(context, a.router_endpoint(), "liar@127.0.0.1", RawPeer::creation, 4);
+    liar.router.set(zmq::sockopt::router_mandatory, 1);
+    liar.join(a);
+    const std::string to_a = detail::routing_id("a@127.0.0.1", a.creation());
+
+    // a sends to the liar all along (which never reads), so its link to it sends.
+    auto busy = a.spawn();
+    const Pid nobody{liar.name, RawPeer::creation, 1};
+    std::atomic<bool> running{true};
+    std::thread sender([&] {
+        while (running.load()) {
+            a.send(busy.pid(), nobody, "busy");
+            std::this_thread::sleep_for(2ms);  // wait-ok: paces a load, waits for nothing
+        }
+    });
+    const auto sends_before = a.stats().sends_remote;
+    const bool sending = wait_until([&] { return a.stats().sends_remote >= sends_before + 20; });
+
+    // Frames just under the node's frame limit, each undecodable (0xc1 is no msgpack type).
+    const std::string junk(Limits{}.max_frame_bytes - 64, '\xc1');
+    const std::uint64_t malformed_before = a.stats().malformed_frames;
+    [[maybe_unused]] const long rss_before = self_rss_mib();
+    std::atomic<std::uint64_t> flooded{0};
+    std::atomic<bool> flooding{true};
+    std::thread flood([&] {
+        const auto until = std::chrono::steady_clock::now() + 3s;
+        while (std::chrono::steady_clock::now() < until) {
+            // EAGAIN: a has not read what came before.
+            if (!liar.router.send(zmq::buffer(to_a), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                std::this_thread::sleep_for(1ms);  // wait-ok: paces a flood that found the pipe full
+                continue;
+            }
+            liar.router.send(zmq::buffer(junk), zmq::send_flags::dontwait);
+            ++flooded;
+        }
+        flooding = false;
+    });
+
+    // Meanwhile b and a talk: every round trip is timed, and the test's RSS watched.
+    auto at_a = a.spawn();
+    auto at_b = b.spawn();
+    double slowest_ms = 0;
+    int round_trips = 0;
+    bool answered = true;
+    long rss_peak = rss_before;
+    while (flooding.load() && answered) {
+        const auto start = std::chrono::steady_clock::now();
+        answered = b.send(at_b.pid(), at_a.pid(), "ping") == SendResult::queued && at_a.receive(10s) &&
+                   a.send(at_a.pid(), at_b.pid(), "pong") == SendResult::queued && at_b.receive(10s);
+        slowest_ms = std::max(slowest_ms,
+                              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        ++round_trips;
+        rss_peak = std::max(rss_peak, self_rss_mib());
+    }
+    flood.join();
+    running = false;
+    sender.join();
+
+    INFO(flooded.load() << " junk frames of " << junk.size() << " bytes sent in 3 s; " << round_trips
+                        << " round trips a <-> b meanwhile, the slowest " << slowest_ms << " ms; RSS " << rss_before
+                        << " -> peak " << rss_peak << " MiB");
+    REQUIRE(sending);
+    REQUIRE(answered);
+    CHECK(flooded.load() >= 20);  // the flood did come: 20 MiB at least
+    // Every frame that left the liar is read, counted and dropped: nothing of it is delivered, nothing lost uncounted.
+    CHECK(wait_until([&] { return a.stats().malformed_frames - malformed_before == flooded.load(); }, 30s));
+    CHECK(slowest_ms < 1000);
+#ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory in quarantine
+    if (liminal::test::rss_is_checked) CHECK(rss_peak - rss_before < 64);  // nor under TSan's shadow memory
+#endif
+    CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
+    CHECK(peer_is(b, "a@127.0.0.1", PeerState::up));
+    CHECK(busy.queued() == 0);
+    CHECK(at_a.queued() == 0);
 }
 
 TEST_CASE("a HELLO under a routing id that is not its sender's is refused", "[cluster][trust]") {

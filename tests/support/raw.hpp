@@ -39,10 +39,14 @@ inline zmq::socket_t raw_dealer(zmq::context_t& context, const std::string& endp
 }
 
 // A ROUTER on a loopback port where nodes are made to connect: as a CurveZMQ
-// server with the cluster's keys (a member), or speaking plain ZMTP.
-inline zmq::socket_t raw_router(zmq::context_t& context, std::chrono::milliseconds receive_timeout, Holder holder) {
+// server with the cluster's keys (a member), or speaking plain ZMTP. A
+// connection takes its high-water marks from the socket as it was bound:
+// `send_hwm` (0: ZeroMQ's default) must be given here.
+inline zmq::socket_t raw_router(zmq::context_t& context, std::chrono::milliseconds receive_timeout, Holder holder,
+                                int send_hwm = 0) {
     zmq::socket_t socket(context, zmq::socket_type::router);
     socket.set(zmq::sockopt::linger, 0);
+    if (send_hwm > 0) socket.set(zmq::sockopt::sndhwm, send_hwm);
     socket.set(zmq::sockopt::router_handover, 1);
     socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(receive_timeout.count()));
     if (holder == Holder::member) {
