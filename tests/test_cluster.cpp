@@ -164,11 +164,13 @@ TEST_CASE("a thread waiting in receive() runs its node's poll loop, and the I/O 
         return last_caller;
     };
     auto sender = a.spawn();
-    // A ping to `watched`, answered by its callback on whichever thread runs b's loop.
+    // A ping to `watched`, answered by its callback on whichever thread runs
+    // b's loop; false if it was not. (No REQUIRE while `waiting` runs: a
+    // failure must not leave the test with a joinable thread.)
     const auto ping = [&] {
         const int before = calls;
-        REQUIRE(a.send(sender.pid(), watched.pid(), "ping") == SendResult::queued);
-        REQUIRE(wait_until([&] { return calls > before; }));
+        return a.send(sender.pid(), watched.pid(), "ping") == SendResult::queued &&
+               wait_until([&] { return calls > before; });
     };
     std::atomic<bool> received{false};
     std::thread::id waiting_thread;
@@ -177,18 +179,14 @@ TEST_CASE("a thread waiting in receive() runs its node's poll loop, and the I/O 
     });
     waiting_thread = waiting.get_id();
     // It leads once b's I/O thread has parked: a ping soon runs on it.
-    CHECK(wait_until([&] {
-        ping();
-        return caller() == waiting_thread;
-    }));
-    REQUIRE(a.send(sender.pid(), waiter.pid(), "for the waiter") == SendResult::queued);
-    waiting.join();
+    const bool led = wait_until([&] { return ping() && caller() == waiting_thread; });
+    const bool sent = a.send(sender.pid(), waiter.pid(), "for the waiter") == SendResult::queued;
+    waiting.join();  // once its message came (or its receive timed out)
+    CHECK(led);
+    REQUIRE(sent);
     CHECK(received);
     // Nobody waits now: within a lease the I/O thread is back, and runs the callback.
-    CHECK(wait_until([&] {
-        ping();
-        return caller() != waiting_thread;
-    }));
+    CHECK(wait_until([&] { return ping() && caller() != waiting_thread; }));
     CHECK(wait_until([&] { return b.stats().delivered_remote == static_cast<std::uint64_t>(calls) + 1; }));
 }
 
