@@ -952,13 +952,13 @@ struct RawPeer {
     zmq::socket_t dealer;
     std::string router_endpoint, pub_endpoint;
 
-    // `router_send_hwm`: what the ROUTER a node's link connects to may queue
-    // for it (0: ZeroMQ's default).
+    // `send_hwm`: what its ROUTER and DEALER may queue for the node, in
+    // frames (0: ZeroMQ's default).
     RawPeer(zmq::context_t& c, const std::string& target, std::string peer_name = "liar@127.0.0.1",
-            std::uint64_t peer_creation = creation, int router_send_hwm = 0)
+            std::uint64_t peer_creation = creation, int send_hwm = 0)
         : name(std::move(peer_name)), incarnation(peer_creation), context(c),
-          router(raw_router(c, 5000ms, Holder::member, router_send_hwm)),
-          pub(c, zmq::socket_type::pub), dealer(raw_dealer(c, target, Holder::member, 5s, detail::routing_id(name, incarnation))) {
+          router(raw_router(c, 5000ms, Holder::member, send_hwm)), pub(c, zmq::socket_type::pub),
+          dealer(raw_dealer(c, target, Holder::member, 5s, detail::routing_id(name, incarnation), send_hwm)) {
         const auto& keys = detail::wire::cluster_keys(liminal::test::test_cookie);
         pub.set(zmq::sockopt::linger, 0);
         pub.set(zmq::sockopt::curve_server, 1);
@@ -1752,6 +1752,67 @@ TEST_CASE("a peer flooding the DEALER a node sends to it on is read, counted and
     CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
     CHECK(peer_is(b, "a@127.0.0.1", PeerState::up));
     CHECK(busy.queued() == 0);
+    CHECK(at_a.queued() == 0);
+}
+
+// The same liar floods the node's ROUTER, where its data comes: the junk is
+// counted and dropped frame by frame, and the other peers' messages, read
+// from the same ROUTER, do not wait behind it.
+TEST_CASE("a peer flooding a node's ROUTER with junk is counted, holds no memory, and holds nobody up",
+          "[cluster][bounded][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    zmq::context_t context;
+    // Little of the flood waits on the liar's side (4 frames): a full pipe to a blocks it.
+    RawPeer liar(context, a.router_endpoint(), "liar@127.0.0.1", RawPeer::creation, 4);
+    liar.join(a);
+
+    const std::string junk(Limits{}.max_frame_bytes - 64, '\xc1');
+    const std::uint64_t malformed_before = a.stats().malformed_frames;
+    [[maybe_unused]] const long rss_before = self_rss_mib();
+    std::atomic<std::uint64_t> flooded{0};
+    std::atomic<bool> flooding{true};
+    std::thread flood([&] {
+        const auto until = std::chrono::steady_clock::now() + 3s;
+        while (std::chrono::steady_clock::now() < until) {
+            if (!liar.dealer.send(zmq::buffer(junk), zmq::send_flags::dontwait)) {
+                std::this_thread::sleep_for(1ms);  // wait-ok: paces a flood that found the pipe full
+                continue;
+            }
+            ++flooded;
+        }
+        flooding = false;
+    });
+
+    auto at_a = a.spawn();
+    auto at_b = b.spawn();
+    double slowest_ms = 0;
+    int round_trips = 0;
+    bool answered = true;
+    long rss_peak = rss_before;
+    while (flooding.load() && answered) {
+        const auto start = std::chrono::steady_clock::now();
+        answered = b.send(at_b.pid(), at_a.pid(), "ping") == SendResult::queued && at_a.receive(10s) &&
+                   a.send(at_a.pid(), at_b.pid(), "pong") == SendResult::queued && at_b.receive(10s);
+        slowest_ms = std::max(slowest_ms,
+                              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        ++round_trips;
+        rss_peak = std::max(rss_peak, self_rss_mib());
+    }
+    flood.join();
+
+    INFO(flooded.load() << " junk frames of " << junk.size() << " bytes sent in 3 s; " << round_trips
+                        << " round trips a <-> b meanwhile, the slowest " << slowest_ms << " ms; RSS " << rss_before
+                        << " -> peak " << rss_peak << " MiB");
+    REQUIRE(answered);
+    CHECK(flooded.load() >= 20);
+    CHECK(wait_until([&] { return a.stats().malformed_frames - malformed_before == flooded.load(); }, 30s));
+    CHECK(slowest_ms < 1000);
+#ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory in quarantine
+    if (liminal::test::rss_is_checked) CHECK(rss_peak - rss_before < 64);  // nor under TSan's shadow memory
+#endif
+    CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
     CHECK(at_a.queued() == 0);
 }
 

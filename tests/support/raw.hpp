@@ -25,12 +25,14 @@ inline void secure_as(zmq::socket_t& socket, Holder holder) {
     detail::secure_client(socket, Security::cluster_secret, {keys.curve_public, keys.curve_secret}, keys.curve_public);
 }
 
-// A DEALER connected to `endpoint`, optionally under a chosen routing id.
+// A DEALER connected to `endpoint`, optionally under a chosen routing id and
+// with a send high-water mark (0: ZeroMQ's default).
 inline zmq::socket_t raw_dealer(zmq::context_t& context, const std::string& endpoint, Holder holder,
                                 std::chrono::milliseconds receive_timeout = std::chrono::seconds(5),
-                                const std::string& routing_id = {}) {
+                                const std::string& routing_id = {}, int send_hwm = 0) {
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     socket.set(zmq::sockopt::linger, 0);
+    if (send_hwm > 0) socket.set(zmq::sockopt::sndhwm, send_hwm);
     socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(receive_timeout.count()));
     if (!routing_id.empty()) socket.set(zmq::sockopt::routing_id, routing_id);
     secure_as(socket, holder);
