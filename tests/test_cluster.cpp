@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -952,7 +953,7 @@ struct RawPeer {
     zmq::socket_t dealer;
     std::string router_endpoint, pub_endpoint;
 
-    // `send_hwm`: what its ROUTER and DEALER may queue for the node, in
+    // `send_hwm`: what its ROUTER, DEALER and PUB may queue for the node, in
     // frames (0: ZeroMQ's default).
     RawPeer(zmq::context_t& c, const std::string& target, std::string peer_name = "liar@127.0.0.1",
             std::uint64_t peer_creation = creation, int send_hwm = 0)
@@ -961,6 +962,7 @@ struct RawPeer {
           dealer(raw_dealer(c, target, Holder::member, 5s, detail::routing_id(name, incarnation), send_hwm)) {
         const auto& keys = detail::wire::cluster_keys(liminal::test::test_cookie);
         pub.set(zmq::sockopt::linger, 0);
+        if (send_hwm > 0) pub.set(zmq::sockopt::sndhwm, send_hwm);
         pub.set(zmq::sockopt::curve_server, 1);
         pub.set(zmq::sockopt::curve_secretkey, keys.curve_secret);
         pub.bind("tcp://127.0.0.1:*");
@@ -1665,6 +1667,72 @@ TEST_CASE("a peer cannot make a few kept messages pin its large frames in a mail
     CHECK(message->from().node == liar.name);
 }
 
+namespace {
+// What a's other peer saw while a liar flooded a for 3 s.
+struct Flood {
+    std::uint64_t sent = 0;   // junk frames that left the liar
+    int round_trips = 0;      // b -> a -> b meanwhile, each timed
+    double slowest_ms = 0;
+    bool answered = true;     // every one was
+    long rss_before = 0, rss_peak = 0;  // this process's, MiB
+};
+
+// Frames just under a node's frame limit, each undecodable (0xc1 is no msgpack type).
+const std::string& junk_frame() {
+    static const std::string junk(Limits{}.max_frame_bytes - 64, '\xc1');
+    return junk;
+}
+
+// Runs `send_one` (one junk frame; false when the liar's pipe to a is full)
+// for 3 s on a thread of its own, while b and a exchange messages on this one.
+Flood flood_while_talking(Node& a, Node& b, const std::function<bool()>& send_one) {
+    Flood result;
+    result.rss_before = result.rss_peak = self_rss_mib();
+    std::atomic<std::uint64_t> sent{0};
+    std::atomic<bool> flooding{true};
+    std::thread flood([&] {
+        const auto until = std::chrono::steady_clock::now() + 3s;
+        while (std::chrono::steady_clock::now() < until) {
+            if (send_one())
+                ++sent;
+            else
+                std::this_thread::sleep_for(1ms);  // wait-ok: paces a flood that found the pipe full
+        }
+        flooding = false;
+    });
+    auto at_a = a.spawn();
+    auto at_b = b.spawn();
+    while (flooding.load() && result.answered) {
+        const auto start = std::chrono::steady_clock::now();
+        result.answered = b.send(at_b.pid(), at_a.pid(), "ping") == SendResult::queued && at_a.receive(10s) &&
+                          a.send(at_a.pid(), at_b.pid(), "pong") == SendResult::queued && at_b.receive(10s);
+        result.slowest_ms = std::max(
+            result.slowest_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        ++result.round_trips;
+        result.rss_peak = std::max(result.rss_peak, self_rss_mib());
+    }
+    flood.join();
+    result.sent = sent;
+    return result;
+}
+
+// What holds whatever the liar floods: nobody waits long, a's memory stays
+// bounded, and a and b still see each other up.
+void check_flood(const Flood& flood, const Node& a, const Node& b) {
+    INFO(flood.sent << " junk frames of " << junk_frame().size() << " bytes sent in 3 s; " << flood.round_trips
+                    << " round trips a <-> b meanwhile, the slowest " << flood.slowest_ms << " ms; RSS "
+                    << flood.rss_before << " -> peak " << flood.rss_peak << " MiB");
+    CHECK(flood.answered);
+    CHECK(flood.sent >= 20);  // the flood did come: 20 MiB at least
+    CHECK(flood.slowest_ms < 1000);
+#ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory in quarantine
+    if (liminal::test::rss_is_checked) CHECK(flood.rss_peak - flood.rss_before < 64);  // nor under TSan's shadow memory
+#endif
+    CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
+    CHECK(peer_is(b, "a@127.0.0.1", PeerState::up));
+}
+}  // namespace
+
 // A cookie holder that completes both handshakes, then floods the DEALER a
 // node sends to it on, where only replies (or a stopping peer's LEAVING)
 // may come. While the node sends there it does not poll that DEALER for
@@ -1696,63 +1764,21 @@ TEST_CASE("a peer flooding the DEALER a node sends to it on is read, counted and
     });
     const auto sends_before = a.stats().sends_remote;
     const bool sending = wait_until([&] { return a.stats().sends_remote >= sends_before + 20; });
-
-    // Frames just under the node's frame limit, each undecodable (0xc1 is no msgpack type).
-    const std::string junk(Limits{}.max_frame_bytes - 64, '\xc1');
     const std::uint64_t malformed_before = a.stats().malformed_frames;
-    [[maybe_unused]] const long rss_before = self_rss_mib();
-    std::atomic<std::uint64_t> flooded{0};
-    std::atomic<bool> flooding{true};
-    std::thread flood([&] {
-        const auto until = std::chrono::steady_clock::now() + 3s;
-        while (std::chrono::steady_clock::now() < until) {
-            // EAGAIN: a has not read what came before.
-            if (!liar.router.send(zmq::buffer(to_a), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-                std::this_thread::sleep_for(1ms);  // wait-ok: paces a flood that found the pipe full
-                continue;
-            }
-            liar.router.send(zmq::buffer(junk), zmq::send_flags::dontwait);
-            ++flooded;
-        }
-        flooding = false;
+    const Flood flood = flood_while_talking(a, b, [&] {
+        // EAGAIN: a has not read what came before.
+        if (!liar.router.send(zmq::buffer(to_a), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+        liar.router.send(zmq::buffer(junk_frame()), zmq::send_flags::dontwait);
+        return true;
     });
-
-    // Meanwhile b and a talk: every round trip is timed, and the test's RSS watched.
-    auto at_a = a.spawn();
-    auto at_b = b.spawn();
-    double slowest_ms = 0;
-    int round_trips = 0;
-    bool answered = true;
-    long rss_peak = rss_before;
-    while (flooding.load() && answered) {
-        const auto start = std::chrono::steady_clock::now();
-        answered = b.send(at_b.pid(), at_a.pid(), "ping") == SendResult::queued && at_a.receive(10s) &&
-                   a.send(at_a.pid(), at_b.pid(), "pong") == SendResult::queued && at_b.receive(10s);
-        slowest_ms = std::max(slowest_ms,
-                              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-        ++round_trips;
-        rss_peak = std::max(rss_peak, self_rss_mib());
-    }
-    flood.join();
     running = false;
     sender.join();
 
-    INFO(flooded.load() << " junk frames of " << junk.size() << " bytes sent in 3 s; " << round_trips
-                        << " round trips a <-> b meanwhile, the slowest " << slowest_ms << " ms; RSS " << rss_before
-                        << " -> peak " << rss_peak << " MiB");
     REQUIRE(sending);
-    REQUIRE(answered);
-    CHECK(flooded.load() >= 20);  // the flood did come: 20 MiB at least
+    check_flood(flood, a, b);
     // Every frame that left the liar is read, counted and dropped: nothing of it is delivered, nothing lost uncounted.
-    CHECK(wait_until([&] { return a.stats().malformed_frames - malformed_before == flooded.load(); }, 30s));
-    CHECK(slowest_ms < 1000);
-#ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory in quarantine
-    if (liminal::test::rss_is_checked) CHECK(rss_peak - rss_before < 64);  // nor under TSan's shadow memory
-#endif
-    CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
-    CHECK(peer_is(b, "a@127.0.0.1", PeerState::up));
+    CHECK(wait_until([&] { return a.stats().malformed_frames - malformed_before == flood.sent; }, 30s));
     CHECK(busy.queued() == 0);
-    CHECK(at_a.queued() == 0);
 }
 
 // The same liar floods the node's ROUTER, where its data comes: the junk is
@@ -1767,53 +1793,38 @@ TEST_CASE("a peer flooding a node's ROUTER with junk is counted, holds no memory
     // Little of the flood waits on the liar's side (4 frames): a full pipe to a blocks it.
     RawPeer liar(context, a.router_endpoint(), "liar@127.0.0.1", RawPeer::creation, 4);
     liar.join(a);
-
-    const std::string junk(Limits{}.max_frame_bytes - 64, '\xc1');
     const std::uint64_t malformed_before = a.stats().malformed_frames;
-    [[maybe_unused]] const long rss_before = self_rss_mib();
-    std::atomic<std::uint64_t> flooded{0};
-    std::atomic<bool> flooding{true};
-    std::thread flood([&] {
-        const auto until = std::chrono::steady_clock::now() + 3s;
-        while (std::chrono::steady_clock::now() < until) {
-            if (!liar.dealer.send(zmq::buffer(junk), zmq::send_flags::dontwait)) {
-                std::this_thread::sleep_for(1ms);  // wait-ok: paces a flood that found the pipe full
-                continue;
-            }
-            ++flooded;
-        }
-        flooding = false;
-    });
+    const Flood flood = flood_while_talking(
+        a, b, [&] { return liar.dealer.send(zmq::buffer(junk_frame()), zmq::send_flags::dontwait).has_value(); });
+    check_flood(flood, a, b);
+    CHECK(wait_until([&] { return a.stats().malformed_frames - malformed_before == flood.sent; }, 30s));
+}
 
-    auto at_a = a.spawn();
-    auto at_b = b.spawn();
-    double slowest_ms = 0;
-    int round_trips = 0;
-    bool answered = true;
-    long rss_peak = rss_before;
-    while (flooding.load() && answered) {
-        const auto start = std::chrono::steady_clock::now();
-        answered = b.send(at_b.pid(), at_a.pid(), "ping") == SendResult::queued && at_a.receive(10s) &&
-                   a.send(at_a.pid(), at_b.pid(), "pong") == SendResult::queued && at_b.receive(10s);
-        slowest_ms = std::max(slowest_ms,
-                              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-        ++round_trips;
-        rss_peak = std::max(rss_peak, self_rss_mib());
-    }
-    flood.join();
-
-    INFO(flooded.load() << " junk frames of " << junk.size() << " bytes sent in 3 s; " << round_trips
-                        << " round trips a <-> b meanwhile, the slowest " << slowest_ms << " ms; RSS " << rss_before
-                        << " -> peak " << rss_peak << " MiB");
-    REQUIRE(answered);
-    CHECK(flooded.load() >= 20);
-    CHECK(wait_until([&] { return a.stats().malformed_frames - malformed_before == flooded.load(); }, 30s));
-    CHECK(slowest_ms < 1000);
-#ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory in quarantine
-    if (liminal::test::rss_is_checked) CHECK(rss_peak - rss_before < 64);  // nor under TSan's shadow memory
-#endif
-    CHECK(peer_is(a, "b@127.0.0.1", PeerState::up));
-    CHECK(at_a.queued() == 0);
+// And its gossip: a reads the liar's PUB on a SUB of its own, whose
+// receive high-water mark bounds what waits there. A PUB drops what a
+// subscriber's pipe has no room for (no flow control on gossip), so a
+// counts only what reached it.
+TEST_CASE("a peer flooding its gossip with junk is counted, holds no memory, and holds nobody up",
+          "[cluster][bounded][trust]") {
+    Node a(node_options("a@127.0.0.1"));
+    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
+    REQUIRE(wait_for_mesh({&a, &b}));
+    zmq::context_t context;
+    RawPeer liar(context, a.router_endpoint(), "liar@127.0.0.1", RawPeer::creation, 4);
+    liar.join(a);
+    // a's SUB is on: a digest the liar publishes reaches it.
+    const std::uint64_t malformed_before = a.stats().malformed_frames;
+    REQUIRE(wait_until([&] {
+        liar.pub.send(zmq::buffer(junk_frame()), zmq::send_flags::dontwait);
+        return a.stats().malformed_frames > malformed_before;
+    }));
+    const std::uint64_t counted_before = a.stats().malformed_frames;
+    const Flood flood = flood_while_talking(
+        a, b, [&] { return liar.pub.send(zmq::buffer(junk_frame()), zmq::send_flags::dontwait).has_value(); });
+    check_flood(flood, a, b);
+    // What reached a is counted; a PUB does not say what it dropped.
+    CHECK(wait_until([&] { return a.stats().malformed_frames - counted_before >= 20; }));
+    CHECK(a.stats().malformed_frames - counted_before <= flood.sent);
 }
 
 TEST_CASE("a HELLO under a routing id that is not its sender's is refused", "[cluster][trust]") {
