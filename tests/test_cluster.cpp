@@ -1716,6 +1716,19 @@ Flood flood_while_talking(Node& a, Node& b, const std::function<bool()>& send_on
     return result;
 }
 
+// a and b meshed, and a liar (a cookie holder whose sockets queue at most 4
+// frames for a, so that little of a flood waits on its side) proven to a.
+struct LiarBesidePair {
+    Node a{node_options("a@127.0.0.1")};
+    Node b{node_options("b@127.0.0.1", {a.router_endpoint()})};
+    zmq::context_t context;
+    RawPeer liar{context, a.router_endpoint(), "liar@127.0.0.1", RawPeer::creation, 4};
+    LiarBesidePair() {
+        REQUIRE(wait_for_mesh({&a, &b}));
+        liar.join(a);
+    }
+};
+
 // What holds whatever the liar floods: nobody waits long, a's memory stays
 // bounded, and a and b still see each other up.
 void check_flood(const Flood& flood, const Node& a, const Node& b) {
@@ -1741,15 +1754,10 @@ void check_flood(const Flood& flood, const Node& a, const Node& b) {
 // ZeroMQ's receive high-water mark allows, and its other peers do not wait.
 TEST_CASE("a peer flooding the DEALER a node sends to it on is read, counted and dropped, and holds nobody up",
           "[cluster][bounded][trust]") {
-    Node a(node_options("a@127.0.0.1"));
-    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
-    REQUIRE(wait_for_mesh({&a, &b}));
-    zmq::context_t context;
-    // The liar's own side holds little of the flood (4 frames), and a full
-    // pipe to a says so: every frame sent is one that a must read.
-    RawPeer liar(context, a.router_endpoint(), "liar@127.0.0.1", RawPeer::creation, 4);
+    LiarBesidePair pair;
+    auto& [a, b, context, liar] = pair;
+    // A full pipe to a says so: every frame sent is one that a must read.
     liar.router.set(zmq::sockopt::router_mandatory, 1);
-    liar.join(a);
     const std::string to_a = detail::routing_id("a@127.0.0.1", a.creation());
 
     // a sends to the liar all along (which never reads), so its link to it sends.
@@ -1786,13 +1794,8 @@ TEST_CASE("a peer flooding the DEALER a node sends to it on is read, counted and
 // from the same ROUTER, do not wait behind it.
 TEST_CASE("a peer flooding a node's ROUTER with junk is counted, holds no memory, and holds nobody up",
           "[cluster][bounded][trust]") {
-    Node a(node_options("a@127.0.0.1"));
-    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
-    REQUIRE(wait_for_mesh({&a, &b}));
-    zmq::context_t context;
-    // Little of the flood waits on the liar's side (4 frames): a full pipe to a blocks it.
-    RawPeer liar(context, a.router_endpoint(), "liar@127.0.0.1", RawPeer::creation, 4);
-    liar.join(a);
+    LiarBesidePair pair;
+    auto& [a, b, context, liar] = pair;
     const std::uint64_t malformed_before = a.stats().malformed_frames;
     const Flood flood = flood_while_talking(
         a, b, [&] { return liar.dealer.send(zmq::buffer(junk_frame()), zmq::send_flags::dontwait).has_value(); });
@@ -1806,13 +1809,9 @@ TEST_CASE("a peer flooding a node's ROUTER with junk is counted, holds no memory
 // counts only what reached it.
 TEST_CASE("a peer flooding its gossip with junk is counted, holds no memory, and holds nobody up",
           "[cluster][bounded][trust]") {
-    Node a(node_options("a@127.0.0.1"));
-    Node b(node_options("b@127.0.0.1", {a.router_endpoint()}));
-    REQUIRE(wait_for_mesh({&a, &b}));
-    zmq::context_t context;
-    RawPeer liar(context, a.router_endpoint(), "liar@127.0.0.1", RawPeer::creation, 4);
-    liar.join(a);
-    // a's SUB is on: a digest the liar publishes reaches it.
+    LiarBesidePair pair;
+    auto& [a, b, context, liar] = pair;
+    // a's SUB is on: what the liar publishes reaches it.
     const std::uint64_t malformed_before = a.stats().malformed_frames;
     REQUIRE(wait_until([&] {
         liar.pub.send(zmq::buffer(junk_frame()), zmq::send_flags::dontwait);
